@@ -1,0 +1,64 @@
+/**
+ * @browser-dht/kademlia: the Kademlia DHT core. Pure TypeScript; the clock, randomness,
+ * transport and storage are handed in, so the same code runs in a tab, in Node and in the
+ * simulator. See README.md for the API and its defaults.
+ */
+export { DhtError, ErrorCode, isDhtError } from './errors.ts'
+export {
+  assertId,
+  commonPrefixLength,
+  compareBytes,
+  compareDistance,
+  distance,
+  ID_BITS,
+  ID_BYTES,
+  type Id,
+  idEquals,
+  idFromHex,
+  keyOf,
+  randomIdInBucket,
+  shortHex,
+  toHex,
+} from './keyspace/id.ts'
+export type { AbortSignalLike, Clock, Random, TimerHandle } from './platform/platform.ts'
+export { cryptoRandom, systemClock } from './platform/runtime.ts'
+export { seededRandom } from './platform/seeded-random.ts'
+export { VirtualClock } from './platform/virtual-clock.ts'
+export type { Contact } from './routing-table/k-bucket.ts'
+export { type BucketView, RoutingTable, type RoutingTableOptions } from './routing-table/routing-table.ts'
+export { decodeMessage, type DecodeResult, encodeMessage, HEADER_BYTES, type WireLimits } from './wire/codec.ts'
+export {
+  MAX_CONTACTS_PER_MESSAGE,
+  type Message,
+  RemoteError,
+  type Request,
+  type Response,
+  type StoreMode,
+  WIRE_VERSION,
+} from './wire/messages.ts'
+export { lookup, type LookupOptions, type LookupResult } from './query/lookup.ts'
+export type { LookupTrace, TraceStep } from './query/trace.ts'
+export { MemoryRecordStore, type RecordStore, type StoredRecord } from './records/record-store.ts'
+export type { RecordMeta } from './records/records.ts'
+export { deliverBytes, type DecodeFailure, type Transport, type TransportHandler } from './transport/transport.ts'
+export { MemoryNetwork, type MemoryNetworkOptions, type NetworkStats } from './transport/memory-network.ts'
+export {
+  type CallOptions,
+  type FindNodeResult,
+  type GetResult,
+  KademliaNode,
+  type NodeEvents,
+  type NodeStats,
+  type Published,
+  type PutOptions,
+  type PutResult,
+} from './node/node.ts'
+export { DEFAULT_WIRE_LIMITS, DEFAULTS, type NodeOptions, type Tunables, wireLimits } from './node/options.ts'
+
+import { KademliaNode } from './node/node.ts'
+import type { NodeOptions } from './node/options.ts'
+
+/** Creates a node; call `start()` and then `bootstrap([...])`. */
+export function createNode(options: NodeOptions): KademliaNode {
+  return new KademliaNode(options)
+}

@@ -1,0 +1,108 @@
+/**
+ * Every tunable of a node, with its default, in one place. Each bound the node enforces is named
+ * here once. Times are in milliseconds of the handed clock.
+ */
+import { DhtError, ErrorCode } from '../errors.ts'
+import type { Clock, Random } from '../platform/platform.ts'
+import type { RecordStore } from '../records/record-store.ts'
+import type { Transport } from '../transport/transport.ts'
+import { HEADER_BYTES, type WireLimits } from '../wire/codec.ts'
+import { type Id, ID_BYTES } from '../keyspace/id.ts'
+import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
+
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+
+export const DEFAULTS = {
+  /** Contacts per bucket, nodes a record is stored on, and nodes a lookup converges to. */
+  k: 20,
+  /** Requests a lookup keeps in flight at once. */
+  alpha: 3,
+  /** Replacement candidates remembered per full bucket. */
+  replacementCacheSize: 8,
+  /** Failed requests in a row after which a contact with no replacement waiting is dropped. */
+  staleLimit: 5,
+  /** How long a request waits for its answer. */
+  requestTimeoutMs: 2 * SECOND,
+  /** Requests this node may have waiting for answers at once; more fail with ERR_TOO_MANY_REQUESTS. */
+  maxInflightRequests: 512,
+  /** Incoming requests being served at once (storage reads and writes); more are answered BUSY. */
+  maxConcurrentInbound: 64,
+  /**
+   * A full bucket pings its oldest contact (ping-before-evict) only if that contact has been
+   * silent this long; a bucket whose oldest contact spoke recently keeps it, and the newcomer
+   * waits in the replacement cache.
+   */
+  evictionPingAfterMs: 30 * SECOND,
+  /** Liveness pings of old contacts (ping-before-evict) in flight at once. */
+  maxEvictionPings: 8,
+  /** Candidates a lookup remembers; farther ones it has not asked yet are forgotten. */
+  maxLookupCandidates: 160,
+  /** Largest value `put` accepts and a STORE may carry. */
+  maxValueBytes: 64 * 1024,
+  /** Records this node holds for others at most. */
+  maxRecords: 10_000,
+  /** Value bytes this node holds for others at most. */
+  maxStoredBytes: 64 * 1024 * 1024,
+  /** Lifetime of a published record unless `put` says otherwise. */
+  recordTtlMs: 24 * HOUR,
+  /** Longest TTL a STORE may ask for. */
+  maxTtlMs: 48 * HOUR,
+  /** How often the original publisher stores its records again with a fresh TTL. */
+  republishIntervalMs: 12 * HOUR,
+  /** How often a holder hands its records on to the current k closest. */
+  replicateIntervalMs: 1 * HOUR,
+  /** A bucket with no lookup into its range for this long is refreshed. */
+  refreshIntervalMs: 1 * HOUR,
+  /** How often expired records are deleted. */
+  expireIntervalMs: 1 * MINUTE,
+  /** Records handed on at once during replication. */
+  replicateConcurrency: 4,
+} as const
+
+/** Bytes of the largest message that carries no value: a full NODES answer. */
+const LARGEST_NODES_MESSAGE = HEADER_BYTES + 1 + MAX_CONTACTS_PER_MESSAGE * ID_BYTES
+
+/** Parser limits for a node with default options. */
+export const DEFAULT_WIRE_LIMITS: WireLimits = wireLimits(DEFAULTS.maxValueBytes)
+
+/** The parser limits that go with a value size limit: the largest value or NODES plus headers. */
+export function wireLimits(maxValueBytes: number): WireLimits {
+  return { maxValueBytes, maxMessageBytes: Math.max(maxValueBytes, LARGEST_NODES_MESSAGE) + 64 }
+}
+
+export type Tunables = { -readonly [K in keyof typeof DEFAULTS]: number }
+
+export interface NodeOptions extends Partial<Tunables> {
+  /** This node's 160-bit ID. */
+  id: Id
+  transport: Transport
+  clock: Clock
+  random: Random
+  /** Where records held for others live. Default: a MemoryRecordStore. */
+  store?: RecordStore
+}
+
+/** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
+export function resolveTunables(options: Partial<Tunables>): Tunables {
+  const resolved = { ...DEFAULTS } as Tunables
+  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
+    const value = options[name]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a non-negative number`)
+    }
+    resolved[name] = value
+  }
+  if (!Number.isInteger(resolved.k) || resolved.k < 1 || resolved.k > MAX_CONTACTS_PER_MESSAGE) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, `k must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
+  }
+  if (!Number.isInteger(resolved.alpha) || resolved.alpha < 1) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, 'alpha must be a positive integer')
+  }
+  if (resolved.maxLookupCandidates < resolved.k) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxLookupCandidates must be at least k')
+  }
+  return resolved
+}

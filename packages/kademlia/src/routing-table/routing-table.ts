@@ -1,0 +1,230 @@
+/**
+ * The routing table: 160 k-buckets indexed by the length of the common prefix with our own ID.
+ *
+ * Why fixed buckets rather than splitting: splitting the bucket that holds our own ID produces
+ * exactly these buckets (one per prefix length), only lazily. Without the paper's relaxed
+ * splitting the two hold the same contacts, and the fixed layout finds a bucket with one
+ * count-leading-zeros instead of a tree walk. Buckets are allocated on first use, so an empty
+ * bucket costs nothing.
+ *
+ * The table does no I/O. Liveness comes in from the node: `heard` when a message arrives,
+ * `failed` when a request times out. A full bucket answers `heard` with the oldest contact,
+ * which the node pings; only if that ping fails is the oldest replaced (ping-before-evict).
+ */
+import { commonPrefixLength, compareDistance, distancePrefix, ID_BITS, idEquals, type Id } from '../keyspace/id.ts'
+import { type Contact, KBucket } from './k-bucket.ts'
+
+export interface RoutingTableOptions {
+  /** Our own ID. */
+  self: Id
+  /** Contacts per bucket (Kademlia's k). */
+  k: number
+  /** Replacement candidates kept per full bucket. */
+  replacementCacheSize: number
+  /** Failures in a row after which a contact is dropped even with no replacement waiting. */
+  staleLimit: number
+}
+
+export type HeardResult =
+  | { kind: 'self' }
+  | { kind: 'updated'; contact: Contact }
+  | { kind: 'added'; contact: Contact }
+  /** The bucket is full: `id` waits in the replacement cache; ping `oldest` to decide. */
+  | { kind: 'full'; oldest: Contact }
+
+export type FailedResult =
+  | { kind: 'unknown' }
+  | { kind: 'stale'; contact: Contact }
+  | { kind: 'removed'; contact: Contact; replacement: Contact | undefined }
+
+export interface BucketView {
+  index: number
+  contacts: readonly Contact[]
+  replacements: number
+}
+
+export class RoutingTable {
+  readonly self: Id
+  readonly #options: RoutingTableOptions
+  readonly #buckets: (KBucket | undefined)[] = new Array(ID_BITS).fill(undefined)
+  #size = 0
+
+  constructor(options: RoutingTableOptions) {
+    this.#options = options
+    this.self = options.self
+  }
+
+  /** Number of contacts (replacement candidates not counted). */
+  get size(): number {
+    return this.#size
+  }
+
+  /** The bucket index of `id`: the length of its common prefix with our own ID (160 for self). */
+  bucketIndex(id: Id): number {
+    return commonPrefixLength(this.self, id)
+  }
+
+  get(id: Id): Contact | undefined {
+    const bucket = this.#buckets[this.bucketIndex(id)]
+    if (bucket === undefined) return undefined
+    const index = bucket.indexOf(id)
+    return index < 0 ? undefined : bucket.contacts[index]
+  }
+
+  has(id: Id): boolean {
+    return this.get(id) !== undefined
+  }
+
+  /** Records that a message from `id` arrived at clock time `now`. */
+  heard(id: Id, now: number): HeardResult {
+    const index = this.bucketIndex(id)
+    if (index === ID_BITS) return { kind: 'self' }
+    const bucket = this.#bucket(index)
+    const at = bucket.indexOf(id)
+    if (at >= 0) return { kind: 'updated', contact: bucket.touch(at, now) }
+    if (!bucket.isFull) {
+      const contact: Contact = { id, lastSeen: now, failures: 0 }
+      bucket.contacts.push(contact)
+      this.#size++
+      return { kind: 'added', contact }
+    }
+    bucket.cacheReplacement(id, now)
+    return { kind: 'full', oldest: bucket.contacts[0]! }
+  }
+
+  /**
+   * Records that a request to `id` failed. The contact is replaced at once when a replacement is
+   * waiting, and dropped without one after `staleLimit` failures in a row.
+   */
+  failed(id: Id): FailedResult {
+    const bucket = this.#buckets[this.bucketIndex(id)]
+    const at = bucket?.indexOf(id) ?? -1
+    if (bucket === undefined || at < 0) return { kind: 'unknown' }
+    const contact = bucket.contacts[at]!
+    contact.failures++
+    if (bucket.replacements.length === 0 && contact.failures < this.#options.staleLimit) {
+      return { kind: 'stale', contact }
+    }
+    const replacement = bucket.removeAt(at)
+    if (replacement === undefined) this.#size--
+    return { kind: 'removed', contact, replacement }
+  }
+
+  /** Removes `id` (for a peer that said goodbye or is known to be gone). */
+  remove(id: Id): FailedResult {
+    const bucket = this.#buckets[this.bucketIndex(id)]
+    const at = bucket?.indexOf(id) ?? -1
+    if (bucket === undefined || at < 0) return { kind: 'unknown' }
+    const contact = bucket.contacts[at]!
+    const replacement = bucket.removeAt(at)
+    if (replacement === undefined) this.#size--
+    return { kind: 'removed', contact, replacement }
+  }
+
+  /**
+   * The `n` contacts closest to `target` by XOR distance, closest first.
+   *
+   * Buckets are visited in distance order: the target's own bucket first, then every bucket
+   * nearer to us (all at the same first differing bit from the target), then the farther
+   * buckets from nearest to farthest. Every contact of a later group is farther than every
+   * contact of an earlier one, so collection stops as soon as `n` are gathered.
+   */
+  closest(target: Id, n: number, exclude?: (id: Id) => boolean): Id[] {
+    const best = new ClosestSet(target, n)
+    const first = Math.min(this.bucketIndex(target), ID_BITS - 1)
+    best.addAll(this.#buckets[first], exclude)
+    if (best.size < n) {
+      for (let i = first + 1; i < ID_BITS; i++) best.addAll(this.#buckets[i], exclude)
+    }
+    for (let i = first - 1; i >= 0 && best.size < n; i--) best.addAll(this.#buckets[i], exclude)
+    return best.ids
+  }
+
+  /** Every contact, bucket by bucket. */
+  *contacts(): IterableIterator<Contact> {
+    for (const bucket of this.#buckets) if (bucket !== undefined) yield* bucket.contacts
+  }
+
+  /** Non-empty buckets, nearest-prefix last, for display and refresh. */
+  buckets(): BucketView[] {
+    const out: BucketView[] = []
+    this.#buckets.forEach((bucket, index) => {
+      if (bucket !== undefined && bucket.contacts.length > 0) {
+        out.push({ index, contacts: bucket.contacts, replacements: bucket.replacements.length })
+      }
+    })
+    return out
+  }
+
+  /** Notes that a lookup for a target in bucket `index`'s range ran at `now`. */
+  markLookup(target: Id, now: number): void {
+    const index = this.bucketIndex(target)
+    if (index < ID_BITS) this.#bucket(index).lastLookup = now
+  }
+
+  /** Clock time of the last lookup into bucket `index` (0 if none). */
+  lastLookup(index: number): number {
+    return this.#buckets[index]?.lastLookup ?? 0
+  }
+
+  /** The highest bucket index holding a contact (our closest neighbour's), or -1 when empty. */
+  nearestBucket(): number {
+    for (let i = ID_BITS - 1; i >= 0; i--) if ((this.#buckets[i]?.contacts.length ?? 0) > 0) return i
+    return -1
+  }
+
+  /** True if `id` is one of the `n` contacts closest to `target` we know (self excluded). */
+  isAmongClosest(id: Id, target: Id, n: number): boolean {
+    return this.closest(target, n).some((c) => idEquals(c, id))
+  }
+
+  #bucket(index: number): KBucket {
+    let bucket = this.#buckets[index]
+    if (bucket === undefined) {
+      bucket = new KBucket(this.#options.k, this.#options.replacementCacheSize)
+      this.#buckets[index] = bucket
+    }
+    return bucket
+  }
+}
+
+/** The `n` closest IDs offered so far, kept sorted by distance (insertion into a short array). */
+class ClosestSet {
+  readonly ids: Id[] = []
+  readonly #prefixes: number[] = []
+
+  constructor(
+    readonly target: Id,
+    readonly n: number,
+  ) {}
+
+  get size(): number {
+    return this.ids.length
+  }
+
+  addAll(bucket: KBucket | undefined, exclude: ((id: Id) => boolean) | undefined): void {
+    if (bucket === undefined) return
+    for (const contact of bucket.contacts) {
+      if (exclude === undefined || !exclude(contact.id)) this.add(contact.id)
+    }
+  }
+
+  add(id: Id): void {
+    const { ids, n, target } = this
+    const prefixes = this.#prefixes
+    const prefix = distancePrefix(target, id)
+    let at = ids.length
+    if (at === n && !closer(prefix, id, prefixes[at - 1]!, ids[at - 1]!, target)) return
+    while (at > 0 && closer(prefix, id, prefixes[at - 1]!, ids[at - 1]!, target)) at--
+    ids.splice(at, 0, id)
+    prefixes.splice(at, 0, prefix)
+    if (ids.length > n) {
+      ids.pop()
+      prefixes.pop()
+    }
+  }
+}
+
+function closer(prefixA: number, a: Id, prefixB: number, b: Id, target: Id): boolean {
+  return prefixA < prefixB || (prefixA === prefixB && compareDistance(target, a, b) < 0)
+}

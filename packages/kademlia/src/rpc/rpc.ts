@@ -1,0 +1,136 @@
+/**
+ * Requests and their answers: request IDs, per-request timeouts, the in-flight bound, and
+ * matching each response to the request it answers. Knows nothing of what the requests mean.
+ */
+import { DhtError, ErrorCode } from '../errors.ts'
+import { type Id, idEquals, shortHex } from '../keyspace/id.ts'
+import type { AbortSignalLike, Clock, Random, TimerHandle } from '../platform/platform.ts'
+import type { Transport } from '../transport/transport.ts'
+import { ANSWERS, type Request, type Response } from '../wire/messages.ts'
+
+/** A request before it has an ID. */
+export type Outgoing = Request extends infer R ? (R extends Request ? Omit<R, 'rid'> : never) : never
+
+interface Pending {
+  peer: Id
+  request: Outgoing
+  resolve(response: Response): void
+  reject(error: DhtError): void
+  timer: TimerHandle
+  signal: AbortSignalLike | undefined
+  onAbort: (() => void) | undefined
+}
+
+export interface RpcOptions {
+  transport: Transport
+  clock: Clock
+  random: Random
+  requestTimeoutMs: number
+  maxInflightRequests: number
+  /** A matched answer arrived from `peer` (it is alive, whatever it answered). */
+  onAnswer(peer: Id): void
+  /** `peer` did not answer in time. */
+  onTimeout(peer: Id): void
+}
+
+export class Rpc {
+  readonly #options: RpcOptions
+  readonly #pending = new Map<number, Pending>()
+  #nextRid: number
+  sent = 0
+
+  constructor(options: RpcOptions) {
+    this.#options = options
+    const bytes = options.random.bytes(4)
+    this.#nextRid = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0
+  }
+
+  get inflight(): number {
+    return this.#pending.size
+  }
+
+  /** Sends `request` to `peer` and resolves with its answer (ERROR answers reject). */
+  request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response> {
+    const { maxInflightRequests, requestTimeoutMs, clock, transport } = this.#options
+    if (signal?.aborted) return Promise.reject(new DhtError(ErrorCode.ABORTED, 'aborted'))
+    if (this.#pending.size >= maxInflightRequests) {
+      return Promise.reject(new DhtError(ErrorCode.TOO_MANY_REQUESTS, `${maxInflightRequests} requests already in flight`))
+    }
+    const rid = this.#allocateRid()
+    return new Promise<Response>((resolve, reject) => {
+      const pending: Pending = {
+        peer,
+        request,
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+        timer: clock.setTimeout(() => {
+          this.#settle(rid)
+          this.#options.onTimeout(peer)
+          reject(new DhtError(ErrorCode.TIMEOUT, `${request.type} to ${shortHex(peer)} timed out after ${requestTimeoutMs} ms`))
+        }, requestTimeoutMs),
+      }
+      if (signal !== undefined) {
+        pending.onAbort = () => {
+          this.#settle(rid)
+          reject(new DhtError(ErrorCode.ABORTED, 'aborted', { cause: signal.reason }))
+        }
+        signal.addEventListener('abort', pending.onAbort, { once: true })
+      }
+      this.#pending.set(rid, pending)
+      this.sent++
+      try {
+        transport.send(peer, { ...request, rid } as Request)
+      } catch (error) {
+        this.#settle(rid)
+        reject(error instanceof DhtError ? error : new DhtError(ErrorCode.NOT_RUNNING, 'the transport refused to send', { cause: error }))
+      }
+    })
+  }
+
+  /**
+   * Matches an incoming response. Returns an error for answers to requests never sent (or
+   * already settled) and for answers from a peer other than the one asked.
+   */
+  answer(from: Id, response: Response): DhtError | undefined {
+    const pending = this.#pending.get(response.rid)
+    if (pending === undefined || !idEquals(pending.peer, from)) {
+      return new DhtError(ErrorCode.UNEXPECTED_RESPONSE, `${response.type} from ${shortHex(from)} answers no request of ours`)
+    }
+    this.#settle(response.rid)
+    this.#options.onAnswer(from)
+    if (!ANSWERS[pending.request.type].includes(response.type)) {
+      pending.reject(new DhtError(ErrorCode.WRONG_RESPONSE_TYPE, `${response.type} does not answer ${pending.request.type}`))
+    } else if (response.type === 'ERROR') {
+      const message = `${shortHex(from)} answered ${pending.request.type} with error ${response.code}`
+      pending.reject(new DhtError(ErrorCode.REMOTE_ERROR, message, { remoteCode: response.code }))
+    } else {
+      pending.resolve(response)
+    }
+    return undefined
+  }
+
+  /** Rejects every waiting request (on stop). */
+  cancelAll(error: DhtError): void {
+    for (const [rid, pending] of this.#pending) {
+      this.#settle(rid)
+      pending.reject(error)
+    }
+  }
+
+  #settle(rid: number): void {
+    const pending = this.#pending.get(rid)
+    if (pending === undefined) return
+    this.#pending.delete(rid)
+    this.#options.clock.clearTimeout(pending.timer)
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort)
+  }
+
+  #allocateRid(): number {
+    do {
+      this.#nextRid = (this.#nextRid + 1) >>> 0
+    } while (this.#pending.has(this.#nextRid))
+    return this.#nextRid
+  }
+}

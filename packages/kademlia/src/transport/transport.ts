@@ -1,0 +1,34 @@
+/**
+ * The seam between the core and whatever carries bytes. The core addresses peers by node ID only;
+ * how a message reaches that node (a WebRTC data channel, an in-memory queue) is the transport's
+ * business. A transport that moves bytes encodes with `encodeMessage` and hands what it receives
+ * to `deliverBytes`, so every transport shares the one parser.
+ */
+import type { Id } from '../keyspace/id.ts'
+import { type DecodeResult, decodeMessage, type WireLimits } from '../wire/codec.ts'
+import type { Message } from '../wire/messages.ts'
+
+export type DecodeFailure = Extract<DecodeResult, { ok: false }>
+
+export interface TransportHandler {
+  /** A well-formed message from `from`. The transport vouches for `from`. */
+  onMessage(from: Id, message: Message): void
+  /** Bytes from `from` that did not parse. */
+  onInvalid(from: Id, failure: DecodeFailure): void
+}
+
+export interface Transport {
+  /** Sends a message to node `to`. Best effort: a lost message shows up as a request timeout. */
+  send(to: Id, message: Message): void
+  /** Sets the receiver of everything addressed to this node. Called once, by the node's start. */
+  listen(handler: TransportHandler): void
+  /** Stops sending and delivering. Called by the node's stop. */
+  close(): void
+}
+
+/** Parses bytes received from `from` and passes the result to the right handler method. */
+export function deliverBytes(handler: TransportHandler, from: Id, bytes: Uint8Array, limits: WireLimits): void {
+  const result = decodeMessage(bytes, limits)
+  if (result.ok) handler.onMessage(from, result.message)
+  else handler.onInvalid(from, result)
+}

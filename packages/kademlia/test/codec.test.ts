@@ -1,0 +1,279 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { DhtError, ErrorCode } from '../src/errors.ts'
+import { ID_BYTES } from '../src/keyspace/id.ts'
+import { wireLimits } from '../src/node/options.ts'
+import type { DecodeResult, WireLimits } from '../src/wire/codec.ts'
+import { decodeMessage, encodeMessage, HEADER_BYTES } from '../src/wire/codec.ts'
+import type { Message } from '../src/wire/messages.ts'
+import { MAX_CONTACTS_PER_MESSAGE, RemoteError, WIRE_VERSION } from '../src/wire/messages.ts'
+
+const LIMITS: WireLimits = { maxValueBytes: 256, maxMessageBytes: 256 + 64 }
+const RUNS = { numRuns: 300 }
+const CODES = new Set<string>(Object.values(ErrorCode))
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff })
+const anyId = fc.uint8Array({ minLength: ID_BYTES, maxLength: ID_BYTES })
+const anyValue = fc.uint8Array({ maxLength: LIMITS.maxValueBytes })
+const anyCount = fc.integer({ min: 1, max: MAX_CONTACTS_PER_MESSAGE })
+
+const messageArb: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({ type: fc.constant('PING' as const), rid: u32 }),
+  fc.record({ type: fc.constant('PONG' as const), rid: u32 }),
+  fc.record({ type: fc.constant('STORED' as const), rid: u32 }),
+  fc.record({ type: fc.constant('FIND_NODE' as const), rid: u32, target: anyId, count: anyCount }),
+  fc.record({ type: fc.constant('FIND_VALUE' as const), rid: u32, key: anyId, count: anyCount }),
+  fc.record({
+    type: fc.constant('STORE' as const),
+    rid: u32,
+    key: anyId,
+    value: anyValue,
+    ttlMs: u32,
+    mode: fc.constantFrom('publish' as const, 'replicate' as const, 'cache' as const),
+  }),
+  fc.record({ type: fc.constant('NODES' as const), rid: u32, nodes: fc.array(anyId, { maxLength: MAX_CONTACTS_PER_MESSAGE }) }),
+  fc.record({ type: fc.constant('VALUE' as const), rid: u32, value: anyValue, ttlMs: u32 }),
+  fc.record({ type: fc.constant('ERROR' as const), rid: u32, code: fc.integer({ min: 0, max: 255 }) }),
+)
+
+/** Checks the never-throws contract: ok with a message, or a DhtError with a known code. */
+function expectWellFormedResult(result: DecodeResult): void {
+  if (result.ok) {
+    expect(typeof result.message.type).toBe('string')
+    return
+  }
+  expect(result.error).toBeInstanceOf(DhtError)
+  expect(CODES.has(result.error.code)).toBe(true)
+  expect(Number.isInteger(result.remoteCode)).toBe(true)
+}
+
+function errorOf(bytes: Uint8Array, limits = LIMITS): Extract<DecodeResult, { ok: false }> {
+  const result = decodeMessage(bytes, limits)
+  if (result.ok) throw new Error(`expected a decode failure, got ${result.message.type}`)
+  return result
+}
+
+describe('encodeMessage / decodeMessage round trip', () => {
+  it('decodes every encoded message type back to an equal message', () => {
+    fc.assert(
+      fc.property(messageArb, (message) => {
+        const result = decodeMessage(encodeMessage(message), LIMITS)
+        expect(result).toEqual({ ok: true, message })
+      }),
+      RUNS,
+    )
+  })
+
+  it('round-trips a message of each type at least once', () => {
+    const id = new Uint8Array(ID_BYTES).fill(7)
+    const examples: Message[] = [
+      { type: 'PING', rid: 0 },
+      { type: 'PONG', rid: 0xffffffff },
+      { type: 'STORED', rid: 1 },
+      { type: 'FIND_NODE', rid: 2, target: id, count: 20 },
+      { type: 'FIND_VALUE', rid: 3, key: id, count: MAX_CONTACTS_PER_MESSAGE },
+      { type: 'STORE', rid: 4, key: id, value: Uint8Array.of(1, 2, 3), ttlMs: 1000, mode: 'cache' },
+      { type: 'NODES', rid: 5, nodes: Array.from({ length: MAX_CONTACTS_PER_MESSAGE }, () => id) },
+      { type: 'VALUE', rid: 6, value: new Uint8Array(LIMITS.maxValueBytes), ttlMs: 0 },
+      { type: 'ERROR', rid: 7, code: RemoteError.BUSY },
+    ]
+    for (const message of examples) {
+      const bytes = encodeMessage(message)
+      expect(bytes[0]).toBe(WIRE_VERSION)
+      expect(decodeMessage(bytes, { ...LIMITS, maxMessageBytes: 4096 })).toEqual({ ok: true, message })
+    }
+  })
+
+  it('decodes a message that sits at an offset inside a larger buffer', () => {
+    const message: Message = { type: 'VALUE', rid: 9, value: Uint8Array.of(9, 8, 7), ttlMs: 42 }
+    const bytes = encodeMessage(message)
+    const big = new Uint8Array(bytes.length + 10)
+    big.set(bytes, 5)
+    expect(decodeMessage(big.subarray(5, 5 + bytes.length), LIMITS)).toEqual({ ok: true, message })
+  })
+
+  it('copies values and ids out of the received buffer', () => {
+    const bytes = encodeMessage({ type: 'VALUE', rid: 1, value: Uint8Array.of(1, 2), ttlMs: 5 })
+    const result = decodeMessage(bytes, LIMITS)
+    bytes.fill(0xee)
+    expect(result.ok && result.message.type === 'VALUE' && [...result.message.value]).toEqual([1, 2])
+  })
+})
+
+describe('decodeMessage on untrusted bytes', () => {
+  it('never throws on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+        expectWellFormedResult(decodeMessage(bytes, LIMITS))
+      }),
+      RUNS,
+    )
+  })
+
+  it('never throws on random bytes behind a valid header', () => {
+    const header = fc.tuple(fc.constantFrom(0x01, 0x02, 0x03, 0x04, 0x81, 0x82, 0x83, 0x84, 0xff), u32)
+    fc.assert(
+      fc.property(header, fc.uint8Array({ maxLength: 300 }), ([type, rid], body) => {
+        const bytes = new Uint8Array(HEADER_BYTES + body.length)
+        new DataView(bytes.buffer).setUint32(2, rid)
+        bytes[0] = WIRE_VERSION
+        bytes[1] = type
+        bytes.set(body, HEADER_BYTES)
+        expectWellFormedResult(decodeMessage(bytes, LIMITS))
+      }),
+      RUNS,
+    )
+  })
+
+  it('never throws on valid messages with a byte flipped, truncated or extended', () => {
+    const mutation = fc.oneof(
+      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
+    )
+    fc.assert(
+      fc.property(messageArb, fc.array(mutation, { minLength: 1, maxLength: 4 }), (message, mutations) => {
+        let bytes = encodeMessage(message)
+        for (const m of mutations) {
+          if (m.kind === 'flip' && bytes.length > 0) bytes[m.at % bytes.length]! ^= m.xor
+          else if (m.kind === 'truncate') bytes = bytes.slice(0, m.at % (bytes.length + 1))
+          else if (m.kind === 'extend') bytes = Uint8Array.from([...bytes, ...m.extra])
+        }
+        expectWellFormedResult(decodeMessage(bytes, LIMITS))
+      }),
+      RUNS,
+    )
+  })
+
+  it('rejects every strict truncation of a valid message as malformed', () => {
+    fc.assert(
+      fc.property(messageArb, fc.nat(), (message, cut) => {
+        const bytes = encodeMessage(message)
+        const length = cut % bytes.length
+        expect(errorOf(bytes.slice(0, length)).error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+      }),
+      RUNS,
+    )
+  })
+
+  it('rejects trailing bytes after a valid message as malformed', () => {
+    fc.assert(
+      fc.property(messageArb, fc.uint8Array({ minLength: 1, maxLength: 8 }), (message, extra) => {
+        const bytes = encodeMessage(message)
+        fc.pre(bytes.length + extra.length <= LIMITS.maxMessageBytes)
+        const failure = errorOf(Uint8Array.from([...bytes, ...extra]))
+        expect(failure.error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+        expect(failure.rid).toBe(message.rid)
+        expect(failure.remoteCode).toBe(RemoteError.MALFORMED)
+      }),
+      RUNS,
+    )
+  })
+})
+
+describe('decodeMessage named errors', () => {
+  it('reports an unknown type byte as ERR_UNKNOWN_MESSAGE_TYPE and recovers the rid', () => {
+    const bytes = encodeMessage({ type: 'PING', rid: 0xdeadbeef })
+    for (const type of [0x00, 0x05, 0x7f, 0x80, 0x85, 0xfe]) {
+      bytes[1] = type
+      const failure = errorOf(bytes)
+      expect(failure.error.code).toBe(ErrorCode.UNKNOWN_MESSAGE_TYPE)
+      expect(failure.rid).toBe(0xdeadbeef)
+      expect(failure.isRequest).toBe(type < 0x80)
+      expect(failure.remoteCode).toBe(RemoteError.UNKNOWN_TYPE)
+    }
+  })
+
+  it('reports a wrong version byte as ERR_UNSUPPORTED_VERSION and recovers the rid', () => {
+    fc.assert(
+      fc.property(messageArb, fc.integer({ min: 0, max: 255 }), (message, version) => {
+        fc.pre(version !== WIRE_VERSION)
+        const bytes = encodeMessage(message)
+        bytes[0] = version
+        const failure = errorOf(bytes)
+        expect(failure.error.code).toBe(ErrorCode.UNSUPPORTED_VERSION)
+        expect(failure.rid).toBe(message.rid)
+        expect(failure.remoteCode).toBe(RemoteError.UNSUPPORTED_VERSION)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('reports bytes over maxMessageBytes as ERR_MESSAGE_TOO_LARGE before parsing anything', () => {
+    const limits: WireLimits = { maxValueBytes: 1000, maxMessageBytes: 50 }
+    const bytes = encodeMessage({ type: 'VALUE', rid: 1, value: new Uint8Array(45), ttlMs: 1 })
+    expect(bytes.length).toBeGreaterThan(50)
+    const failure = errorOf(bytes, limits)
+    expect(failure.error.code).toBe(ErrorCode.MESSAGE_TOO_LARGE)
+    expect(failure.rid).toBeUndefined()
+    expect(errorOf(new Uint8Array(51), limits).error.code).toBe(ErrorCode.MESSAGE_TOO_LARGE)
+    const fits = encodeMessage({ type: 'VALUE', rid: 1, value: new Uint8Array(50 - HEADER_BYTES - 8), ttlMs: 1 })
+    expect(decodeMessage(fits, limits).ok).toBe(true)
+  })
+
+  it('reports a value over maxValueBytes as ERR_VALUE_TOO_LARGE in VALUE and STORE', () => {
+    const limits: WireLimits = { maxValueBytes: 10, maxMessageBytes: 1000 }
+    const key = new Uint8Array(ID_BYTES)
+    const messages: Message[] = [
+      { type: 'VALUE', rid: 3, value: new Uint8Array(11), ttlMs: 1 },
+      { type: 'STORE', rid: 4, key, value: new Uint8Array(11), ttlMs: 1, mode: 'publish' },
+    ]
+    for (const message of messages) {
+      const failure = errorOf(encodeMessage(message), limits)
+      expect(failure.error.code).toBe(ErrorCode.VALUE_TOO_LARGE)
+      expect(failure.rid).toBe(message.rid)
+      expect(failure.remoteCode).toBe(RemoteError.VALUE_TOO_LARGE)
+    }
+    const atLimit: Message = { type: 'VALUE', rid: 5, value: new Uint8Array(10), ttlMs: 1 }
+    expect(decodeMessage(encodeMessage(atLimit), limits).ok).toBe(true)
+  })
+
+  it('reports a claimed value length over the limit as ERR_VALUE_TOO_LARGE even when the bytes are missing', () => {
+    const bytes = encodeMessage({ type: 'VALUE', rid: 8, value: new Uint8Array(0), ttlMs: 1 })
+    new DataView(bytes.buffer).setUint32(HEADER_BYTES + 4, 0xffffffff)
+    expect(errorOf(bytes).error.code).toBe(ErrorCode.VALUE_TOO_LARGE)
+  })
+
+  it('reports a NODES count over MAX_CONTACTS_PER_MESSAGE as malformed', () => {
+    const limits: WireLimits = { maxValueBytes: 10_000, maxMessageBytes: 10_000 }
+    const nodes = Array.from({ length: MAX_CONTACTS_PER_MESSAGE + 1 }, () => new Uint8Array(ID_BYTES))
+    const bytes = encodeMessage({ type: 'NODES', rid: 11, nodes })
+    const failure = errorOf(bytes, limits)
+    expect(failure.error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+    expect(failure.rid).toBe(11)
+    expect(failure.isRequest).toBe(false)
+  })
+
+  it('accepts a NODES message with MAX_CONTACTS_PER_MESSAGE contacts under wireLimits for any maxValueBytes', () => {
+    const nodes = Array.from({ length: MAX_CONTACTS_PER_MESSAGE }, () => new Uint8Array(ID_BYTES).fill(3))
+    const bytes = encodeMessage({ type: 'NODES', rid: 13, nodes })
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4096 }), (maxValueBytes) => {
+        expect(decodeMessage(bytes, wireLimits(maxValueBytes)).ok).toBe(true)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('reports an unknown STORE mode as malformed and marks it a request', () => {
+    const bytes = encodeMessage({ type: 'STORE', rid: 12, key: new Uint8Array(ID_BYTES), value: Uint8Array.of(1), ttlMs: 1, mode: 'publish' })
+    bytes[HEADER_BYTES] = 3
+    const failure = errorOf(bytes)
+    expect(failure.error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+    expect(failure.isRequest).toBe(true)
+  })
+
+  it('reports input shorter than the header as malformed without a rid', () => {
+    for (let n = 0; n < HEADER_BYTES; n++) {
+      const failure = errorOf(new Uint8Array(n).fill(WIRE_VERSION))
+      expect(failure.error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+      expect(failure.rid).toBeUndefined()
+    }
+  })
+
+  it('reports something that is not a Uint8Array as malformed instead of throwing', () => {
+    for (const junk of [null, undefined, 'bytes', [1, 2, 3, 4, 5, 6], new ArrayBuffer(8)]) {
+      expect(errorOf(junk as unknown as Uint8Array).error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+    }
+  })
+})

@@ -1,0 +1,269 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { DhtError, ErrorCode, isDhtError } from '../src/errors.ts'
+import type { Id } from '../src/keyspace/id.ts'
+import { compareDistance, ID_BYTES, toHex } from '../src/keyspace/id.ts'
+import { seededRandom } from '../src/platform/seeded-random.ts'
+import { VirtualClock } from '../src/platform/virtual-clock.ts'
+import type { LookupOptions, LookupResult } from '../src/query/lookup.ts'
+import { lookup } from '../src/query/lookup.ts'
+import type { Response } from '../src/wire/messages.ts'
+
+const N = 120
+const VALUE = Uint8Array.of(4, 2)
+
+interface NetOptions {
+  seed: number
+  k: number
+  /** Peers (by rank, 0 = closest to the target) whose requests fail. */
+  failing?: readonly number[]
+  /** Peers (by rank) that hold the value. */
+  holders?: readonly number[]
+  /** Rank of our own id in the network. */
+  selfRank?: number
+}
+
+/**
+ * A synthetic network of N ids sorted by distance to the target. The peer of rank r knows the
+ * W ids from rank ⌊r/2⌋ on (from rank 0 once r < 2W), so each hop halves the distance rank and a
+ * lookup needs several rounds. W = k + failures + 1 leaves k usable ids in every answer.
+ */
+function network(o: NetOptions) {
+  const random = seededRandom(o.seed)
+  const target = random.bytes(ID_BYTES)
+  const ids = Array.from({ length: N }, () => random.bytes(ID_BYTES)).sort((a, b) => compareDistance(target, a, b))
+  const rank = new Map(ids.map((id, i) => [toHex(id), i]))
+  const failing = new Set(o.failing ?? [])
+  const holders = new Set(o.holders ?? [])
+  const self = ids[o.selfRank ?? 50]!
+  const width = o.k + failing.size + 1
+  const clock = new VirtualClock()
+  const calls: Id[] = []
+  let inflight = 0
+  let maxInflight = 0
+
+  const ask = (peer: Id): Promise<Response> => {
+    calls.push(peer)
+    maxInflight = Math.max(maxInflight, ++inflight)
+    const r = rank.get(toHex(peer))!
+    return new Promise((resolve, reject) => {
+      clock.setTimeout(() => {
+        inflight--
+        if (failing.has(r)) return reject(new DhtError(ErrorCode.TIMEOUT, 'no answer'))
+        if (holders.has(r)) return resolve({ type: 'VALUE', rid: 0, value: VALUE, ttlMs: 777 })
+        const lo = r < 2 * width ? 0 : Math.floor(r / 2)
+        resolve({ type: 'NODES', rid: 0, nodes: ids.slice(lo, lo + width) })
+      }, 1 + Math.floor(random.float() * 20))
+    })
+  }
+  const usable = ids.filter((id, i) => !failing.has(i) && id !== self)
+  return {
+    target,
+    ids,
+    self,
+    clock,
+    calls,
+    ask,
+    rankOf: (id: Id) => rank.get(toHex(id))!,
+    get maxInflight() {
+      return maxInflight
+    },
+    expected: usable.slice(0, o.k).map(toHex),
+  }
+}
+
+type Net = ReturnType<typeof network>
+
+function options(net: Net, k: number, alpha: number, extra: Partial<LookupOptions> = {}): LookupOptions {
+  return {
+    target: net.target,
+    self: net.self,
+    seeds: net.ids.slice(N - 3),
+    k,
+    alpha,
+    maxCandidates: 4 * N,
+    clock: net.clock,
+    ask: net.ask,
+    ...extra,
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    if (isDhtError(error)) return error.code
+    throw error
+  }
+  throw new Error('expected a DhtError')
+}
+
+function checkTrace(net: Net, result: LookupResult): void {
+  const { trace } = result
+  const steps = trace.steps
+  expect(trace.target).toEqual(net.target)
+  expect(trace.messages).toBe(net.calls.length)
+  expect(trace.nodesAsked).toBe(new Set(net.calls.map(toHex)).size)
+  expect(trace.failures).toBe(steps.filter((s) => s.outcome === 'failed').length)
+  expect(trace.rounds).toBe(Math.max(0, ...steps.map((s) => s.round)))
+  expect(trace.durationMs).toBeGreaterThanOrEqual(0)
+  for (const step of steps) expect(step.settledAt).toBeGreaterThanOrEqual(step.sentAt)
+}
+
+describe('lookup in node mode', () => {
+  it('returns the true k closest, never asks more than alpha at once, nor self, nor anyone twice but to widen after failures', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer(),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.uniqueArray(fc.nat({ max: N - 2 }), { maxLength: 6 }),
+        fc.nat({ max: N - 2 }),
+        async (seed, k, alpha, failing, selfRank) => {
+          const net = network({ seed, k, failing, selfRank })
+          const result = await net.clock.run(lookup(options(net, k, alpha)))
+          expect(result.closest.map(toHex)).toEqual(net.expected)
+          expect(result.found).toBeUndefined()
+          expect(result.closestWithoutValue).toBeUndefined()
+          expect(net.maxInflight).toBeLessThanOrEqual(alpha)
+          const asked = net.calls.map(toHex)
+          const repeats = asked.length - new Set(asked).size
+          expect(repeats).toBeLessThanOrEqual(result.trace.failures > 0 ? alpha : 0)
+          expect(asked).not.toContain(toHex(net.self))
+          checkTrace(net, result)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  it('needs several rounds to reach the target and records them in the trace', async () => {
+    const net = network({ seed: 3, k: 4 })
+    const result = await net.clock.run(lookup(options(net, 4, 3)))
+    expect(result.closest.map(toHex)).toEqual(net.expected)
+    expect(result.trace.rounds).toBeGreaterThanOrEqual(4)
+    expect(result.trace.failures).toBe(0)
+    expect(result.trace.steps.filter((s) => s.round === 1)).toHaveLength(3)
+    expect(net.maxInflight).toBe(3)
+  })
+
+  it('tolerates failing peers, counts them in the trace and leaves them out of the result', async () => {
+    const failing = [0, 2, 5, N - 3, N - 2]
+    const net = network({ seed: 9, k: 5, failing })
+    const result = await net.clock.run(lookup(options(net, 5, 2)))
+    expect(result.closest.map(toHex)).toEqual(net.expected)
+    expect(result.closest.map(net.rankOf).some((r) => failing.includes(r))).toBe(false)
+    expect(result.trace.failures).toBeGreaterThanOrEqual(3)
+    checkTrace(net, result)
+  })
+
+  it('resolves with no contacts when every peer fails', async () => {
+    const net = network({ seed: 5, k: 3, failing: Array.from({ length: N }, (_, i) => i) })
+    const result = await net.clock.run(lookup(options(net, 3, 3)))
+    expect(result.closest).toEqual([])
+    expect(result.trace.failures).toBe(3)
+    expect(result.trace.messages).toBe(3)
+  })
+
+  it('resolves at once with no contacts when it has no seeds or only itself as a seed', async () => {
+    const net = network({ seed: 1, k: 3 })
+    for (const seeds of [[], [net.self]]) {
+      const result = await net.clock.run(lookup(options(net, 3, 3, { seeds })))
+      expect(result.closest).toEqual([])
+      expect(result.trace.messages).toBe(0)
+    }
+    expect(net.calls).toEqual([])
+  })
+})
+
+describe('lookup in value mode', () => {
+  it('stops at the first VALUE and reports the closest node that answered without it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer(),
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.nat(),
+        fc.uniqueArray(fc.nat({ max: 30 }), { maxLength: 3 }),
+        async (seed, k, alpha, nearHolder, farHolders) => {
+          // Some holder is among the k closest, as after a put; others may be anywhere.
+          const holderRanks = [nearHolder % k, ...farHolders]
+          const net = network({ seed, k, holders: holderRanks, selfRank: N - 1 })
+          const result = await net.clock.run(lookup(options(net, k, alpha, { seeds: net.ids.slice(N - 4, N - 1) })))
+          const callsAtResult = net.calls.length
+          await net.clock.advance(1000)
+          expect(net.calls.length).toBe(callsAtResult)
+
+          expect(result.found).toBeDefined()
+          const found = result.found!
+          expect(found.value).toEqual(VALUE)
+          expect(found.ttlMs).toBe(777)
+          expect(holderRanks).toContain(net.rankOf(found.from))
+          const valueSteps = result.trace.steps.filter((s) => s.outcome === 'value')
+          expect(valueSteps.map((s) => toHex(s.peer))).toEqual([toHex(found.from)])
+
+          const without = result.trace.steps.filter((s) => s.outcome === 'answered').map((s) => s.peer)
+          without.sort((a, b) => compareDistance(net.target, a, b))
+          expect(result.closestWithoutValue && toHex(result.closestWithoutValue)).toBe(without[0] && toHex(without[0]))
+          if (result.closestWithoutValue !== undefined) {
+            expect(holderRanks).not.toContain(net.rankOf(result.closestWithoutValue))
+          }
+          expect(net.maxInflight).toBeLessThanOrEqual(alpha)
+          checkTrace(net, result)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  it('reports the closest node without the value even when k is 1', async () => {
+    const net = network({ seed: 0, k: 1, holders: [0], selfRank: N - 1 })
+    const result = await net.clock.run(lookup(options(net, 1, 1, { seeds: net.ids.slice(N - 4, N - 1) })))
+    expect(result.found?.from).toEqual(net.ids[0])
+    const without = result.trace.steps.filter((s) => s.outcome === 'answered').map((s) => s.peer)
+    expect(without.length).toBeGreaterThan(0)
+    without.sort((a, b) => compareDistance(net.target, a, b))
+    expect(result.closestWithoutValue).toEqual(without[0])
+  })
+
+  it('reports no closestWithoutValue when the first peer asked holds the value', async () => {
+    const net = network({ seed: 2, k: 3, holders: [N - 1], selfRank: 0 })
+    const result = await net.clock.run(lookup(options(net, 3, 1, { seeds: [net.ids[N - 1]!] })))
+    expect(result.found?.from).toEqual(net.ids[N - 1])
+    expect(result.closestWithoutValue).toBeUndefined()
+    expect(result.trace.messages).toBe(1)
+  })
+})
+
+describe('lookup cancellation', () => {
+  it('rejects with ERR_ABORTED without asking anyone when the signal is already aborted', async () => {
+    const net = network({ seed: 4, k: 3 })
+    const controller = new AbortController()
+    controller.abort()
+    expect(await codeOf(lookup(options(net, 3, 3, { signal: controller.signal })))).toBe(ErrorCode.ABORTED)
+    expect(net.calls).toEqual([])
+  })
+
+  it('rejects with ERR_ABORTED when aborted midway and asks no one afterwards', async () => {
+    const net = network({ seed: 4, k: 3 })
+    const controller = new AbortController()
+    let callsAtAbort = -1
+    net.clock.setTimeout(() => {
+      callsAtAbort = net.calls.length
+      controller.abort()
+    }, 15)
+    const pending = lookup(options(net, 3, 2, { signal: controller.signal }))
+    expect(await codeOf(net.clock.run(pending))).toBe(ErrorCode.ABORTED)
+    expect(callsAtAbort).toBeGreaterThan(0)
+    await net.clock.advance(1000)
+    expect(net.calls.length).toBe(callsAtAbort)
+  })
+
+  it('ignores an abort after the lookup has finished', async () => {
+    const net = network({ seed: 6, k: 3 })
+    const controller = new AbortController()
+    const result = await net.clock.run(lookup(options(net, 3, 3, { signal: controller.signal })))
+    controller.abort()
+    expect(result.closest.map(toHex)).toEqual(net.expected)
+  })
+})

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest'
+import { DhtError, ErrorCode, isDhtError } from '../src/errors.ts'
+import type { Id } from '../src/keyspace/id.ts'
+import { keyOf, toHex } from '../src/keyspace/id.ts'
+import type { Random } from '../src/platform/platform.ts'
+import { seededRandom } from '../src/platform/seeded-random.ts'
+import { VirtualClock } from '../src/platform/virtual-clock.ts'
+import type { RpcOptions } from '../src/rpc/rpc.ts'
+import { Rpc } from '../src/rpc/rpc.ts'
+import type { Transport } from '../src/transport/transport.ts'
+import type { Message, Response } from '../src/wire/messages.ts'
+import { RemoteError } from '../src/wire/messages.ts'
+
+const PEER = keyOf('peer')
+const OTHER = keyOf('other')
+const TARGET = keyOf('target')
+const TIMEOUT = 1000
+
+interface Harness {
+  rpc: Rpc
+  clock: VirtualClock
+  sent: { to: Id; message: Message }[]
+  answered: string[]
+  timedOut: string[]
+}
+
+function harness(options: Partial<Pick<RpcOptions, 'maxInflightRequests' | 'random'>> = {}): Harness {
+  const clock = new VirtualClock()
+  const sent: Harness['sent'] = []
+  const answered: string[] = []
+  const timedOut: string[] = []
+  const transport: Transport = {
+    send: (to, message) => void sent.push({ to, message }),
+    listen: () => undefined,
+    close: () => undefined,
+  }
+  const rpc = new Rpc({
+    transport,
+    clock,
+    random: options.random ?? seededRandom(1),
+    requestTimeoutMs: TIMEOUT,
+    maxInflightRequests: options.maxInflightRequests ?? 8,
+    onAnswer: (peer) => void answered.push(toHex(peer)),
+    onTimeout: (peer) => void timedOut.push(toHex(peer)),
+  })
+  return { rpc, clock, sent, answered, timedOut }
+}
+
+type Outcome = { ok: true; response: Response } | { ok: false; error: DhtError }
+
+/** Attaches handlers at once, so a rejection is never unhandled, and reports how it settled. */
+function track(promise: Promise<Response>): { outcome: Outcome | undefined; done: Promise<Outcome> } {
+  const tracked: { outcome: Outcome | undefined; done: Promise<Outcome> } = { outcome: undefined, done: undefined! }
+  tracked.done = promise.then(
+    (response): Outcome => (tracked.outcome = { ok: true, response }),
+    (error: unknown): Outcome => {
+      if (!isDhtError(error)) throw error
+      return (tracked.outcome = { ok: false, error })
+    },
+  )
+  return tracked
+}
+
+async function errorCode(promise: Promise<Outcome>): Promise<string> {
+  const outcome = await promise
+  if (outcome.ok) throw new Error(`expected a rejection, got ${outcome.response.type}`)
+  return outcome.error.code
+}
+
+const ridOf = (h: Harness, i = h.sent.length - 1): number => h.sent[i]!.message.rid
+
+describe('Rpc.request and answer', () => {
+  it('sends the request with a fresh rid and resolves with the matching answer', async () => {
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'FIND_NODE', target: TARGET, count: 20 }))
+    expect(h.sent).toHaveLength(1)
+    expect(h.sent[0]!.to).toEqual(PEER)
+    expect(h.sent[0]!.message).toMatchObject({ type: 'FIND_NODE', target: TARGET, count: 20 })
+    expect(h.rpc.inflight).toBe(1)
+    const response: Response = { type: 'NODES', rid: ridOf(h), nodes: [OTHER] }
+    expect(h.rpc.answer(PEER, response)).toBeUndefined()
+    expect(await call.done).toEqual({ ok: true, response })
+    expect(h.answered).toEqual([toHex(PEER)])
+    expect(h.rpc.inflight).toBe(0)
+    expect(h.clock.pending).toBe(0)
+    expect(h.rpc.sent).toBe(1)
+  })
+
+  it('gives concurrent requests distinct rids and matches each answer to its own request', async () => {
+    const h = harness()
+    const a = track(h.rpc.request(PEER, { type: 'PING' }))
+    const b = track(h.rpc.request(PEER, { type: 'PING' }))
+    expect(ridOf(h, 0)).not.toBe(ridOf(h, 1))
+    h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h, 1) })
+    await b.done
+    expect(a.outcome).toBeUndefined()
+    h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h, 0) })
+    expect((await a.done).ok).toBe(true)
+  })
+
+  it('wraps the rid around 2^32 without reusing one still in flight', () => {
+    const max: Random = { bytes: (n) => new Uint8Array(n).fill(0xff), float: () => 0 }
+    const h = harness({ random: max })
+    void track(h.rpc.request(PEER, { type: 'PING' }))
+    void track(h.rpc.request(PEER, { type: 'PING' }))
+    expect(ridOf(h, 0)).toBe(0)
+    expect(ridOf(h, 1)).toBe(1)
+  })
+
+  it('rejects with ERR_TIMEOUT after requestTimeoutMs and calls onTimeout with the peer', async () => {
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }))
+    await h.clock.advance(TIMEOUT - 1)
+    expect(call.outcome).toBeUndefined()
+    expect(h.timedOut).toEqual([])
+    await h.clock.advance(1)
+    expect(await errorCode(call.done)).toBe(ErrorCode.TIMEOUT)
+    expect(h.timedOut).toEqual([toHex(PEER)])
+    expect(h.answered).toEqual([])
+    expect(h.rpc.inflight).toBe(0)
+  })
+
+  it('treats an answer that arrives after the timeout as unexpected', async () => {
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }))
+    await h.clock.advance(TIMEOUT)
+    await call.done
+    expect(h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
+    expect(h.answered).toEqual([])
+  })
+
+  it('returns ERR_UNEXPECTED_RESPONSE for an answer from the wrong peer and keeps waiting for the right one', async () => {
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }))
+    expect(h.rpc.answer(OTHER, { type: 'PONG', rid: ridOf(h) })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
+    expect(h.rpc.inflight).toBe(1)
+    expect(h.answered).toEqual([])
+    h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })
+    expect((await call.done).ok).toBe(true)
+  })
+
+  it('returns ERR_UNEXPECTED_RESPONSE for an unknown rid or a second answer to the same request', async () => {
+    const h = harness()
+    expect(h.rpc.answer(PEER, { type: 'PONG', rid: 12345 })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
+    const call = track(h.rpc.request(PEER, { type: 'PING' }))
+    const rid = ridOf(h)
+    expect(h.rpc.answer(PEER, { type: 'PONG', rid: (rid + 1) >>> 0 })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
+    expect(h.rpc.answer(PEER, { type: 'PONG', rid })).toBeUndefined()
+    expect(h.rpc.answer(PEER, { type: 'PONG', rid })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
+    await call.done
+  })
+
+  it('rejects with ERR_WRONG_RESPONSE_TYPE when the answer type does not fit the request', async () => {
+    const cases: [Parameters<Rpc['request']>[1], Response['type']][] = [
+      [{ type: 'FIND_NODE', target: TARGET, count: 20 }, 'PONG'],
+      [{ type: 'PING' }, 'STORED'],
+      [{ type: 'STORE', key: TARGET, value: Uint8Array.of(1), ttlMs: 5, mode: 'publish' }, 'PONG'],
+    ]
+    for (const [request, type] of cases) {
+      const h = harness()
+      const call = track(h.rpc.request(PEER, request))
+      expect(h.rpc.answer(PEER, { type, rid: ridOf(h) } as Response)).toBeUndefined()
+      expect(await errorCode(call.done)).toBe(ErrorCode.WRONG_RESPONSE_TYPE)
+      expect(h.rpc.inflight).toBe(0)
+    }
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'FIND_NODE', target: TARGET, count: 20 }))
+    h.rpc.answer(PEER, { type: 'VALUE', rid: ridOf(h), value: Uint8Array.of(1), ttlMs: 1 })
+    expect(await errorCode(call.done)).toBe(ErrorCode.WRONG_RESPONSE_TYPE)
+  })
+
+  it('accepts both VALUE and NODES as answers to FIND_VALUE', async () => {
+    const h = harness()
+    const a = track(h.rpc.request(PEER, { type: 'FIND_VALUE', key: TARGET, count: 20 }))
+    h.rpc.answer(PEER, { type: 'VALUE', rid: ridOf(h), value: Uint8Array.of(1), ttlMs: 1 })
+    const b = track(h.rpc.request(PEER, { type: 'FIND_VALUE', key: TARGET, count: 20 }))
+    h.rpc.answer(PEER, { type: 'NODES', rid: ridOf(h), nodes: [] })
+    expect((await a.done).ok && (await b.done).ok).toBe(true)
+  })
+
+  it('rejects an ERROR answer with ERR_REMOTE_ERROR carrying the remote code', async () => {
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'STORE', key: TARGET, value: Uint8Array.of(1), ttlMs: 5, mode: 'cache' }))
+    h.rpc.answer(PEER, { type: 'ERROR', rid: ridOf(h), code: RemoteError.STORAGE_FULL })
+    const outcome = await call.done
+    expect(outcome.ok).toBe(false)
+    if (!outcome.ok) {
+      expect(outcome.error.code).toBe(ErrorCode.REMOTE_ERROR)
+      expect(outcome.error.remoteCode).toBe(RemoteError.STORAGE_FULL)
+    }
+    expect(h.answered).toEqual([toHex(PEER)])
+    expect(h.timedOut).toEqual([])
+  })
+})
+
+describe('Rpc bounds and cancellation', () => {
+  it('rejects with ERR_TOO_MANY_REQUESTS at maxInflightRequests without sending, and admits more once one settles', async () => {
+    const h = harness({ maxInflightRequests: 2 })
+    const a = track(h.rpc.request(PEER, { type: 'PING' }))
+    const b = track(h.rpc.request(OTHER, { type: 'PING' }))
+    const c = track(h.rpc.request(PEER, { type: 'PING' }))
+    expect(await errorCode(c.done)).toBe(ErrorCode.TOO_MANY_REQUESTS)
+    expect(h.sent).toHaveLength(2)
+    expect(h.rpc.inflight).toBe(2)
+    h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h, 0) })
+    await a.done
+    const d = track(h.rpc.request(PEER, { type: 'PING' }))
+    expect(h.sent).toHaveLength(3)
+    await h.clock.advance(TIMEOUT)
+    expect(await errorCode(b.done)).toBe(ErrorCode.TIMEOUT)
+    expect(await errorCode(d.done)).toBe(ErrorCode.TIMEOUT)
+  })
+
+  it('rejects with ERR_ABORTED at once, sending nothing, when the signal is already aborted', async () => {
+    const h = harness()
+    const controller = new AbortController()
+    controller.abort()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }, controller.signal))
+    expect(await errorCode(call.done)).toBe(ErrorCode.ABORTED)
+    expect(h.sent).toHaveLength(0)
+    expect(h.rpc.inflight).toBe(0)
+  })
+
+  it('rejects with ERR_ABORTED when the signal fires while waiting, without counting a timeout', async () => {
+    const h = harness()
+    const controller = new AbortController()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }, controller.signal))
+    await h.clock.advance(10)
+    controller.abort(new Error('user left'))
+    expect(await errorCode(call.done)).toBe(ErrorCode.ABORTED)
+    expect(h.rpc.inflight).toBe(0)
+    expect(h.clock.pending).toBe(0)
+    await h.clock.advance(TIMEOUT * 2)
+    expect(h.timedOut).toEqual([])
+    expect(h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
+  })
+
+  it('ignores an abort that comes after the answer', async () => {
+    const h = harness()
+    const controller = new AbortController()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }, controller.signal))
+    h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })
+    controller.abort()
+    expect((await call.done).ok).toBe(true)
+  })
+
+  it('rejects every waiting request with the given error on cancelAll', async () => {
+    const h = harness()
+    const calls = [track(h.rpc.request(PEER, { type: 'PING' })), track(h.rpc.request(OTHER, { type: 'PING' }))]
+    h.rpc.cancelAll(new DhtError(ErrorCode.NOT_RUNNING, 'stopped'))
+    for (const call of calls) expect(await errorCode(call.done)).toBe(ErrorCode.NOT_RUNNING)
+    expect(h.rpc.inflight).toBe(0)
+    expect(h.clock.pending).toBe(0)
+    expect(h.timedOut).toEqual([])
+  })
+})

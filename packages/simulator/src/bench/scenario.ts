@@ -1,0 +1,209 @@
+/**
+ * The benchmark scenarios: build a network, run random FIND_NODE lookups checked against brute
+ * force, and optionally put values, fail a fraction of the nodes at once and measure how many
+ * values can still be read, and how many holders one replication pass restores.
+ */
+import { type Id, idEquals, keyOf, type KademliaNode } from '@browser-dht/kademlia'
+import { trueClosest } from '../brute-force.ts'
+import { mean, type Percentiles, percentiles, round } from '../stats.ts'
+import { Testnet } from '../testnet.ts'
+
+export interface BenchOptions {
+  nodes: number
+  lookups: number
+  /** Fraction of nodes to fail at once after the values are put (0 = skip the failure phase). */
+  kill: number
+  /** Values put before the failure. */
+  values: number
+  seed: number
+  /** Encode and parse every message (slower; off for very large runs). */
+  wire: boolean
+  /** Lookups run at once. */
+  concurrency: number
+  /** 'full': the paper's join (self-lookup, then refresh far buckets); 'self': self-lookup only. */
+  join: 'full' | 'self'
+  /** Progress lines go here (stderr in the CLI). */
+  log: (line: string) => void
+}
+
+export interface ReplicationFigures {
+  /** Fewest live holders of any value after the failure, before repair. */
+  minHoldersBefore: number
+  /** Fewest live holders of any value after one replication pass. */
+  minHoldersAfter: number
+  /** Fraction of values on at least k live nodes after the pass. */
+  atLeastK: number
+}
+
+export interface BenchResult {
+  nodes: number
+  lookups: number
+  seed: number
+  k: number
+  alpha: number
+  wire: boolean
+  join: 'full' | 'self'
+  exactK: number
+  rounds: Percentiles & { mean: number }
+  messages: { mean: number; p99: number }
+  getSuccess: number | null
+  killed: number
+  values: number
+  replication: ReplicationFigures | null
+  buildSeconds: number
+  lookupsPerSecond: number
+  heapMB: number
+  rssMB: number
+  virtualSeconds: number
+}
+
+const K = 20
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const { log } = options
+  const net = new Testnet({ seed: options.seed, wire: options.wire, joinRefresh: options.join === 'full' })
+  const buildStart = performance.now()
+  let lastLog = 0
+  await net.grow(options.nodes, (joined) => {
+    if (performance.now() - lastLog > 5000 || joined === options.nodes) {
+      lastLog = performance.now()
+      log(`built ${joined}/${options.nodes} nodes in ${((performance.now() - buildStart) / 1000).toFixed(0)} s`)
+    }
+  })
+  const buildSeconds = (performance.now() - buildStart) / 1000
+
+  const lookupStart = performance.now()
+  const lookups = await runLookups(net, options)
+  const lookupSeconds = (performance.now() - lookupStart) / 1000
+  log(`${options.lookups} lookups in ${lookupSeconds.toFixed(1)} s`)
+
+  let getSuccess: number | null = null
+  let replication: ReplicationFigures | null = null
+  let killed = 0
+  if (options.kill > 0) {
+    const failure = await runFailure(net, options)
+    ;({ getSuccess, replication, killed } = failure)
+  }
+
+  const memory = measureMemory()
+  const rounds = lookups.map((l) => l.rounds)
+  const messages = lookups.map((l) => l.messages)
+  return {
+    nodes: options.nodes,
+    lookups: options.lookups,
+    seed: options.seed,
+    k: K,
+    alpha: net.nodes[0]!.options.alpha,
+    wire: options.wire,
+    join: options.join,
+    exactK: round(lookups.filter((l) => l.exact).length / Math.max(1, lookups.length), 4),
+    rounds: { ...percentiles(rounds), mean: round(mean(rounds), 2) },
+    messages: { mean: round(mean(messages), 1), p99: percentiles(messages).p99 },
+    getSuccess,
+    killed,
+    values: options.kill > 0 ? options.values : 0,
+    replication,
+    buildSeconds: round(buildSeconds, 1),
+    lookupsPerSecond: round(options.lookups / lookupSeconds, 0),
+    ...memory,
+    virtualSeconds: round((net.clock.now() - 1_000_000) / 1000, 0),
+  }
+}
+
+interface LookupSample {
+  exact: boolean
+  rounds: number
+  messages: number
+}
+
+async function runLookups(net: Testnet, options: BenchOptions): Promise<LookupSample[]> {
+  const samples: LookupSample[] = []
+  const liveIds = net.live().map((node) => node.id)
+  for (let done = 0; done < options.lookups; ) {
+    const batch = Math.min(options.concurrency, options.lookups - done)
+    const jobs = Array.from({ length: batch }, () => {
+      const asker = net.pick()
+      const target = net.random.bytes(20)
+      return asker.findNode(target).then(({ closest, trace }) => {
+        const others = liveIds.filter((id) => !idEquals(id, asker.id))
+        const truth = trueClosest(others, target, K)
+        const exact = closest.length === truth.length && closest.every((id, i) => idEquals(id, truth[i]!))
+        samples.push({ exact, rounds: trace.rounds, messages: trace.messages })
+      })
+    })
+    await net.run(Promise.all(jobs))
+    done += batch
+  }
+  return samples
+}
+
+async function runFailure(
+  net: Testnet,
+  options: BenchOptions,
+): Promise<{ getSuccess: number; replication: ReplicationFigures; killed: number }> {
+  const { log } = options
+  const keys: Id[] = []
+  for (let i = 0; i < options.values; i += options.concurrency) {
+    const batch = Array.from({ length: Math.min(options.concurrency, options.values - i) }, (_, j) => {
+      const key = keyOf(`bench value ${options.seed}/${i + j}`)
+      keys.push(key)
+      return net.pick().put(key, new TextEncoder().encode(`value ${i + j}`))
+    })
+    await net.run(Promise.all(batch))
+  }
+  log(`put ${keys.length} values`)
+
+  const victims = [...net.live()].sort(() => net.random.float() - 0.5).slice(0, Math.round(options.kill * net.nodes.length))
+  await Promise.all(victims.map((node) => net.fail(node)))
+  log(`failed ${victims.length} nodes at once`)
+
+  let found = 0
+  for (let i = 0; i < keys.length; i += options.concurrency) {
+    const batch = keys.slice(i, i + options.concurrency).map((key) =>
+      net
+        .pick()
+        .get(key)
+        .then((result) => {
+          if (result.value !== undefined) found++
+        }, () => undefined),
+    )
+    await net.run(Promise.all(batch))
+  }
+  const getSuccess = round(found / keys.length, 4)
+  log(`get success after failure: ${getSuccess}`)
+
+  const minHoldersBefore = Math.min(...keys.map((key) => holders(net.live(), key, net.clock.now())))
+  await replicationPass(net, options.concurrency)
+  const after = keys.map((key) => holders(net.live(), key, net.clock.now()))
+  const replication = {
+    minHoldersBefore,
+    minHoldersAfter: Math.min(...after),
+    atLeastK: round(after.filter((n) => n >= K).length / keys.length, 4),
+  }
+  log(`replication pass: fewest holders ${minHoldersBefore} → ${replication.minHoldersAfter}`)
+  return { getSuccess, replication, killed: victims.length }
+}
+
+/** Every live node runs one replication pass, a batch at a time. */
+async function replicationPass(net: Testnet, concurrency: number): Promise<void> {
+  const holdersOfAnything = net.live().filter((node) => node.records.count > 0)
+  for (let i = 0; i < holdersOfAnything.length; i += concurrency) {
+    const batch = holdersOfAnything.slice(i, i + concurrency).map((node) => node.replicateNow())
+    await net.run(Promise.all(batch))
+  }
+}
+
+function holders(live: readonly KademliaNode[], key: Id, now: number): number {
+  let count = 0
+  for (const node of live) {
+    const meta = node.records.meta(key)
+    if (meta !== undefined && meta.expiresAt > now) count++
+  }
+  return count
+}
+
+function measureMemory(): { heapMB: number; rssMB: number } {
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const usage = process.memoryUsage()
+  return { heapMB: round(usage.heapUsed / 2 ** 20, 0), rssMB: round(usage.rss / 2 ** 20, 0) }
+}

@@ -1,0 +1,14 @@
+import { compareDistance, type Id } from '@browser-dht/kademlia'
+
+/** The true `k` closest of `ids` to `target`, by scanning them all (the benchmark's referee). */
+export function trueClosest(ids: readonly Id[], target: Id, k: number): Id[] {
+  const best: Id[] = []
+  for (const id of ids) {
+    if (best.length === k && compareDistance(target, id, best[k - 1]!) >= 0) continue
+    let at = best.length
+    while (at > 0 && compareDistance(target, id, best[at - 1]!) < 0) at--
+    best.splice(at, 0, id)
+    if (best.length > k) best.pop()
+  }
+  return best
+}

@@ -1,0 +1,117 @@
+/**
+ * A whole Kademlia network in one process: N nodes on a MemoryNetwork and a VirtualClock. Used by
+ * the multi-node tests, the benchmark and the demo, and usable in anyone's tests.
+ */
+import {
+  createNode,
+  type Id,
+  type KademliaNode,
+  MemoryNetwork,
+  type MemoryNetworkOptions,
+  type Random,
+  seededRandom,
+  toHex,
+  type Tunables,
+  VirtualClock,
+} from '@browser-dht/kademlia'
+
+export interface TestnetOptions extends Partial<Tunables> {
+  /** Seed for IDs, latencies and choices: the same seed builds the same network. Default 1. */
+  seed?: number
+  /** One-way latency in ms (fixed or uniform range). Default 10–50. */
+  latencyMs?: MemoryNetworkOptions['latencyMs']
+  loss?: number
+  /** Encode and parse every message (default true); false shares message objects (large runs). */
+  wire?: boolean
+  /** Nodes joining at once while the network is built. Default 256. */
+  joinConcurrency?: number
+  /** Joins refresh the far buckets, as in the paper (default true). */
+  joinRefresh?: boolean
+}
+
+export class Testnet {
+  readonly clock = new VirtualClock(1_000_000)
+  readonly random: Random
+  readonly network: MemoryNetwork
+  readonly nodes: KademliaNode[] = []
+  readonly #options: TestnetOptions
+  readonly #byId = new Map<string, KademliaNode>()
+
+  constructor(options: TestnetOptions = {}) {
+    this.#options = options
+    this.random = seededRandom(options.seed ?? 1)
+    this.network = new MemoryNetwork({
+      clock: this.clock,
+      random: this.random,
+      ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+      loss: options.loss ?? 0,
+      wire: options.wire ?? true,
+    })
+  }
+
+  /** Creates and starts a node that has not joined yet. */
+  async addNode(id: Id = this.random.bytes(20)): Promise<KademliaNode> {
+    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, ...tunables } = this.#options
+    const node = createNode({ ...tunables, id, transport: this.network.transport(id), clock: this.clock, random: this.random })
+    await node.start()
+    this.nodes.push(node)
+    this.#byId.set(toHex(id), node)
+    return node
+  }
+
+  /** Adds `count` nodes, each joining through a random node already in the network. */
+  async grow(count: number, onProgress?: (joined: number) => void): Promise<void> {
+    const concurrency = this.#options.joinConcurrency ?? 256
+    let remaining = count
+    if (this.nodes.length === 0 && remaining > 0) {
+      await this.addNode()
+      remaining--
+    }
+    while (remaining > 0) {
+      const wave = Math.min(remaining, concurrency, Math.max(1, this.nodes.length))
+      const existing = this.live()
+      const joins: Promise<unknown>[] = []
+      for (let i = 0; i < wave; i++) {
+        const contact = existing[Math.floor(this.random.float() * existing.length)]!
+        joins.push(this.addNode().then((node) => node.bootstrap([contact.id], { refreshBuckets: this.#options.joinRefresh ?? true })))
+      }
+      await this.run(Promise.all(joins))
+      remaining -= wave
+      onProgress?.(this.nodes.length)
+    }
+  }
+
+  /** Runs the virtual clock until `promise` settles. */
+  run<T>(promise: Promise<T>): Promise<T> {
+    return this.clock.run(promise)
+  }
+
+  /** Advances virtual time by `ms`, running every timer due. */
+  advance(ms: number): Promise<void> {
+    return this.clock.advance(ms)
+  }
+
+  node(id: Id): KademliaNode | undefined {
+    return this.#byId.get(toHex(id))
+  }
+
+  /** Nodes that are running and not failed. */
+  live(): KademliaNode[] {
+    return this.nodes.filter((node) => node.running && !this.network.isFailed(node.id))
+  }
+
+  /** Node fails without notice: it stops and the network drops its traffic. */
+  async fail(node: KademliaNode): Promise<void> {
+    this.network.fail(node.id)
+    await node.stop()
+  }
+
+  pick(): KademliaNode {
+    const live = this.live()
+    return live[Math.floor(this.random.float() * live.length)]!
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.stop()))
+  }
+}
