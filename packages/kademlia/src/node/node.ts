@@ -192,6 +192,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   /** The k closest live nodes to `target`. */
   async findNode(target: Id, options: CallOptions = {}): Promise<FindNodeResult> {
     const result = await this.#lookup(assertId(target, 'target'), 'node', options.signal)
+    this.#assertRunning()
     return { closest: result.closest, trace: result.trace }
   }
 
@@ -204,6 +205,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     const { closest, trace } = await this.#lookup(key, 'node', options.signal)
     const targets = [...closest, this.id].sort((a, b) => compareDistance(key, a, b)).slice(0, this.options.k)
     const holders = await this.storeAt(targets, key, value, ttlMs, 'publish')
+    this.#assertRunning()
     if (holders.length === 0) throw new DhtError(ErrorCode.PUT_FAILED, 'no node accepted the value')
     this.#published.set(idKey(key), { key, value, ttlMs })
     return { holders, trace }
@@ -216,6 +218,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     const local = await this.records.read(key, this.now())
     if (local !== undefined) return { value: local.value, from: this.id, trace: this.#emptyTrace(key) }
     const result = await this.#lookup(key, 'value', options.signal)
+    this.#assertRunning()
     const { found, closestWithoutValue } = result
     if (found !== undefined && closestWithoutValue !== undefined) {
       void this.storeAt([closestWithoutValue], key, found.value, found.ttlMs, 'cache')

@@ -129,7 +129,7 @@ export class RoutingTable {
    * buckets from nearest to farthest. Every contact of a later group is farther than every
    * contact of an earlier one, so collection stops as soon as `n` are gathered.
    */
-  closest(target: Id, n: number, exclude?: (id: Id) => boolean): Id[] {
+  closest(target: Id, n: number, exclude?: (contact: Contact) => boolean): Id[] {
     const best = new ClosestSet(target, n)
     const first = Math.min(this.bucketIndex(target), ID_BITS - 1)
     best.addAll(this.#buckets[first], exclude)
@@ -202,10 +202,10 @@ class ClosestSet {
     return this.ids.length
   }
 
-  addAll(bucket: KBucket | undefined, exclude: ((id: Id) => boolean) | undefined): void {
+  addAll(bucket: KBucket | undefined, exclude: ((contact: Contact) => boolean) | undefined): void {
     if (bucket === undefined) return
     for (const contact of bucket.contacts) {
-      if (exclude === undefined || !exclude(contact.id)) this.add(contact.id)
+      if (exclude === undefined || !exclude(contact)) this.add(contact.id)
     }
   }
 

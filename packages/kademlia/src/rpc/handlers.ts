@@ -5,6 +5,7 @@
 import { isDhtError, ErrorCode } from '../errors.ts'
 import { type Id, idEquals } from '../keyspace/id.ts'
 import type { Records } from '../records/records.ts'
+import type { Contact } from '../routing-table/k-bucket.ts'
 import type { RoutingTable } from '../routing-table/routing-table.ts'
 import { RemoteError, type Request, type Response, type StoreMode } from '../wire/messages.ts'
 
@@ -22,9 +23,13 @@ type Handler<T extends Request['type']> = (
   request: Extract<Request, { type: T }>,
 ) => Response | Promise<Response>
 
-/** The `count` contacts closest to `target`, never including the asker (it knows itself). */
+/**
+ * The `count` contacts closest to `target`. Never the asker (it knows itself), and never a contact
+ * whose last request failed: we do not vouch for nodes we could not reach.
+ */
 function nodes(ctx: HandlerContext, from: Id, target: Id, count: number, rid: number): Response {
-  return { type: 'NODES', rid, nodes: ctx.table.closest(target, count, (id) => idEquals(id, from)) }
+  const skip = (contact: Contact): boolean => contact.failures > 0 || idEquals(contact.id, from)
+  return { type: 'NODES', rid, nodes: ctx.table.closest(target, count, skip) }
 }
 
 const REMOTE_CODE: Partial<Record<ErrorCode, number>> = {

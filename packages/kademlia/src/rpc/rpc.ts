@@ -91,7 +91,8 @@ export class Rpc {
 
   /**
    * Matches an incoming response. Returns an error for answers to requests never sent (or
-   * already settled) and for answers from a peer other than the one asked.
+   * already settled), for answers from a peer other than the one asked, and for answers of the
+   * wrong type (which also fail the request).
    */
   answer(from: Id, response: Response): DhtError | undefined {
     const pending = this.#pending.get(response.rid)
@@ -101,7 +102,9 @@ export class Rpc {
     this.#settle(response.rid)
     this.#options.onAnswer(from)
     if (!ANSWERS[pending.request.type].includes(response.type)) {
-      pending.reject(new DhtError(ErrorCode.WRONG_RESPONSE_TYPE, `${response.type} does not answer ${pending.request.type}`))
+      const error = new DhtError(ErrorCode.WRONG_RESPONSE_TYPE, `${response.type} does not answer ${pending.request.type}`)
+      pending.reject(error)
+      return error
     } else if (response.type === 'ERROR') {
       const message = `${shortHex(from)} answered ${pending.request.type} with error ${response.code}`
       pending.reject(new DhtError(ErrorCode.REMOTE_ERROR, message, { remoteCode: response.code }))
