@@ -231,7 +231,7 @@ describe('RoutingTable.closest', () => {
         const exclude = (id: Id): boolean => (id[19]! & 1) === 0
         const rest = [...rt.contacts()].map((c) => c.id).filter((id) => !exclude(id))
         const expected = rest.sort((a, b) => compareDistance(target, a, b)).slice(0, 5)
-        expect(hexes(rt.closest(target, 5, exclude))).toEqual(hexes(expected))
+        expect(hexes(rt.closest(target, 5, (contact) => exclude(contact.id)))).toEqual(hexes(expected))
       }),
       { numRuns: 100 },
     )

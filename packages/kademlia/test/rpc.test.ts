@@ -150,7 +150,7 @@ describe('Rpc.request and answer', () => {
     await call.done
   })
 
-  it('rejects with ERR_WRONG_RESPONSE_TYPE when the answer type does not fit the request', async () => {
+  it('rejects with ERR_WRONG_RESPONSE_TYPE, and reports it, when the answer type does not fit the request', async () => {
     const cases: [Parameters<Rpc['request']>[1], Response['type']][] = [
       [{ type: 'FIND_NODE', target: TARGET, count: 20 }, 'PONG'],
       [{ type: 'PING' }, 'STORED'],
@@ -159,7 +159,7 @@ describe('Rpc.request and answer', () => {
     for (const [request, type] of cases) {
       const h = harness()
       const call = track(h.rpc.request(PEER, request))
-      expect(h.rpc.answer(PEER, { type, rid: ridOf(h) } as Response)).toBeUndefined()
+      expect(h.rpc.answer(PEER, { type, rid: ridOf(h) } as Response)?.code).toBe(ErrorCode.WRONG_RESPONSE_TYPE)
       expect(await errorCode(call.done)).toBe(ErrorCode.WRONG_RESPONSE_TYPE)
       expect(h.rpc.inflight).toBe(0)
     }
