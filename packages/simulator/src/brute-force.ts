@@ -1,9 +1,13 @@
-import { compareDistance, type Id } from '@browser-dht/kademlia'
+import { compareDistance, type Id, idEquals } from '@browser-dht/kademlia'
 
-/** The true `k` closest of `ids` to `target`, by scanning them all (the benchmark's referee). */
-export function trueClosest(ids: readonly Id[], target: Id, k: number): Id[] {
+/**
+ * The true `k` closest of `ids` to `target`, by scanning them all (the benchmark's referee),
+ * leaving out `except` (the asker, which a lookup never returns).
+ */
+export function trueClosest(ids: readonly Id[], target: Id, k: number, except?: Id): Id[] {
   const best: Id[] = []
   for (const id of ids) {
+    if (except !== undefined && idEquals(id, except)) continue
     if (best.length === k && compareDistance(target, id, best[k - 1]!) >= 0) continue
     let at = best.length
     while (at > 0 && compareDistance(target, id, best[at - 1]!) < 0) at--
