@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DhtError, ErrorCode, isDhtError } from '../src/errors.ts'
+import { DhtError, ErrorCode } from '../src/errors.ts'
 import type { Id } from '../src/keyspace/id.ts'
 import { compareDistance, ID_BYTES, toHex } from '../src/keyspace/id.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
@@ -8,6 +8,7 @@ import { VirtualClock } from '../src/platform/virtual-clock.ts'
 import type { LookupOptions, LookupResult } from '../src/query/lookup.ts'
 import { lookup } from '../src/query/lookup.ts'
 import type { Response } from '../src/wire/messages.ts'
+import { codeOf } from './support.ts'
 
 const N = 120
 const VALUE = Uint8Array.of(4, 2)
@@ -88,15 +89,6 @@ function options(net: Net, k: number, alpha: number, extra: Partial<LookupOption
   }
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    if (isDhtError(error)) return error.code
-    throw error
-  }
-  throw new Error('expected a DhtError')
-}
 
 function checkTrace(net: Net, result: LookupResult): void {
   const { trace } = result

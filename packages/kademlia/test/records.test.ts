@@ -1,12 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ErrorCode, isDhtError } from '../src/errors.ts'
+import { ErrorCode } from '../src/errors.ts'
 import type { Id } from '../src/keyspace/id.ts'
 import { keyOf } from '../src/keyspace/id.ts'
 import type { StoredRecord } from '../src/records/record-store.ts'
 import { MemoryRecordStore } from '../src/records/record-store.ts'
 import type { RecordLimits } from '../src/records/records.ts'
 import { Records } from '../src/records/records.ts'
+import { codeOf } from './support.ts'
 
 const LIMITS: RecordLimits = { maxValueBytes: 100, maxRecords: 3, maxStoredBytes: 200, maxTtlMs: 10_000 }
 const K1 = keyOf('one')
@@ -20,15 +21,6 @@ function setup(limits: Partial<RecordLimits> = {}): { store: MemoryRecordStore; 
   return { store, records: new Records(store, { ...LIMITS, ...limits }) }
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    if (isDhtError(error)) return error.code
-    throw error
-  }
-  throw new Error('expected a DhtError')
-}
 
 const DISK_FULL = new Error('disk full')
 
