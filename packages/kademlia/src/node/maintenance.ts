@@ -6,6 +6,7 @@
 import { compareDistance, type Id, idEquals } from '../keyspace/id.ts'
 import type { Clock, Random } from '../platform/platform.ts'
 import type { RecordMeta } from '../records/records.ts'
+import type { Contact } from '../routing-table/k-bucket.ts'
 import type { KademliaNode } from './node.ts'
 import { Periodic } from './timers.ts'
 
@@ -70,11 +71,12 @@ export class Maintenance {
   handOff(peer: Id): void {
     const node = this.#node
     const { k } = node.options
+    const notPeer = (contact: Contact): boolean => idEquals(contact.id, peer)
     for (const meta of node.records.metas(node.now())) {
-      const closest = node.table.closest(meta.key, k)
-      if (!closest.some((id) => idEquals(id, peer))) continue
-      const nearestOther = closest.find((id) => !idEquals(id, peer))
+      // Cheap test first: is any other contact closer to the key than we are? (One bucket scan.)
+      const [nearestOther] = node.table.closest(meta.key, 1, notPeer)
       if (nearestOther !== undefined && compareDistance(meta.key, nearestOther, node.id) < 0) continue
+      if (!node.table.closest(meta.key, k).some((id) => idEquals(id, peer))) continue
       void node.records.read(meta.key, node.now()).then((record) => {
         if (record !== undefined) void node.storeAt([peer], meta.key, record.value, record.ttlMs, 'replicate')
       })

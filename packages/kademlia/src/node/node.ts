@@ -202,6 +202,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     assertId(key, 'key')
     const ttlMs = options.ttlMs ?? this.options.recordTtlMs
     this.#checkValue(value, ttlMs)
+    if (this.#published.size >= this.options.maxRecords && !this.#published.has(idKey(key))) {
+      throw new DhtError(ErrorCode.STORAGE_FULL, `this node already republishes ${this.options.maxRecords} records; unpublish some`)
+    }
     const { closest, trace } = await this.#lookup(key, 'node', options.signal)
     const targets = [...closest, this.id].sort((a, b) => compareDistance(key, a, b)).slice(0, this.options.k)
     const holders = await this.storeAt(targets, key, value, ttlMs, 'publish')

@@ -41,7 +41,7 @@ export const DEFAULTS = {
   maxLookupCandidates: 160,
   /** Largest value `put` accepts and a STORE may carry. */
   maxValueBytes: 64 * 1024,
-  /** Records this node holds for others at most. */
+  /** Records this node holds for others at most; also the most it publishes and republishes. */
   maxRecords: 10_000,
   /** Value bytes this node holds for others at most. */
   maxStoredBytes: 64 * 1024 * 1024,
