@@ -1,5 +1,6 @@
 import { createNode, DEFAULT_WIRE_LIMITS, encodeMessage, ErrorCode, keyOf, RemoteError, toHex, WIRE_VERSION } from '@browser-dht/kademlia'
 import type { Id, KademliaNode, Message } from '@browser-dht/kademlia'
+import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Testnet } from '../src/testnet.ts'
 import { BUILD_TIMEOUT_MS, buildNetwork, bytesOf, K } from './support.ts'
@@ -138,6 +139,37 @@ describe('bad input from peers', () => {
     // A second answer to the settled request is unexpected too.
     net.network.injectBytes(asked.id, target.id, encodeMessage({ type: 'PONG', rid: request!.rid }))
     expect(target.stats().rejected[ErrorCode.UNEXPECTED_RESPONSE]).toBe(before + 2)
+  })
+
+  it('no random or mutated bytes make delivery throw, and the node keeps its records and answers afterwards', async () => {
+    const probe = openProbe()
+    const recordsBefore = target.records.count
+    const valid = [
+      encodeMessage({ type: 'PING', rid: RID }),
+      encodeMessage({ type: 'FIND_NODE', rid: RID, target: keyOf('x'), count: K }),
+      findValue(),
+      encodeMessage({ type: 'STORE', rid: RID, key: keyOf('fuzz'), value: bytesOf('v'), ttlMs: 60_000, mode: 'replicate' }),
+      encodeMessage({ type: 'NODES', rid: RID, nodes: [keyOf('a'), keyOf('b')] }),
+      encodeMessage({ type: 'VALUE', rid: RID, value: bytesOf('v'), ttlMs: 5 }),
+    ]
+    const mutated = fc
+      .tuple(fc.constantFrom(...valid), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 8 }))
+      .map(([bytes, at, byte, cut]) => {
+        const copy = Uint8Array.from(bytes)
+        copy[at % copy.length] = byte
+        return copy.subarray(0, Math.max(0, copy.length - cut))
+      })
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated), (bytes) => {
+        expect(() => net.network.injectBytes(probe.id, target.id, bytes)).not.toThrow()
+      }),
+      { numRuns: 500 },
+    )
+    await net.advance(1_000)
+    expect(target.running).toBe(true)
+    expect(target.records.count).toBeGreaterThanOrEqual(recordsBefore)
+    const { value } = await net.run(net.pick().get(keyOf('bad-input/0')))
+    expect(value).toEqual(bytesOf('value 0'))
   })
 
   it('after a burst of bad input the node keeps every record and still serves get and put', async () => {
