@@ -1,0 +1,76 @@
+/**
+ * Runs the signaling server: `node --import tsx packages/signaling-server/src/cli.ts [--port N]
+ * [--host H] [--path P]`. Logs one line per connect, disconnect and error; GET /healthz answers
+ * with the client count. Stops cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util'
+import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, DEFAULTS } from './options.ts'
+import { createSignalingServer } from './server/server.ts'
+
+const HELP = `Usage: node --import tsx packages/signaling-server/src/cli.ts [options]
+
+The WebSocket signaling server of browser-dht: registers node IDs (ed25519 challenge),
+hands out random peers and relays WebRTC signals between registered peers.
+
+Options:
+  --port <n>    TCP port (0 picks a free one)           default ${DEFAULT_PORT}
+  --host <addr> address to listen on                    default ${DEFAULT_HOST}
+  --path <p>    WebSocket endpoint path                 default ${DEFAULT_PATH}
+  --help        show this help
+
+Bounds (see packages/signaling-server/src/options.ts): ${DEFAULTS.maxClients} clients,
+${DEFAULTS.maxFrameBytes} B frames, ${DEFAULTS.maxSignalBytes} B signals, ${DEFAULTS.rateBurst} frames burst /
+${DEFAULTS.ratePerSecond} per s, heartbeat every ${DEFAULTS.heartbeatIntervalMs / 1000} s.
+GET /healthz answers 200 {"ok":true,"clients":N,"registered":M}.
+`
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${HELP}`)
+  process.exit(2)
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PORT
+  const port = Number(text)
+  if (!/^\d+$/.test(text) || port > 65_535) fail(`--port must be an integer from 0 to 65535, got ${JSON.stringify(text)}`)
+  return port
+}
+
+async function main(): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        path: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    })
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error))
+  }
+  const { values } = parsed
+  if (values.help) {
+    process.stdout.write(HELP)
+    return
+  }
+  const path = values.path ?? DEFAULT_PATH
+  if (!path.startsWith('/')) fail('--path must start with /')
+  const server = await createSignalingServer({ port: parsePort(values.port), host: values.host ?? DEFAULT_HOST, path })
+  const address = server.httpServer.address()
+  const port = address !== null && typeof address !== 'string' ? address.port : '?'
+  console.log(`${new Date().toISOString()} listening ${server.url()} (healthz: http://${values.host ?? DEFAULT_HOST}:${port}/healthz)`)
+  const stop = (signal: string) => {
+    console.log(`${new Date().toISOString()} ${signal}: closing`)
+    void server.close().then(() => process.exit(0))
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`signaling server failed: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,28 @@
+/**
+ * @browser-dht/signaling-server/client: what a browser tab needs to join through the signaling
+ * server. Browser-safe: nothing here imports Node built-ins.
+ */
+export {
+  ClientErrorCode,
+  SignalingClient,
+  type SignalingClientEvents,
+  type SignalingClientOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './signaling-client.ts'
+export {
+  challengeMessage,
+  type ChallengeAnswer,
+  generateIdentity,
+  type Identity,
+  identityFromSecretKey,
+  idFromPublicKey,
+  registerFrame,
+  signChallenge,
+  verifyChallenge,
+} from '../identity.ts'
+export { CloseCode, SignalingError, SignalingErrorCode } from '../protocol/error-codes.ts'
+export * from '../protocol/frames.ts'
+export { parseServerFrame } from '../protocol/parse-server-frame.ts'
+export type { JsonObject, JsonValue } from '../protocol/json.ts'
+export { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../options.ts'

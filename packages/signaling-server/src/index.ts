@@ -1,0 +1,18 @@
+/**
+ * @browser-dht/signaling-server: the WebSocket server that introduces new browser tabs to their
+ * first peers and relays WebRTC signals between registered peers by ID (Node only). The browser
+ * side is `@browser-dht/signaling-server/client`. Frames and handshake: PROTOCOL.md.
+ */
+export { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/server.ts'
+export {
+  DEFAULT_FRAME_LIMITS,
+  DEFAULT_HOST,
+  DEFAULT_PATH,
+  DEFAULT_PORT,
+  DEFAULTS,
+  type FrameLimits,
+  resolveTunables,
+  type Tunables,
+} from './options.ts'
+export { parseClientFrame } from './protocol/parse-client-frame.ts'
+export * from './client/index.ts'

@@ -1,0 +1,98 @@
+/**
+ * Every bound of the signaling server, named once, with its default. The server takes any subset
+ * (`createSignalingServer({ maxClients: 100 })`); the frame parsers take the `FrameLimits` part.
+ * Pure data: no Node built-ins, so the browser client can share the frame limits.
+ */
+import { DhtError, ErrorCode } from '@browser-dht/kademlia'
+
+/** Bounds the frame parsers enforce (both directions). */
+export interface FrameLimits {
+  /**
+   * Largest frame the server reads and answers with `ERR_FRAME_TOO_LARGE` rather than a close
+   * (UTF-8 bytes). Default 16 KiB.
+   */
+  readonly maxFrameBytes: number
+  /** Largest `data` of a signal, as UTF-8 bytes of its JSON. Default 8 KiB (an SDP offer is ~1–4 KiB). */
+  readonly maxSignalBytes: number
+  /** Deepest nesting of objects/arrays in a signal's `data` (the object itself is depth 1). Default 8. */
+  readonly maxSignalDepth: number
+}
+
+/** Bounds and intervals of the server. */
+export interface Tunables extends FrameLimits {
+  /**
+   * `ws`'s `maxPayload`: a frame above this is not buffered at all; `ws` closes the socket with
+   * 1009. Must be ≥ `maxFrameBytes`. Default 64 KiB (ws's own default is 100 MiB).
+   */
+  readonly maxPayloadBytes: number
+  /** Open WebSocket connections; the next one gets `ERR_SERVER_FULL` and close 1013. Default 2,000. */
+  readonly maxClients: number
+  /** Peer IDs in a `registered` or `peers` frame (random registered peers, never the asker). Default 8. */
+  readonly maxPeersPerReply: number
+  /** Token bucket per connection: frames that may arrive at once. Default 100. */
+  readonly rateBurst: number
+  /** Token bucket per connection: frames per second refilled. Default 20. */
+  readonly ratePerSecond: number
+  /** Error frames (of the kinds that count as abuse, incl. rate-limit hits) before close 1008. Default 10. */
+  readonly maxStrikes: number
+  /** Ping every interval; a socket that has not answered the previous ping is terminated. Default 30 s. */
+  readonly heartbeatIntervalMs: number
+  /** A connection that has not registered by then is closed with 1008. Default 10 s. */
+  readonly registerTimeoutMs: number
+  /** A signal to a peer whose socket has more than this queued unsent is dropped (`ERR_PEER_BUSY`). Default 256 KiB. */
+  readonly maxBufferedBytes: number
+  /** `close()` sends close frames, then terminates sockets still open after this long. Default 1 s. */
+  readonly shutdownGraceMs: number
+}
+
+export const DEFAULTS: Tunables = Object.freeze({
+  maxFrameBytes: 16 * 1024,
+  maxSignalBytes: 8 * 1024,
+  maxSignalDepth: 8,
+  maxPayloadBytes: 64 * 1024,
+  maxClients: 2000,
+  maxPeersPerReply: 8,
+  rateBurst: 100,
+  ratePerSecond: 20,
+  maxStrikes: 10,
+  heartbeatIntervalMs: 30_000,
+  registerTimeoutMs: 10_000,
+  maxBufferedBytes: 256 * 1024,
+  shutdownGraceMs: 1000,
+})
+
+/** The frame limits with their defaults, for the parsers. */
+export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
+  maxFrameBytes: DEFAULTS.maxFrameBytes,
+  maxSignalBytes: DEFAULTS.maxSignalBytes,
+  maxSignalDepth: DEFAULTS.maxSignalDepth,
+})
+
+/** Longest `code` and `message` of an error frame the client parser accepts (fixed by the protocol). */
+export const MAX_ERROR_CODE_CHARS = 64
+export const MAX_ERROR_MESSAGE_CHARS = 500
+
+/** The default WebSocket path, the default port and host of the CLI. */
+export const DEFAULT_PATH = '/signal'
+export const DEFAULT_PORT = 8787
+export const DEFAULT_HOST = '127.0.0.1'
+
+/** Fills in defaults and checks every bound; throws ERR_INVALID_OPTION. */
+export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
+  const resolved: Tunables = { ...DEFAULTS }
+  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
+    const value = overrides[name]
+    if (value === undefined) continue
+    if (!Number.isFinite(value) || value <= 0 || (name !== 'ratePerSecond' && !Number.isInteger(value))) {
+      throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a positive ${name === 'ratePerSecond' ? 'number' : 'integer'}`)
+    }
+    Object.assign(resolved, { [name]: value })
+  }
+  if (resolved.maxPayloadBytes < resolved.maxFrameBytes) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxPayloadBytes must be at least maxFrameBytes')
+  }
+  if (resolved.maxSignalBytes > resolved.maxFrameBytes) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxSignalBytes must be at most maxFrameBytes')
+  }
+  return Object.freeze(resolved)
+}

@@ -1,0 +1,72 @@
+/**
+ * Every error the signaling server reports travels as `{"type":"error","code":…,"message":…}`.
+ * Clients and tests branch on `code`, never on the message text. This list is the whole
+ * vocabulary; PROTOCOL.md describes when each one is sent.
+ */
+export const SignalingErrorCode = {
+  /** The frame is larger than `maxFrameBytes` (frames above `maxPayloadBytes` close with 1009). */
+  FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
+  /** A binary WebSocket frame; the protocol speaks JSON text frames only. */
+  BINARY_FRAME: 'ERR_BINARY_FRAME',
+  /** Not UTF-8, not JSON, or not a JSON object with a string `type`. */
+  MALFORMED_FRAME: 'ERR_MALFORMED_FRAME',
+  /** A `type` this version does not know. */
+  UNKNOWN_FRAME_TYPE: 'ERR_UNKNOWN_FRAME_TYPE',
+  /** A field that is missing, of the wrong type or length, not lowercase hex, or not allowed. */
+  INVALID_FIELD: 'ERR_INVALID_FIELD',
+  /** A signal's `data` is larger than `maxSignalBytes` once serialized. */
+  SIGNAL_TOO_LARGE: 'ERR_SIGNAL_TOO_LARGE',
+  /** A signal's `data` nests objects/arrays deeper than `maxSignalDepth`. */
+  SIGNAL_TOO_DEEP: 'ERR_SIGNAL_TOO_DEEP',
+  /** The signature does not verify over this connection's challenge, or the key is unusable. */
+  BAD_SIGNATURE: 'ERR_BAD_SIGNATURE',
+  /** A second `register` on a connection that is already registered. */
+  ALREADY_REGISTERED: 'ERR_ALREADY_REGISTERED',
+  /** `signal` or `peers` before a successful `register`. */
+  NOT_REGISTERED: 'ERR_NOT_REGISTERED',
+  /** The `to` of a signal is not registered (it may just have left). Carries `peer`. */
+  UNKNOWN_PEER: 'ERR_UNKNOWN_PEER',
+  /** The target's send buffer is above `maxBufferedBytes`; the signal was dropped. Carries `peer`. */
+  PEER_BUSY: 'ERR_PEER_BUSY',
+  /** The connection sent faster than its token bucket allows; the frame was dropped. */
+  RATE_LIMITED: 'ERR_RATE_LIMITED',
+  /** `maxClients` connections are open; the socket is closed with 1013 right after. */
+  SERVER_FULL: 'ERR_SERVER_FULL',
+  /** Another connection registered this ID with a fresh valid signature; closed with 4000. */
+  REPLACED: 'ERR_REPLACED',
+  /** A bug in the server; the connection stays open. */
+  INTERNAL: 'ERR_INTERNAL',
+} as const
+
+export type SignalingErrorCode = (typeof SignalingErrorCode)[keyof typeof SignalingErrorCode]
+
+const ALL_CODES: ReadonlySet<string> = new Set(Object.values(SignalingErrorCode))
+
+export function isSignalingErrorCode(value: string): value is SignalingErrorCode {
+  return ALL_CODES.has(value)
+}
+
+/** What the browser client throws (e.g. `sendSignal` before registering); `code` is a SignalingErrorCode. */
+export class SignalingError extends Error {
+  readonly code: SignalingErrorCode | string
+
+  constructor(code: SignalingErrorCode | string, message: string) {
+    super(message)
+    this.name = 'SignalingError'
+    this.code = code
+  }
+}
+
+/** WebSocket close codes the server uses (besides 1009, which `ws` sends for oversized frames). */
+export const CloseCode = {
+  /** The server is shutting down. */
+  GOING_AWAY: 1001,
+  /** Too many errors, or no valid `register` within `registerTimeoutMs`. */
+  POLICY_VIOLATION: 1008,
+  /** A frame above `maxPayloadBytes` (sent by `ws` itself). */
+  MESSAGE_TOO_BIG: 1009,
+  /** `maxClients` reached. */
+  TRY_AGAIN_LATER: 1013,
+  /** The same ID registered from a newer connection. Clients should not reconnect on this code. */
+  REPLACED: 4000,
+} as const

@@ -1,0 +1,153 @@
+/**
+ * `createSignalingServer`: the HTTP side of the signaling server. It either creates and listens
+ * on its own `http.Server` (answering `GET /healthz` and refusing everything else), or attaches
+ * to one the caller owns (taking only WebSocket upgrades on `path`), so one process can serve
+ * the web app and the signaling endpoint on one URL.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { cryptoRandom, type Random } from '@browser-dht/kademlia'
+import { WebSocketServer } from 'ws'
+import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunables } from '../options.ts'
+import { Hub } from './hub.ts'
+
+export interface SignalingServerOptions extends Partial<Tunables> {
+  /**
+   * An HTTP server to attach to. The signaling server then handles only upgrades on `path`,
+   * leaves other upgrades and all requests to the owner (route `GET /healthz` to
+   * `handleRequest`), and does not listen or close it. Default: create one and listen.
+   */
+  readonly server?: Server
+  /** Port of the server it creates (0 picks a free one). Default 8787. */
+  readonly port?: number
+  /** Address of the server it creates. Default 127.0.0.1. */
+  readonly host?: string
+  /** The WebSocket endpoint's path. Default `/signal`. */
+  readonly path?: string
+  /** Receives one line per connect, disconnect and error. Default: stdout with a timestamp. */
+  readonly log?: (line: string) => void
+  /** Nonces and peer sampling. Default: `crypto.getRandomValues`. */
+  readonly random?: Random
+  /** Milliseconds clock of the rate limiter. Default `performance.now`. */
+  readonly now?: () => number
+}
+
+export interface SignalingServer {
+  /** The HTTP server it created or attached to. */
+  readonly httpServer: Server
+  /** Where clients connect, e.g. `ws://127.0.0.1:8787/signal` (uses the listening address). */
+  url(): string
+  /** Open connections and registered IDs. */
+  stats(): { clients: number; registered: number }
+  /** Answers `GET /healthz` (200, JSON) and returns true; returns false for any other request. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean
+  /** Closes every connection (1001), stops the heartbeat, and closes the HTTP server if it made it. */
+  close(): Promise<void>
+}
+
+export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const tunables = resolveTunables(pickTunables(options))
+  const path = options.path ?? DEFAULT_PATH
+  const log = options.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`))
+  const hub = new Hub({ tunables, random: options.random ?? cryptoRandom(), now: options.now ?? (() => performance.now()), log })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: tunables.maxPayloadBytes, perMessageDeflate: false })
+  const owned = options.server === undefined
+  const httpServer = options.server ?? createServer()
+
+  const stats = () => ({ clients: hub.clients, registered: hub.registry.size })
+  const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (pathOf(request.url) !== '/healthz' || (request.method !== 'GET' && request.method !== 'HEAD')) return false
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    response.end(JSON.stringify({ ok: true, ...stats() }))
+    return true
+  }
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    if (handleRequest(request, response)) return
+    response.writeHead(404, { 'content-type': 'text/plain' })
+    response.end('not found\n')
+  }
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathOf(request.url) !== path) {
+      if (owned) refuseUpgrade(socket)
+      return
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => hub.accept(ws, remoteOf(request)))
+  }
+
+  httpServer.on('upgrade', onUpgrade)
+  if (owned) {
+    httpServer.on('request', onRequest)
+    await listen(httpServer, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST)
+  }
+  const heartbeat = setInterval(() => hub.heartbeat(), tunables.heartbeatIntervalMs)
+  heartbeat.unref()
+
+  let closing: Promise<void> | undefined
+  return {
+    httpServer,
+    url: () => urlOf(httpServer, path),
+    stats,
+    handleRequest,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(heartbeat)
+        httpServer.off('upgrade', onUpgrade)
+        await hub.closeAll()
+        for (const socket of wss.clients) socket.terminate() // sockets refused as ERR_SERVER_FULL
+        wss.close()
+        if (!owned) return
+        httpServer.off('request', onRequest)
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => resolve())
+          httpServer.closeAllConnections()
+        })
+      })()
+      return closing
+    },
+  }
+}
+
+function pickTunables(options: SignalingServerOptions): Partial<Tunables> {
+  const { server: _server, port: _port, host: _host, path: _path, log: _log, random: _random, now: _now, ...tunables } = options
+  return tunables
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error)
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+/** The path of a request target, or undefined if it is not a parsable URL path. */
+function pathOf(target: string | undefined): string | undefined {
+  if (target === undefined || !target.startsWith('/')) return undefined
+  const end = target.search(/[?#]/)
+  return end === -1 ? target : target.slice(0, end)
+}
+
+function refuseUpgrade(socket: Duplex): void {
+  socket.on('error', () => {})
+  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+}
+
+function remoteOf(request: IncomingMessage): string {
+  const { remoteAddress, remotePort } = request.socket
+  return `${remoteAddress ?? '?'}:${remotePort ?? '?'}`
+}
+
+function urlOf(server: Server, path: string): string {
+  const address = server.address()
+  if (address === null || typeof address === 'string') return `ws+unix://${address ?? ''}:${path}`
+  return `ws://${hostOf(address)}:${address.port}${path}`
+}
+
+function hostOf(address: AddressInfo): string {
+  if (address.family === 'IPv6') return address.address === '::' ? '[::1]' : `[${address.address}]`
+  return address.address === '0.0.0.0' ? '127.0.0.1' : address.address
+}
