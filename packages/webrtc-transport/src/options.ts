@@ -1,0 +1,127 @@
+/**
+ * Every tunable of the WebRTC transport, with its default, in one place. Each bound the transport
+ * enforces is named here once. Times are in milliseconds of the handed clock.
+ */
+import {
+  type Clock,
+  cryptoRandom,
+  DEFAULT_WIRE_LIMITS,
+  type Id,
+  ID_BYTES,
+  type Random,
+  systemClock,
+  type WireLimits,
+} from '@browser-dht/kademlia'
+import type { PeerFactory } from './peer/peer.ts'
+import type { Signaler } from './signaling/signaler.ts'
+import { TransportError, TransportErrorCode } from './errors.ts'
+
+const SECOND = 1000
+const KIB = 1024
+
+export const DEFAULTS = {
+  /**
+   * Peer connections (connecting or open) held at once. Chrome allows 500 RTCPeerConnections per
+   * tab and counts closed ones until they are garbage-collected, so stay far below it.
+   */
+  maxConnections: 32,
+  /** A connection whose data channel has not opened after this long is destroyed. */
+  connectTimeoutMs: 15 * SECOND,
+  /** The heartbeat tick: an open channel silent for this long gets a ping. */
+  heartbeatIntervalMs: 5 * SECOND,
+  /** Pings in a row that may go unanswered (nothing at all heard from the peer) before it is dead. */
+  heartbeatMaxMissed: 3,
+  /**
+   * An open connection that carried no DHT message either way for this long (and has nothing
+   * queued) is idle: when the budget is full, the least recently used idle one is closed.
+   */
+  idleAfterMs: 30 * SECOND,
+  /** Frames queued per connection, while it connects or while its channel is above the high-water mark. */
+  maxQueuedFrames: 64,
+  /** Bytes queued per connection (same queue as `maxQueuedFrames`). */
+  maxQueuedBytes: 1024 * KIB,
+  /** Above this many bytes buffered in the data channel, frames wait in the queue instead. */
+  highWaterMarkBytes: 256 * KIB,
+  /** While frames wait for the channel's buffer to drain, it is checked this often. */
+  drainIntervalMs: 20,
+  /** ICE candidates held back until the answer has been received (dialer) or sent (answerer). */
+  maxEarlyCandidates: 16,
+  /** Largest SDP or ICE candidate string accepted in a signal. */
+  maxSignalBytes: 16 * KIB,
+} as const
+
+export type Tunables = { -readonly [K in keyof typeof DEFAULTS]: number }
+
+/** An ICE (STUN/TURN) server, as in RTCConfiguration. */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
+export interface WebRtcTransportOptions extends Partial<Tunables> {
+  /** This node's ID: what the signaler knows it by. */
+  id: Id
+  /** Carries connection offers, answers and ICE candidates to and from other nodes. */
+  signaler: Signaler
+  /** Makes simple-peer instances (browser: `browserPeerFactory`; Node: `nodePeerFactory(polyfill)`). */
+  peerFactory: PeerFactory
+  /** STUN/TURN servers. Default none: host candidates only (always passed to simple-peer explicitly). */
+  iceServers?: IceServer[]
+  /** Keep only 127.0.0.1 ICE candidates, sent and received (tests). Default false. */
+  loopbackOnly?: boolean
+  /** Parser limits; `maxMessageBytes` is also the largest DHT message sent. Default: the core's defaults. */
+  limits?: WireLimits
+  /** Default `systemClock()`. */
+  clock?: Clock
+  /** For connection session numbers and ping nonces. Default `cryptoRandom()`. */
+  random?: Random
+}
+
+export interface ResolvedOptions extends Tunables {
+  id: Id
+  signaler: Signaler
+  peerFactory: PeerFactory
+  iceServers: IceServer[]
+  loopbackOnly: boolean
+  limits: WireLimits
+  clock: Clock
+  random: Random
+}
+
+const POSITIVE_INTEGERS: readonly (keyof Tunables)[] = [
+  'maxConnections',
+  'heartbeatMaxMissed',
+  'maxQueuedFrames',
+  'maxEarlyCandidates',
+]
+
+/** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
+export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions {
+  if (!(options.id instanceof Uint8Array) || options.id.length !== ID_BYTES) {
+    throw new TransportError(TransportErrorCode.INVALID_OPTION, `id must be ${ID_BYTES} bytes`)
+  }
+  const tunables = { ...DEFAULTS } as Tunables
+  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
+    const value = options[name]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be a positive number`)
+    }
+    if (POSITIVE_INTEGERS.includes(name) && !Number.isInteger(value)) {
+      throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be an integer`)
+    }
+    tunables[name] = value
+  }
+  return {
+    ...tunables,
+    id: options.id,
+    signaler: options.signaler,
+    peerFactory: options.peerFactory,
+    iceServers: options.iceServers ?? [],
+    loopbackOnly: options.loopbackOnly ?? false,
+    limits: options.limits ?? DEFAULT_WIRE_LIMITS,
+    clock: options.clock ?? systemClock(),
+    random: options.random ?? cryptoRandom(),
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * A `PeerFactory` over simple-peer. The constructor is handed in, so that the browser can pass the
+ * prebuilt `simple-peer/simplepeer.min.js` (the main entry needs Node shims under Vite) and Node
+ * the main entry together with a WebRTC implementation (`wrtc`).
+ */
+import type SimplePeer from 'simple-peer'
+import type { PeerFactory } from './peer.ts'
+import { LOOPBACK_ADDRESS } from '../signaling/loopback.ts'
+
+export type SimplePeerConstructor = SimplePeer.SimplePeer
+export type Wrtc = NonNullable<SimplePeer.Options['wrtc']>
+
+export interface SimplePeerFactoryOptions {
+  /** A WebRTC implementation for environments without one (Node). */
+  wrtc?: Wrtc
+  /**
+   * With `loopbackOnly`, also ask the WebRTC implementation to bind ICE to 127.0.0.1
+   * (`bindAddress`, understood by node-datachannel; browsers ignore unknown config keys).
+   * node-datachannel gathers no loopback candidate otherwise.
+   */
+  bindLoopback?: boolean
+}
+
+export function simplePeerFactory(Peer: SimplePeerConstructor, options: SimplePeerFactoryOptions = {}): PeerFactory {
+  return (init, events) => {
+    const config: RTCConfiguration & { bindAddress?: string } = {
+      iceServers: init.iceServers.map((server) => ({ ...server })),
+    }
+    if (init.loopbackOnly && options.bindLoopback === true) config.bindAddress = LOOPBACK_ADDRESS
+    const peer = new Peer({
+      initiator: init.initiator,
+      trickle: true,
+      config,
+      ...(options.wrtc === undefined ? {} : { wrtc: options.wrtc }),
+    })
+    peer.on('signal', events.signal)
+    peer.on('connect', events.connect)
+    peer.on('data', events.data)
+    peer.on('close', events.close)
+    peer.on('error', events.error)
+    return {
+      // simple-peer's types want DOM RTCIceCandidate objects; it only reads these three fields.
+      signal: (data) => peer.signal(data as SimplePeer.SignalData),
+      send: (data) => peer.send(data),
+      destroy: () => peer.destroy(),
+      get bufferSize() {
+        return peer.bufferSize
+      },
+    }
+  }
+}

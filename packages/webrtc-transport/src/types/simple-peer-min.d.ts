@@ -1,0 +1,1 @@
+declare module 'simple-peer/simplepeer.min.js' { import SimplePeer from 'simple-peer'; export default SimplePeer }
