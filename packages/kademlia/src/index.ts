@@ -53,6 +53,7 @@ export {
   type PutOptions,
   type PutResult,
 } from './node/node.ts'
+export { Emitter } from './node/emitter.ts'
 export { DEFAULT_WIRE_LIMITS, DEFAULTS, type NodeOptions, type Tunables, wireLimits } from './node/options.ts'
 
 import { KademliaNode } from './node/node.ts'

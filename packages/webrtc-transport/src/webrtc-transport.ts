@@ -8,6 +8,7 @@
 import {
   compareBytes,
   deliverBytes,
+  Emitter,
   encodeMessage,
   type Id,
   ID_BYTES,
@@ -18,7 +19,7 @@ import {
   type Transport,
   type TransportHandler,
 } from '@browser-dht/kademlia'
-import { Emitter, type TransportEvents } from './events.ts'
+import type { TransportEvents } from './events.ts'
 import { idleVictim } from './link/budget.ts'
 import { Link, type LinkHooks, type LinkState } from './link/link.ts'
 import { resolveOptions, type ResolvedOptions, type WebRtcTransportOptions } from './options.ts'

@@ -1,7 +1,8 @@
-/** A minimal typed event emitter (the core cannot use Node's or the DOM's). */
+/** A minimal typed event emitter (the core cannot use Node's or the DOM's); subclasses emit. */
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<(event: never) => void>>()
 
+  /** Adds a listener; returns a function that removes it. */
   on<E extends keyof Events>(name: E, listener: (event: Events[E]) => void): () => void {
     let set = this.#listeners.get(name)
     if (set === undefined) {
@@ -16,14 +17,14 @@ export class Emitter<Events extends object> {
     this.#listeners.get(name)?.delete(listener as (event: never) => void)
   }
 
-  emit<E extends keyof Events>(name: E, event: Events[E]): void {
+  protected emit<E extends keyof Events>(name: E, event: Events[E]): void {
     const set = this.#listeners.get(name)
     if (set === undefined) return
     for (const listener of set) {
       try {
         ;(listener as (event: Events[E]) => void)(event)
       } catch {
-        // A throwing listener must not break the node; listeners own their errors.
+        // A throwing listener must not break the emitter's owner; listeners own their errors.
       }
     }
   }

@@ -20,9 +20,9 @@ export interface ChartOptions {
 const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 export function lineChartSvg(options: ChartOptions): string {
-  const width = options.width ?? 720
+  const width = options.width ?? 800
   const height = options.height ?? 420
-  const margin = { left: 60, right: 170, top: 40, bottom: 50 }
+  const margin = { left: 60, right: 220, top: 40, bottom: 50 }
   const xs = options.series.flatMap((s) => s.points.map((p) => p.x))
   const ys = options.series.flatMap((s) => s.points.map((p) => p.y))
   const xMin = Math.log10(Math.min(...xs))

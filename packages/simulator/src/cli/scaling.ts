@@ -5,6 +5,7 @@
  * docs/scaling/rounds-vs-n.svg and the table in docs/scaling/README.md from all of them.
  *
  *   npm run bench:scaling -- --sizes 100,1000,10000 [--lookups 1000] [--self-join]
+ *   npm run bench:scaling -- --render-only      (redraw from results.json)
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -23,7 +24,9 @@ function parseArgs(argv: string[]): { sizes: number[]; passThrough: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') continue
-    if (arg === '--sizes') {
+    if (arg === '--render-only') {
+      sizes = []
+    } else if (arg === '--sizes') {
       sizes = (argv[++i] ?? '').split(',').map(Number)
       if (sizes.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--sizes takes whole numbers ≥ 2, comma-separated')
     } else {
