@@ -36,6 +36,8 @@ export class Testnet {
   readonly nodes: KademliaNode[] = []
   readonly #options: TestnetOptions
   readonly #byId = new Map<string, KademliaNode>()
+  /** `live()` as last computed; dropped when a node is added or failed here, or found stopped. */
+  #liveCache: KademliaNode[] | undefined
 
   constructor(options: TestnetOptions = {}) {
     this.#options = options
@@ -56,6 +58,7 @@ export class Testnet {
     await node.start()
     this.nodes.push(node)
     this.#byId.set(toHex(id), node)
+    this.#liveCache = undefined
     return node
   }
 
@@ -95,17 +98,22 @@ export class Testnet {
     return this.#byId.get(toHex(id))
   }
 
-  /** Nodes that are running and not failed. */
+  /** Nodes that are running and not failed (fail nodes with `fail`, not on the network directly). */
   live(): KademliaNode[] {
-    return this.nodes.filter((node) => node.running && !this.network.isFailed(node.id))
+    const cached = this.#liveCache
+    if (cached !== undefined && cached.every((node) => node.running)) return cached
+    this.#liveCache = this.nodes.filter((node) => node.running && !this.network.isFailed(node.id))
+    return this.#liveCache
   }
 
   /** Node fails without notice: it stops and the network drops its traffic. */
   async fail(node: KademliaNode): Promise<void> {
     this.network.fail(node.id)
+    this.#liveCache = undefined
     await node.stop()
   }
 
+  /** A random live node. */
   pick(): KademliaNode {
     const live = this.live()
     return live[Math.floor(this.random.float() * live.length)]!
