@@ -1,0 +1,73 @@
+/**
+ * One process, one origin: serves the built web app (dist/) and the signaling server at /signal,
+ * plus /healthz. Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1]
+ */
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { createSignalingServer } from '@browser-dht/signaling-server'
+import { serveStatic } from './server/static-files.ts'
+
+const HELP = `Serves the browser-dht web app and its signaling server on one address.
+
+  --port <n>    port to listen on (default 8080; 0 picks a free one)
+  --host <addr> address to listen on (default 127.0.0.1)
+  --help        this text
+
+The app is read from apps/web/dist: build it first (npm start does).`
+
+function options(): { port: number; host: string } {
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean' } },
+  })
+  if (values.help === true) {
+    console.log(HELP)
+    process.exit(0)
+  }
+  const port = Number(values.port)
+  if (!/^\d+$/.test(values.port) || port > 65535) {
+    console.error(`--port must be a whole number from 0 to 65535, not "${values.port}".`)
+    process.exit(2)
+  }
+  return { port, host: values.host }
+}
+
+async function main(): Promise<void> {
+  const { port, host } = options()
+  const root = join(dirname(fileURLToPath(import.meta.url)), 'dist')
+  if (!existsSync(join(root, 'index.html'))) {
+    console.error(`No built app in ${root}. Run: npx --yes pnpm@10.34.8 --filter @browser-dht/web build`)
+    process.exit(1)
+  }
+  const http = createServer()
+  const signaling = await createSignalingServer({ server: http, path: '/signal' })
+  http.on('request', (request, response) => {
+    if (signaling.handleRequest(request, response)) return
+    serveStatic(root, request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500)
+      response.end()
+    })
+  })
+  http.on('error', (error: NodeJS.ErrnoException) => {
+    const why = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (try --port)` : error.message
+    console.error(`Cannot start the server: ${why}.`)
+    process.exit(1)
+  })
+  http.listen(port, host, () => {
+    const address = http.address()
+    const actual = typeof address === 'object' && address !== null ? address.port : port
+    const shown = host.includes(':') ? `[${host}]` : host
+    console.log(`browser-dht web app: http://${shown}:${actual}/  (signaling at ws://${shown}:${actual}/signal, health at /healthz)`)
+    console.log('Open it in two or more tabs. Stop with Ctrl+C.')
+  })
+  const stop = (): void => {
+    void signaling.close().finally(() => http.close(() => process.exit(0)))
+    http.closeAllConnections()
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+void main()

@@ -1,0 +1,247 @@
+/**
+ * One browser tab as one DHT node: identity (sessionStorage), Web Lock, IndexedDB store, WebRTC
+ * transport, signaling link, Kademlia node, and what happens once it has joined (republish its
+ * own records, replicate what it holds, adopt closed tabs' records).
+ */
+import {
+  createNode,
+  cryptoRandom,
+  type GetResult,
+  idFromHex,
+  type KademliaNode,
+  keyOf,
+  type PutResult,
+  systemClock,
+  toHex as keyHex,
+} from '@browser-dht/kademlia'
+import { browserPeerFactory, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
+import type { Identity } from '@browser-dht/signaling-server/client'
+import { loadIdentity, newIdentity } from '../identity/session-identity.ts'
+import { ClientSignaler } from '../net/client-signaler.ts'
+import { SignalingLink, type SignalingState } from '../net/signaling-link.ts'
+import type { Settings } from '../settings.ts'
+import { databaseNameOf } from '../storage/database-name.ts'
+import { IdbRecordStore } from '../storage/idb-record-store.ts'
+import { holdLockForever, locksAvailable } from '../storage/locks.ts'
+import { adoptOrphans, type AdoptReport, markSeen } from '../storage/orphans.ts'
+import type { PublishedEntry } from '../storage/stored-record.ts'
+
+/** Every timing of the tab's own housekeeping, in one place. */
+export const TAB_TIMINGS = {
+  /** Retry an unreachable signaling server this often. */
+  signalingRetryMs: 3000,
+  /** With an empty routing table, ask the server for peers again this often. */
+  rejoinMs: 5000,
+  /** Write this tab's "last seen" time this often (orphan detection). */
+  seenMs: 5000,
+  /** A database whose owner was seen this recently is not adopted (it may be reloading). */
+  orphanGraceMs: 20_000,
+  /** Look for orphaned databases this often. */
+  orphanScanMs: 60_000,
+  /** After the first contact arrives unasked (first tab), wait this long before republishing. */
+  settleMs: 1000,
+} as const
+
+export interface TabNodeEvents {
+  /** Something shown on the page changed. */
+  changed: () => void
+  /** A one-line log entry for the page's activity list. */
+  log: (line: string) => void
+}
+
+export class TabNode {
+  readonly identity: Identity
+  readonly databaseName: string
+  readonly node: KademliaNode
+  readonly transport: WebRtcTransport
+  readonly store: IdbRecordStore
+  readonly restoredIdentity: boolean
+  /** Names the user typed, by key hex, so the page can show names instead of hashes. */
+  readonly names = new Map<string, string>()
+  readonly #link: SignalingLink
+  readonly #events: TabNodeEvents
+  #joined = false
+  #joining = false
+  #adopting = false
+  #published = new Map<string, PublishedEntry>()
+
+  private constructor(init: {
+    identity: Identity
+    restored: boolean
+    settings: Settings
+    events: TabNodeEvents
+  }) {
+    const { identity, settings, events } = init
+    this.identity = identity
+    this.restoredIdentity = init.restored
+    this.#events = events
+    this.databaseName = databaseNameOf(identity.id)
+    this.store = new IdbRecordStore(this.databaseName)
+    const signaler = new ClientSignaler()
+    this.transport = new WebRtcTransport({
+      id: identity.id,
+      signaler,
+      peerFactory: browserPeerFactory,
+      loopbackOnly: settings.loopback,
+      iceServers: [],
+    })
+    this.node = createNode({
+      id: identity.id,
+      transport: this.transport,
+      clock: systemClock(),
+      random: cryptoRandom(),
+      store: this.store,
+      k: settings.k,
+      alpha: settings.alpha,
+    })
+    this.#link = new SignalingLink({
+      url: settings.signal,
+      identity,
+      signaler,
+      retryMs: TAB_TIMINGS.signalingRetryMs,
+      onPeers: (peers) => void this.#join(peers),
+      onState: (state) => this.#signalingState(state),
+      onUnknownPeer: (peer) => this.transport.disconnect(idFromHex(peer)),
+    })
+  }
+
+  /** Opens the tab's node: identity, lock, stored records, then connects to the network. */
+  static async open(settings: Settings, events: TabNodeEvents): Promise<TabNode> {
+    let { identity, restored } = loadIdentity(sessionStorage)
+    if (!(await holdLockForever(databaseNameOf(identity.id)))) {
+      // Another live tab holds this ID (a duplicated tab copies sessionStorage): be a new node.
+      identity = newIdentity(sessionStorage)
+      restored = false
+      if (!(await holdLockForever(databaseNameOf(identity.id)))) throw new Error('could not lock a fresh node database')
+    }
+    const tab = new TabNode({ identity, restored, settings, events })
+    await tab.#start(settings)
+    return tab
+  }
+
+  get signalingState(): SignalingState {
+    return this.#link.state
+  }
+
+  get joined(): boolean {
+    return this.#joined
+  }
+
+  /** Stores `value` under the name's key and remembers it as ours (republished after a reload). */
+  async put(name: string, value: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<PutResult> {
+    const key = keyOf(name)
+    this.names.set(keyHex(key), name)
+    const ttlMs = this.node.options.recordTtlMs
+    const result = await this.node.put(key, value, { ttlMs, ...options })
+    const entry: PublishedEntry = { key, value, ttlMs, expiresAt: Date.now() + ttlMs, name }
+    this.#published.set(keyHex(key), entry)
+    await this.store.savePublished(entry)
+    this.#events.changed()
+    return result
+  }
+
+  get(name: string, options: { signal?: AbortSignal } = {}): Promise<GetResult> {
+    const key = keyOf(name)
+    this.names.set(keyHex(key), name)
+    return this.node.get(key, options)
+  }
+
+  async #start(settings: Settings): Promise<void> {
+    const options = `k = ${settings.k}, α = ${settings.alpha}${settings.loopback ? ', loopback candidates only' : ''}`
+    this.#events.log(`${this.restoredIdentity ? 'Restored' : 'Created'} this tab’s node ${keyHex(this.identity.id).slice(0, 8)}… (${options}).`)
+    if (!locksAvailable()) {
+      this.#events.log('Web Locks are unavailable (the page is not on https or localhost), so records of closed tabs are not adopted.')
+    }
+    await this.node.start()
+    if (this.node.records.count > 0) this.#events.log(`Loaded ${this.node.records.count} record(s) from IndexedDB.`)
+    for (const entry of await this.store.published()) {
+      this.#published.set(keyHex(entry.key), entry)
+      if (entry.name !== undefined) this.names.set(keyHex(entry.key), entry.name)
+    }
+    const changed = (): void => this.#events.changed()
+    this.node.on('peer:added', () => {
+      changed()
+      if (!this.#joined && !this.#joining) setTimeout(() => void this.#joinedNetwork(), TAB_TIMINGS.settleMs)
+    })
+    this.node.on('peer:removed', changed)
+    this.node.on('record:stored', changed)
+    this.transport.on('peer:connected', changed)
+    this.transport.on('peer:disconnected', changed)
+    this.transport.on('connect:failed', changed)
+    markSeen(localStorage, this.identity.id, Date.now())
+    setInterval(() => markSeen(localStorage, this.identity.id, Date.now()), TAB_TIMINGS.seenMs)
+    setInterval(() => void this.#rejoinIfAlone(), TAB_TIMINGS.rejoinMs)
+    this.#link.start()
+  }
+
+  async #join(peers: readonly string[]): Promise<void> {
+    if (peers.length === 0 || this.#joining || this.node.table.size > 0) return
+    this.#joining = true
+    try {
+      await this.node.bootstrap(peers.map((hex) => idFromHex(hex)))
+      await this.#joinedNetwork()
+    } catch {
+      this.#events.log(`None of the ${peers.length} peers the server named answered; trying again shortly.`)
+    } finally {
+      this.#joining = false
+      this.#events.changed()
+    }
+  }
+
+  async #rejoinIfAlone(): Promise<void> {
+    if (this.node.table.size > 0 || this.#joining) return
+    await this.#join(await this.#link.requestPeers())
+  }
+
+  /** Once per page life, after the first contacts: republish, replicate, adopt orphans. */
+  async #joinedNetwork(): Promise<void> {
+    if (this.#joined || this.node.table.size === 0) return
+    this.#joined = true
+    this.#events.log(`In the network: ${this.node.table.size} contact(s) in the routing table.`)
+    this.#events.changed()
+    let republished = 0
+    for (const entry of this.#published.values()) {
+      const ok = await this.node.put(entry.key, entry.value, { ttlMs: entry.ttlMs }).then(() => true, () => false)
+      if (!ok) continue
+      republished++
+      await this.store.savePublished({ ...entry, expiresAt: Date.now() + entry.ttlMs })
+    }
+    if (republished > 0) this.#events.log(`Announced this tab's ${republished} published record(s) again.`)
+    await this.node.replicateNow().catch(() => undefined)
+    await this.#adopt()
+    setInterval(() => void this.#adopt(), TAB_TIMINGS.orphanScanMs)
+  }
+
+  async #adopt(): Promise<void> {
+    if (this.#adopting) return
+    this.#adopting = true
+    let report: AdoptReport
+    try {
+      report = await adoptOrphans({
+        ownDatabase: this.databaseName,
+        now: () => Date.now(),
+        graceMs: TAB_TIMINGS.orphanGraceMs,
+        storage: localStorage,
+        republish: async (key, value, ttlMs) => {
+          const mine = this.#published.has(keyHex(key))
+          await this.node.put(key, value, { ttlMs })
+          // Adopted records keep their remaining lifetime: this tab does not become their publisher.
+          if (!mine) this.node.unpublish(key)
+        },
+      })
+    } catch {
+      return // indexedDB.databases() or Web Locks unavailable: nothing to adopt
+    } finally {
+      this.#adopting = false
+    }
+    if (report.databases > 0) {
+      this.#events.log(`Adopted ${report.records} record(s) from ${report.databases} closed tab(s).`)
+      this.#events.changed()
+    }
+  }
+
+  #signalingState(state: SignalingState): void {
+    this.#events.changed()
+    if (state.kind === 'replaced') this.#events.log('Another tab took over this node ID at the signaling server.')
+  }
+}

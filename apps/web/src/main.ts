@@ -1,0 +1,47 @@
+/**
+ * The page's entry: read the settings from the URL, open this tab's node, wire the view.
+ */
+import { DEFAULTS } from '@browser-dht/kademlia'
+import { TabNode } from './dht/tab-node.ts'
+import { defaultSignalUrl, parseSettings } from './settings.ts'
+import { KeyValueForm } from './ui/form.ts'
+import { logLine, PageView } from './ui/view.ts'
+import './style.css'
+
+const RENDER_INTERVAL_MS = 1000
+
+async function main(): Promise<void> {
+  const { settings, warnings } = parseSettings(location.search, {
+    signal: defaultSignalUrl(location),
+    k: DEFAULTS.k,
+    alpha: DEFAULTS.alpha,
+    loopback: false,
+  })
+  const view = new PageView(settings.signal)
+  view.showWarnings(warnings)
+  const page: { tab?: TabNode } = {}
+  let scheduled = false
+  const render = (): void => {
+    if (scheduled) return
+    scheduled = true
+    setTimeout(() => {
+      scheduled = false
+      if (page.tab !== undefined) view.render(page.tab)
+    }, 50)
+  }
+  const tab = await TabNode.open(settings, { changed: render, log: logLine })
+  page.tab = tab
+  new KeyValueForm(tab, view)
+  view.render(tab)
+  document.body.dataset.ready = 'true'
+  setInterval(() => view.render(tab), RENDER_INTERVAL_MS)
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error)
+  try {
+    new PageView('').showFatal(`This tab could not start its node: ${message}. It needs IndexedDB, Web Locks and WebRTC.`)
+  } catch {
+    document.body.textContent = `This tab could not start its node: ${message}`
+  }
+})

@@ -1,0 +1,51 @@
+/**
+ * The transport's `Signaler` over the signaling server's `SignalingClient`. The client speaks hex
+ * node IDs, the transport 20-byte ones; this converts both ways. The client behind it changes
+ * when the tab reconnects to the server (`attach`), the transport's handler stays.
+ */
+import { type Id, idFromHex, toHex } from '@browser-dht/kademlia'
+import type { SignalingClient } from '@browser-dht/signaling-server/client'
+import type { SignalEnvelope, Signaler, SignalHandler } from '@browser-dht/webrtc-transport'
+
+export class ClientSignaler implements Signaler {
+  #client: SignalingClient | undefined
+  #handler: SignalHandler | undefined
+  #unsubscribe: (() => void) | undefined
+  /** Signals that could not be sent (no server connection, or the client refused them). */
+  unsent = 0
+
+  /** Routes signals through `client` from now on (undefined: the server is not reachable). */
+  attach(client: SignalingClient | undefined): void {
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+    this.#client = client
+    if (client !== undefined) this.#unsubscribe = client.onSignal(({ from, data }) => this.#deliver(from, data))
+  }
+
+  send(to: Id, signal: SignalEnvelope): void {
+    try {
+      if (this.#client === undefined) throw new Error('no signaling connection')
+      this.#client.sendSignal(toHex(to), signal)
+    } catch {
+      // Best effort, as the interface says: the connection attempt times out in the transport.
+      this.unsent++
+    }
+  }
+
+  listen(handler: SignalHandler): () => void {
+    this.#handler = handler
+    return () => {
+      if (this.#handler === handler) this.#handler = undefined
+    }
+  }
+
+  #deliver(from: string, data: unknown): void {
+    let id: Id
+    try {
+      id = idFromHex(from) // the server checked it; the core checks it again
+    } catch {
+      return
+    }
+    this.#handler?.(id, data)
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The tab's connection to the signaling server: connect and register, hand the peers the server
+ * gives to `onPeers`, and when the server is unreachable or the connection drops, say so and try
+ * again every `retryMs`. (The `SignalingClient` itself does not reconnect: each attempt is a new
+ * client.)
+ */
+import type { Identity } from '@browser-dht/signaling-server/client'
+import { CloseCode, SignalingClient, SignalingErrorCode } from '@browser-dht/signaling-server/client'
+import type { ClientSignaler } from './client-signaler.ts'
+
+export type SignalingState =
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'connected' }
+  | { kind: 'unreachable'; reason: string; retryAt: number }
+  /** Another tab registered with this node ID (a duplicated tab); this one stops trying. */
+  | { kind: 'replaced' }
+
+export interface SignalingLinkOptions {
+  url: string
+  identity: Identity
+  signaler: ClientSignaler
+  retryMs: number
+  onPeers: (peers: readonly string[]) => void
+  onState: (state: SignalingState) => void
+  /** The server could not deliver a signal to `peer` (it left). */
+  onUnknownPeer: (peer: string) => void
+}
+
+export class SignalingLink {
+  readonly #o: SignalingLinkOptions
+  #client: SignalingClient | undefined
+  #state: SignalingState = { kind: 'connecting', attempt: 1 }
+  #attempt = 0
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
+
+  constructor(options: SignalingLinkOptions) {
+    this.#o = options
+  }
+
+  get state(): SignalingState {
+    return this.#state
+  }
+
+  start(): void {
+    void this.#connect()
+  }
+
+  /** Asks the server for more random peers (when the table is empty); ignored while offline. */
+  async requestPeers(): Promise<readonly string[]> {
+    if (this.#client === undefined || this.#state.kind !== 'connected') return []
+    return this.#client.requestPeers().catch(() => [])
+  }
+
+  stop(): void {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    this.#client?.close()
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped) return
+    this.#attempt++
+    this.#setState({ kind: 'connecting', attempt: this.#attempt })
+    const client = new SignalingClient({ url: this.#o.url, identity: this.#o.identity, connectTimeoutMs: 8000 })
+    client.on('error', ({ code, peer }) => {
+      if (peer !== undefined && code === SignalingErrorCode.UNKNOWN_PEER) this.#o.onUnknownPeer(peer)
+    })
+    client.on('close', ({ code }) => this.#closed(client, code))
+    client.on('peers', (peers) => this.#o.onPeers(peers))
+    try {
+      const peers = await client.connect()
+      this.#client = client
+      this.#o.signaler.attach(client)
+      this.#attempt = 0
+      this.#setState({ kind: 'connected' })
+      this.#o.onPeers(peers)
+    } catch (error) {
+      this.#unreachable(error instanceof Error ? error.message : String(error))
+    }
+  }
+
+  #closed(client: SignalingClient, code: number): void {
+    if (client !== this.#client || this.#stopped) return
+    this.#client = undefined
+    this.#o.signaler.attach(undefined)
+    if (code === CloseCode.REPLACED) return this.#setState({ kind: 'replaced' })
+    this.#unreachable(`the connection closed (code ${code})`)
+  }
+
+  #unreachable(reason: string): void {
+    if (this.#stopped) return
+    this.#setState({ kind: 'unreachable', reason, retryAt: Date.now() + this.#o.retryMs })
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => void this.#connect(), this.#o.retryMs)
+  }
+
+  #setState(state: SignalingState): void {
+    this.#state = state
+    this.#o.onState(state)
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The one parser for the page's URL query, the settings a user or a test can change without a
+ * rebuild. Unknown or bad values never break the page: each becomes a plain-words warning and
+ * its default is used.
+ *
+ *   ?signal=ws://127.0.0.1:8787/signal  signaling server (default: the one that served the page)
+ *   &k=20                               bucket size and replication factor (1–64)
+ *   &alpha=3                            lookup parallelism (1–16)
+ *   &loopback=1                         keep only 127.0.0.1 ICE candidates (tests)
+ */
+export interface Settings {
+  signal: string
+  k: number
+  alpha: number
+  loopback: boolean
+}
+
+export interface SettingsResult {
+  settings: Settings
+  /** One sentence per value that was ignored, for the page to show. */
+  warnings: string[]
+}
+
+const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback'])
+
+function integer(raw: string, name: string, min: number, max: number, warnings: string[]): number | undefined {
+  const value = Number(raw)
+  if (/^\d+$/.test(raw) && value >= min && value <= max) return value
+  warnings.push(`The setting ${name}=${raw} was ignored: it must be a whole number from ${min} to ${max}.`)
+  return undefined
+}
+
+function flag(raw: string, name: string, warnings: string[]): boolean | undefined {
+  if (raw === '1' || raw === 'true' || raw === '') return true
+  if (raw === '0' || raw === 'false') return false
+  warnings.push(`The setting ${name}=${raw} was ignored: use 1 or 0.`)
+  return undefined
+}
+
+function signalUrl(raw: string, warnings: string[]): string | undefined {
+  try {
+    const url = new URL(raw)
+    if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.toString()
+  } catch {
+    // falls through to the warning
+  }
+  warnings.push(`The signaling address "${raw}" was ignored: it must start with ws:// or wss://.`)
+  return undefined
+}
+
+/** Parses `search` (a URL's query string) on top of `defaults`. Never throws. */
+export function parseSettings(search: string, defaults: Settings): SettingsResult {
+  const warnings: string[] = []
+  const settings = { ...defaults }
+  const params = new URLSearchParams(search.length > 2000 ? '' : search)
+  if (search.length > 2000) warnings.push('The address is too long; every setting in it was ignored.')
+  for (const [name, raw] of params) {
+    if (!KNOWN.has(name)) {
+      warnings.push(`The setting "${name.slice(0, 40)}" is not known and was ignored.`)
+      continue
+    }
+    if (name === 'signal') settings.signal = signalUrl(raw, warnings) ?? settings.signal
+    if (name === 'k') settings.k = integer(raw, 'k', 1, 64, warnings) ?? settings.k
+    if (name === 'alpha') settings.alpha = integer(raw, 'alpha', 1, 16, warnings) ?? settings.alpha
+    if (name === 'loopback') settings.loopback = flag(raw, 'loopback', warnings) ?? settings.loopback
+  }
+  return { settings, warnings }
+}
+
+/** The signaling endpoint of the server that served the page: same host, path /signal. */
+export function defaultSignalUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/signal`
+}

@@ -1,0 +1,82 @@
+/**
+ * The one parser for what this app reads back from IndexedDB. IndexedDB holds whatever an older
+ * version, another tab or a user with devtools left there, so nothing read from it is cast:
+ * each entry is checked field by field, and one that does not check out is `undefined` (the
+ * caller drops it).
+ */
+import { DEFAULTS, ID_BYTES, type Id, type StoredRecord, toHex } from '@browser-dht/kademlia'
+
+/** IndexedDB keys: `r:<hex>` a record held for the DHT, `p:<hex>` a record this node published. */
+export const HELD_PREFIX = 'r:'
+export const PUBLISHED_PREFIX = 'p:'
+
+export const heldKey = (key: Id): string => HELD_PREFIX + toHex(key)
+export const publishedKey = (key: Id): string => PUBLISHED_PREFIX + toHex(key)
+
+/** A record this node published (put through the UI): re-announced after a reload. */
+export interface PublishedEntry {
+  key: Id
+  value: Uint8Array
+  /** The lifetime each (re)publish gives the record. */
+  ttlMs: number
+  /** When the copies of the last (re)publish expire (wall-clock ms); for adoption by another tab. */
+  expiresAt: number
+  /** The name the user typed (the key is its SHA-1), when known. */
+  name: string | undefined
+}
+
+export interface ParseLimits {
+  maxValueBytes: number
+  maxTtlMs: number
+  /** Longest name kept with a published record. */
+  maxNameLength: number
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = {
+  maxValueBytes: DEFAULTS.maxValueBytes,
+  maxTtlMs: DEFAULTS.maxTtlMs,
+  maxNameLength: 1024,
+}
+
+type Fields = Record<string, unknown>
+
+function fieldsOf(raw: unknown): Fields | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined
+  return raw as Fields
+}
+
+function bytes(value: unknown, maxLength: number, exactLength?: number): Uint8Array | undefined {
+  if (!(value instanceof Uint8Array) || value.length > maxLength) return undefined
+  if (exactLength !== undefined && value.length !== exactLength) return undefined
+  return value
+}
+
+function time(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined
+}
+
+/** A record held for the DHT, as `IdbRecordStore` wrote it; `undefined` when corrupted. */
+export function parseStoredRecord(raw: unknown, limits: ParseLimits = DEFAULT_PARSE_LIMITS): StoredRecord | undefined {
+  const fields = fieldsOf(raw)
+  if (fields === undefined) return undefined
+  const key = bytes(fields.key, ID_BYTES, ID_BYTES)
+  const value = bytes(fields.value, limits.maxValueBytes)
+  const expiresAt = time(fields.expiresAt)
+  if (key === undefined || value === undefined || expiresAt === undefined) return undefined
+  return { key, value, expiresAt }
+}
+
+/** A published record, as `IdbRecordStore.savePublished` wrote it; `undefined` when corrupted. */
+export function parsePublishedEntry(raw: unknown, limits: ParseLimits = DEFAULT_PARSE_LIMITS): PublishedEntry | undefined {
+  const fields = fieldsOf(raw)
+  if (fields === undefined) return undefined
+  const key = bytes(fields.key, ID_BYTES, ID_BYTES)
+  const value = bytes(fields.value, limits.maxValueBytes)
+  const expiresAt = time(fields.expiresAt)
+  const ttlMs = fields.ttlMs
+  const validTtl = typeof ttlMs === 'number' && Number.isInteger(ttlMs) && ttlMs > 0 && ttlMs <= limits.maxTtlMs
+  const name = fields.name
+  const validName = name === undefined || (typeof name === 'string' && name.length <= limits.maxNameLength)
+  if (key === undefined || value === undefined || expiresAt === undefined || !validTtl || !validName) return undefined
+  return { key, value, ttlMs, expiresAt, name }
+}

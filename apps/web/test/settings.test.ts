@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { defaultSignalUrl, parseSettings, type Settings } from '../src/settings.ts'
+
+const DEFAULTS: Settings = { signal: 'ws://127.0.0.1:8787/signal', k: 20, alpha: 3, loopback: false }
+
+describe('parseSettings', () => {
+  it('keeps the defaults and warns about nothing for an empty query', () => {
+    expect(parseSettings('', DEFAULTS)).toEqual({ settings: DEFAULTS, warnings: [] })
+  })
+
+  it('reads signal, k, alpha and loopback from the query', () => {
+    const { settings, warnings } = parseSettings('?signal=ws://localhost:9000/signal&k=3&alpha=2&loopback=1', DEFAULTS)
+    expect(settings).toEqual({ signal: 'ws://localhost:9000/signal', k: 3, alpha: 2, loopback: true })
+    expect(warnings).toEqual([])
+  })
+
+  it('ignores each bad value with one warning and keeps its default', () => {
+    const { settings, warnings } = parseSettings('?k=0&alpha=x&loopback=maybe&signal=http://a/b&color=red', DEFAULTS)
+    expect(settings).toEqual(DEFAULTS)
+    expect(warnings).toHaveLength(5)
+  })
+
+  it('refuses fractions, signs and numbers beyond the range', () => {
+    for (const k of ['2.5', '-1', '65', '1e1', ' 3']) {
+      expect(parseSettings(`?k=${encodeURIComponent(k)}`, DEFAULTS).settings.k).toBe(20)
+    }
+  })
+
+  it('ignores an absurdly long query entirely', () => {
+    const { settings, warnings } = parseSettings(`?k=3&pad=${'x'.repeat(3000)}`, DEFAULTS)
+    expect(settings).toEqual(DEFAULTS)
+    expect(warnings).toHaveLength(1)
+  })
+})
+
+describe('defaultSignalUrl', () => {
+  it('points at /signal on the host that served the page, secure when the page is', () => {
+    expect(defaultSignalUrl({ protocol: 'http:', host: '127.0.0.1:5173' })).toBe('ws://127.0.0.1:5173/signal')
+    expect(defaultSignalUrl({ protocol: 'https:', host: 'dht.example' })).toBe('wss://dht.example/signal')
+  })
+})
