@@ -1,23 +1,13 @@
-import { toHex } from '@browser-dht/kademlia'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DEFAULTS } from '../src/options.ts'
 import { CloseCode, SignalingErrorCode } from '../src/protocol/error-codes.ts'
-import { closeAll, connectAndRegister, RawClient, type Started, startServer } from './helpers.ts'
+import { RawClient, type Started, useServerAndClients } from './helpers.ts'
 
-let started: Started | undefined
-const clients: RawClient[] = []
+const fx = useServerAndClients()
+const { track, register } = fx
+let started: Started
 
-afterEach(async () => {
-  await closeAll(clients.splice(0), started)
-  started = undefined
-})
-
-async function register(url: string) {
-  const peer = await connectAndRegister(url)
-  clients.push(peer.client)
-  return { ...peer, id: toHex(peer.identity.id) }
-}
 
 /** Two registered peers that can still talk: proof the server kept serving. */
 async function expectStillServing(url: string): Promise<void> {
@@ -29,7 +19,7 @@ async function expectStillServing(url: string): Promise<void> {
 
 describe('bad input', () => {
   it('answers malformed JSON, wrong types and unknown types with error codes and keeps serving everyone', async () => {
-    started = await startServer()
+    started = await fx.start()
     const { client, id } = await register(started.url)
     const cases: [unknown, string][] = [
       ['{"type":"signal",', SignalingErrorCode.MALFORMED_FRAME],
@@ -49,7 +39,7 @@ describe('bad input', () => {
   })
 
   it('answers a frame above maxFrameBytes with ERR_FRAME_TOO_LARGE and keeps serving', async () => {
-    started = await startServer()
+    started = await fx.start()
     const { client } = await register(started.url)
     client.send(JSON.stringify({ type: 'peers', pad: 'x'.repeat(DEFAULTS.maxFrameBytes) }))
     expect(await client.expect('error')).toMatchObject({ code: SignalingErrorCode.FRAME_TOO_LARGE })
@@ -58,7 +48,7 @@ describe('bad input', () => {
   })
 
   it('closes a socket that sends a frame above maxPayloadBytes with 1009, and other clients are unaffected', async () => {
-    started = await startServer()
+    started = await fx.start()
     const { client } = await register(started.url)
     client.send('x'.repeat(DEFAULTS.maxPayloadBytes + 1))
     expect((await client.closed).code).toBe(CloseCode.MESSAGE_TOO_BIG)
@@ -66,14 +56,14 @@ describe('bad input', () => {
   })
 
   it('answers a binary frame with ERR_BINARY_FRAME', async () => {
-    started = await startServer()
+    started = await fx.start()
     const { client } = await register(started.url)
     client.socket.send(new TextEncoder().encode('{"type":"peers"}'), { binary: true })
     expect(await client.expect('error')).toMatchObject({ code: SignalingErrorCode.BINARY_FRAME })
   })
 
   it('refuses signal data that is too large or nested too deep', async () => {
-    started = await startServer()
+    started = await fx.start()
     const alice = await register(started.url)
     const bob = await register(started.url)
     alice.client.send({ type: 'signal', to: bob.id, data: { sdp: 'x'.repeat(DEFAULTS.maxSignalBytes) } })
@@ -86,11 +76,11 @@ describe('bad input', () => {
   })
 
   it('survives hundreds of random strings and JSON values from many sockets and keeps serving', async () => {
-    started = await startServer({ maxStrikes: 1000, rateBurst: 1000 })
+    started = await fx.start({ maxStrikes: 1000, rateBurst: 1000 })
     const inputs = fc.sample(fc.oneof(fc.string({ maxLength: 200 }), fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.stringify(v) ?? '')), { numRuns: 300, seed: 7 })
     const senders = [await register(started.url), await register(started.url)]
     const unregistered = new RawClient(started.url)
-    clients.push(unregistered)
+    track(unregistered)
     await unregistered.expect('challenge')
     const sockets = [...senders.map((sender) => sender.client), unregistered]
     inputs.forEach((input, i) => sockets[i % 3]!.send(input))
@@ -107,7 +97,7 @@ describe('bad input', () => {
 
 describe('abuse', () => {
   it('rate-limits a flooding connection with ERR_RATE_LIMITED and then closes it with 1008', async () => {
-    started = await startServer({ rateBurst: 5, ratePerSecond: 0.001, maxStrikes: 3 })
+    started = await fx.start({ rateBurst: 5, ratePerSecond: 0.001, maxStrikes: 3 })
     const { client } = await register(started.url)
     for (let i = 0; i < 10; i++) client.send({ type: 'peers' })
     const codes: string[] = []
@@ -121,9 +111,9 @@ describe('abuse', () => {
   })
 
   it('closes a connection after maxStrikes protocol errors with 1008', async () => {
-    started = await startServer({ maxStrikes: 3 })
+    started = await fx.start({ maxStrikes: 3 })
     const client = new RawClient(started.url)
-    clients.push(client)
+    track(client)
     await client.expect('challenge')
     for (let i = 0; i < 5; i++) client.send('garbage')
     for (let i = 0; i < 3; i++) expect(await client.expect('error')).toMatchObject({ code: SignalingErrorCode.MALFORMED_FRAME })
@@ -132,7 +122,7 @@ describe('abuse', () => {
   })
 
   it('does not count signals to peers that just left as abuse', async () => {
-    started = await startServer({ maxStrikes: 2 })
+    started = await fx.start({ maxStrikes: 2 })
     const { client } = await register(started.url)
     for (let i = 0; i < 4; i++) {
       client.send({ type: 'signal', to: 'ee'.repeat(20), data: {} })

@@ -2,6 +2,8 @@
  * Test helpers: a real server on 127.0.0.1 port 0, and a raw `ws` client that queues the frames
  * it receives so a test can `await next()` them in order.
  */
+import { toHex } from '@browser-dht/kademlia'
+import { afterEach } from 'vitest'
 import { WebSocket } from 'ws'
 import { isRecord } from '../src/protocol/json.ts'
 import { generateIdentity, type Identity, registerFrame } from '../src/identity.ts'
@@ -103,4 +105,32 @@ export async function connectAndRegister(url: string, identity: Identity = gener
 export async function closeAll(clients: readonly RawClient[], started: Started | undefined): Promise<void> {
   for (const client of clients) client.close()
   await started?.server.close()
+}
+
+/**
+ * Per-test server and clients for a test file: everything started or tracked through it is closed
+ * after each test. Call once at the top of the file.
+ */
+export function useServerAndClients() {
+  let started: Started | undefined
+  const clients: RawClient[] = []
+  afterEach(async () => {
+    await closeAll(clients.splice(0), started)
+    started = undefined
+  })
+  return {
+    async start(options: SignalingServerOptions = {}): Promise<Started> {
+      started = await startServer(options)
+      return started
+    },
+    track(client: RawClient): RawClient {
+      clients.push(client)
+      return client
+    },
+    async register(url: string) {
+      const peer = await connectAndRegister(url)
+      clients.push(peer.client)
+      return { ...peer, id: toHex(peer.identity.id) }
+    },
+  }
 }

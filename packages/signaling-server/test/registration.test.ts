@@ -1,22 +1,17 @@
 import { toHex } from '@browser-dht/kademlia'
 import { bytesToHex } from '@noble/curves/utils.js'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateIdentity, registerFrame, signChallenge } from '../src/identity.ts'
 import { CloseCode, SignalingErrorCode } from '../src/protocol/error-codes.ts'
-import { closeAll, connectAndRegister, RawClient, type Started, startServer } from './helpers.ts'
+import { connectAndRegister, RawClient, type Started, useServerAndClients } from './helpers.ts'
 
-let started: Started | undefined
-const clients: RawClient[] = []
-const track = (client: RawClient) => (clients.push(client), client)
-
-afterEach(async () => {
-  await closeAll(clients.splice(0), started)
-  started = undefined
-})
+const fx = useServerAndClients()
+const { track } = fx
+let started: Started
 
 describe('registration', () => {
   it('sends a fresh 32-byte nonce to every new connection', async () => {
-    started = await startServer()
+    started = await fx.start()
     const a = await track(new RawClient(started.url)).expect('challenge')
     const b = await track(new RawClient(started.url)).expect('challenge')
     expect(a.nonce).toMatch(/^[0-9a-f]{64}$/)
@@ -24,7 +19,7 @@ describe('registration', () => {
   })
 
   it('registers the SHA-1 of the public key when the signature over the nonce is valid', async () => {
-    started = await startServer()
+    started = await fx.start()
     const identity = generateIdentity()
     const { client, registered } = await connectAndRegister(started.url, identity)
     track(client)
@@ -34,7 +29,7 @@ describe('registration', () => {
   })
 
   it('refuses a signature that does not match the public key', async () => {
-    started = await startServer()
+    started = await fx.start()
     const client = track(new RawClient(started.url))
     const { nonce } = await client.expect('challenge')
     const frame = registerFrame(generateIdentity(), String(nonce))
@@ -44,7 +39,7 @@ describe('registration', () => {
   })
 
   it('refuses someone else\'s public key, so no client can take another\'s ID', async () => {
-    started = await startServer()
+    started = await fx.start()
     const victim = generateIdentity()
     const attacker = generateIdentity()
     const client = track(new RawClient(started.url))
@@ -54,7 +49,7 @@ describe('registration', () => {
   })
 
   it('refuses a valid signature replayed from another connection\'s challenge', async () => {
-    started = await startServer()
+    started = await fx.start()
     const identity = generateIdentity()
     const first = track(new RawClient(started.url))
     const firstNonce = String((await first.expect('challenge')).nonce)
@@ -65,7 +60,7 @@ describe('registration', () => {
   })
 
   it('refuses a second registration on the same connection', async () => {
-    started = await startServer()
+    started = await fx.start()
     const identity = generateIdentity()
     const client = track(new RawClient(started.url))
     const { nonce } = await client.expect('challenge')
@@ -76,7 +71,7 @@ describe('registration', () => {
   })
 
   it('refuses signal and peers frames before registration', async () => {
-    started = await startServer()
+    started = await fx.start()
     const client = track(new RawClient(started.url))
     await client.expect('challenge')
     client.send({ type: 'peers' })
@@ -86,7 +81,7 @@ describe('registration', () => {
   })
 
   it('hands the ID to a newer connection with a fresh valid signature and closes the older one with 4000', async () => {
-    started = await startServer()
+    started = await fx.start()
     const identity = generateIdentity()
     const old = await connectAndRegister(started.url, identity)
     track(old.client)
@@ -104,7 +99,7 @@ describe('registration', () => {
   })
 
   it('closes a connection that does not register within registerTimeoutMs with 1008', async () => {
-    started = await startServer({ registerTimeoutMs: 100 })
+    started = await fx.start({ registerTimeoutMs: 100 })
     const client = track(new RawClient(started.url))
     await client.expect('challenge')
     expect((await client.closed).code).toBe(CloseCode.POLICY_VIOLATION)

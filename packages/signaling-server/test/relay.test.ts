@@ -1,25 +1,15 @@
-import { toHex } from '@browser-dht/kademlia'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SignalingErrorCode } from '../src/protocol/error-codes.ts'
-import { closeAll, connectAndRegister, type RawClient, type Started, startServer } from './helpers.ts'
+import { type Started, useServerAndClients } from './helpers.ts'
 
-let started: Started | undefined
-const clients: RawClient[] = []
+const fx = useServerAndClients()
+const { register } = fx
+let started: Started
 
-afterEach(async () => {
-  await closeAll(clients.splice(0), started)
-  started = undefined
-})
-
-async function register(url: string) {
-  const peer = await connectAndRegister(url)
-  clients.push(peer.client)
-  return { ...peer, id: toHex(peer.identity.id) }
-}
 
 describe('relay', () => {
   it('delivers a signal only to the named peer, with from set by the server', async () => {
-    started = await startServer()
+    started = await fx.start()
     const alice = await register(started.url)
     const bob = await register(started.url)
     const carol = await register(started.url)
@@ -31,7 +21,7 @@ describe('relay', () => {
   })
 
   it('relays in both directions: offer, answer and candidates', async () => {
-    started = await startServer()
+    started = await fx.start()
     const alice = await register(started.url)
     const bob = await register(started.url)
     alice.client.send({ type: 'signal', to: bob.id, data: { type: 'offer', sdp: 'o' } })
@@ -43,7 +33,7 @@ describe('relay', () => {
   })
 
   it('answers a signal to an unregistered ID with ERR_UNKNOWN_PEER naming that ID', async () => {
-    started = await startServer()
+    started = await fx.start()
     const alice = await register(started.url)
     const nobody = 'cd'.repeat(20)
     alice.client.send({ type: 'signal', to: nobody, data: {} })
@@ -51,7 +41,7 @@ describe('relay', () => {
   })
 
   it('treats a peer that disconnected as unknown', async () => {
-    started = await startServer()
+    started = await fx.start()
     const alice = await register(started.url)
     const bob = await register(started.url)
     bob.client.close()
@@ -62,14 +52,14 @@ describe('relay', () => {
   })
 
   it('refuses a signal addressed to the sender itself', async () => {
-    started = await startServer()
+    started = await fx.start()
     const alice = await register(started.url)
     alice.client.send({ type: 'signal', to: alice.id, data: {} })
     expect(await alice.client.expect('error')).toMatchObject({ code: SignalingErrorCode.INVALID_FIELD })
   })
 
   it('gives a newcomer up to maxPeersPerReply random registered peers, never itself', async () => {
-    started = await startServer({ maxPeersPerReply: 3 })
+    started = await fx.start({ maxPeersPerReply: 3 })
     const early = [await register(started.url), await register(started.url)]
     const third = await register(started.url)
     expect([...(third.registered.peers as string[])].sort()).toEqual(early.map((p) => p.id).sort())
@@ -82,7 +72,7 @@ describe('relay', () => {
   })
 
   it('answers a peers request with other random registered peers', async () => {
-    started = await startServer({ maxPeersPerReply: 8 })
+    started = await fx.start({ maxPeersPerReply: 8 })
     const alice = await register(started.url)
     const bob = await register(started.url)
     alice.client.send({ type: 'peers' })

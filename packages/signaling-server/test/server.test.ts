@@ -1,20 +1,15 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isDhtError } from '@browser-dht/kademlia'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createSignalingServer } from '../src/server/server.ts'
 import { CloseCode, SignalingErrorCode } from '../src/protocol/error-codes.ts'
-import { closeAll, connectAndRegister, RawClient, type Started, startServer } from './helpers.ts'
+import { connectAndRegister, RawClient, type Started, startServer, useServerAndClients } from './helpers.ts'
 
-let started: Started | undefined
-const clients: RawClient[] = []
-const track = (client: RawClient) => (clients.push(client), client)
-
-afterEach(async () => {
-  await closeAll(clients.splice(0), started)
-  started = undefined
-})
+const fx = useServerAndClients()
+const { track } = fx
+let started: Started
 
 function httpBase(url: string): string {
   return url.replace(/^ws:/, 'http:').replace(/\/signal$/, '')
@@ -22,7 +17,7 @@ function httpBase(url: string): string {
 
 describe('server', () => {
   it('refuses a connection beyond maxClients with ERR_SERVER_FULL and 1013, and accepts again once one leaves', async () => {
-    started = await startServer({ maxClients: 2 })
+    started = await fx.start({ maxClients: 2 })
     const first = track((await connectAndRegister(started.url)).client)
     track((await connectAndRegister(started.url)).client)
     const third = track(new RawClient(started.url))
@@ -35,7 +30,7 @@ describe('server', () => {
 
   it('terminates a client that stops answering pings, and keeps one that answers', async () => {
     // Pings every 200 ms: the silent client is gone after two or three, the healthy one stays.
-    started = await startServer({ heartbeatIntervalMs: 200 })
+    started = await fx.start({ heartbeatIntervalMs: 200 })
     const silent = track(new RawClient(started.url, { autoPong: false }))
     const healthy = track(new RawClient(started.url))
     await silent.expect('challenge')
@@ -49,7 +44,7 @@ describe('server', () => {
   })
 
   it('answers GET /healthz with 200 and the client count, and 404 elsewhere', async () => {
-    started = await startServer()
+    started = await fx.start()
     track((await connectAndRegister(started.url)).client)
     track(new RawClient(started.url))
     const base = httpBase(started.url)
@@ -61,7 +56,7 @@ describe('server', () => {
   })
 
   it('refuses WebSocket upgrades on other paths', async () => {
-    started = await startServer()
+    started = await fx.start()
     const socket = new WebSocket(started.url.replace(/\/signal$/, '/elsewhere'))
     const status = await new Promise<number | undefined>((resolve) => {
       socket.on('unexpected-response', (_request, response) => resolve(response.statusCode))
@@ -71,7 +66,7 @@ describe('server', () => {
   })
 
   it('logs one line per connect, disconnect and error', async () => {
-    started = await startServer()
+    started = await fx.start()
     const { client } = await connectAndRegister(started.url)
     client.send('nope')
     await client.expect('error')
