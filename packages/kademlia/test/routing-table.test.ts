@@ -174,6 +174,22 @@ describe('RoutingTable liveness', () => {
     expect(rt.size).toBe(1)
   })
 
+  it('drops a removed peer from the replacement cache too, so it is never promoted later', () => {
+    const rt = table(SELF, 1, 2, 5)
+    const [a, gone, r] = idsInBucket(SELF, 3, 3)
+    rt.heard(a!, 1)
+    rt.heard(gone!, 2) // waits as a replacement
+    rt.heard(r!, 3) // waits as a replacement, newest
+    expect(rt.buckets()[0]!.replacements).toBe(2)
+    expect(rt.remove(gone!)).toEqual({ kind: 'unknown' })
+    expect(rt.buckets()[0]!.replacements).toBe(1)
+    expect(rt.remove(a!).kind).toBe('removed')
+    expect(hexes(bucketOf(rt, r!))).toEqual(hexes([r!]))
+    expect(rt.remove(r!)).toMatchObject({ kind: 'removed', replacement: undefined })
+    expect(rt.has(gone!)).toBe(false)
+    expect(rt.size).toBe(0)
+  })
+
   it('keeps only the newest replacementCacheSize replacements', () => {
     const rt = table(SELF, 1, 2, 5)
     const [a, r1, r2, r3] = idsInBucket(SELF, 0, 4)

@@ -12,7 +12,7 @@ import { Records } from '../records/records.ts'
 import { handle, type HandlerContext } from '../rpc/handlers.ts'
 import { type Outgoing, Rpc } from '../rpc/rpc.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
-import { RoutingTable } from '../routing-table/routing-table.ts'
+import { type FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
 import { isRequest, type Message, RemoteError, type Request, type Response, type StoreMode } from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
@@ -247,6 +247,17 @@ export class KademliaNode extends Emitter<NodeEvents> {
     return this.#maintenance.replicate()
   }
 
+  /**
+   * Removes `peer` from the routing table at once, for a peer known to be gone (its transport
+   * connection closed, it said goodbye), instead of waiting for requests to it to time out.
+   * A waiting replacement takes its place. Emits `peer:removed` (and `peer:added` for the
+   * replacement). Returns whether the peer was in the table. The peer comes back as soon as it is
+   * heard from again.
+   */
+  forget(peer: Id): boolean {
+    return this.#announceRemoval(peer, this.table.remove(assertId(peer, 'peer id')))
+  }
+
   /** Records this node published and republishes. */
   published(): Published[] {
     return [...this.#published.values()]
@@ -381,9 +392,14 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   #failed(peer: Id): void {
-    const result = this.table.failed(peer)
-    if (result.kind !== 'removed') return
+    this.#announceRemoval(peer, this.table.failed(peer))
+  }
+
+  /** Emits the events of a table removal (and of the replacement it promoted); true if removed. */
+  #announceRemoval(peer: Id, result: FailedResult): boolean {
+    if (result.kind !== 'removed') return false
     this.emit('peer:removed', { id: peer })
     if (result.replacement !== undefined) this.emit('peer:added', { id: result.replacement.id })
+    return true
   }
 }

@@ -52,6 +52,13 @@ export class KBucket {
     if (this.replacements.length > this.replacementCapacity) this.replacements.shift()
   }
 
+  /** Forgets `id` as a replacement candidate; true if it was one. */
+  dropReplacement(id: Id): boolean {
+    const at = this.replacements.findIndex((c) => idEquals(c.id, id))
+    if (at >= 0) this.replacements.splice(at, 1)
+    return at >= 0
+  }
+
   /** Removes the contact at `index` and promotes the newest replacement, if any. */
   removeAt(index: number): Contact | undefined {
     this.contacts.splice(index, 1)

@@ -110,9 +110,13 @@ export class RoutingTable {
     return { kind: 'removed', contact, replacement }
   }
 
-  /** Removes `id` (for a peer that said goodbye or is known to be gone). */
+  /**
+   * Removes `id` (for a peer that said goodbye or is known to be gone), from the contacts and from
+   * the replacement cache, so that it is not promoted later; a waiting replacement takes its place.
+   */
   remove(id: Id): FailedResult {
     const bucket = this.#buckets[this.bucketIndex(id)]
+    bucket?.dropReplacement(id)
     const at = bucket?.indexOf(id) ?? -1
     if (bucket === undefined || at < 0) return { kind: 'unknown' }
     const contact = bucket.contacts[at]!
