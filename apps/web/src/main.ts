@@ -4,6 +4,7 @@
 import { DEFAULTS } from '@browser-dht/kademlia'
 import { TabNode } from './dht/tab-node.ts'
 import { defaultSignalUrl, parseSettings } from './settings.ts'
+import { installHook } from './test-hook.ts'
 import { KeyValueForm } from './ui/form.ts'
 import { logLine, PageView } from './ui/view.ts'
 import './style.css'
@@ -16,6 +17,9 @@ async function main(): Promise<void> {
     k: DEFAULTS.k,
     alpha: DEFAULTS.alpha,
     loopback: false,
+    replicate: DEFAULTS.replicateIntervalMs / 1000,
+    republish: DEFAULTS.republishIntervalMs / 1000,
+    refresh: DEFAULTS.refreshIntervalMs / 1000,
   })
   const view = new PageView(settings.signal)
   view.showWarnings(warnings)
@@ -31,6 +35,8 @@ async function main(): Promise<void> {
   }
   const tab = await TabNode.open(settings, { changed: render, log: logLine })
   page.tab = tab
+  installHook(tab)
+  addEventListener('pagehide', () => tab.leave())
   new KeyValueForm(tab, view)
   view.render(tab)
   document.body.dataset.ready = 'true'

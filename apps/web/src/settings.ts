@@ -7,12 +7,21 @@
  *   &k=20                               bucket size and replication factor (1–64)
  *   &alpha=3                            lookup parallelism (1–16)
  *   &loopback=1                         keep only 127.0.0.1 ICE candidates (tests)
+ *   &replicate=3600                     seconds between replication passes (1–86400)
+ *   &republish=43200                    seconds between republishing this tab's records (1–86400)
+ *   &refresh=3600                       seconds after which an unused bucket is refreshed (1–86400)
  */
 export interface Settings {
   signal: string
   k: number
   alpha: number
   loopback: boolean
+  /** Seconds between replication passes (the core's `replicateIntervalMs`). */
+  replicate: number
+  /** Seconds between republishing the records this tab published (`republishIntervalMs`). */
+  republish: number
+  /** Seconds after which a bucket with no lookup is refreshed (`refreshIntervalMs`). */
+  refresh: number
 }
 
 export interface SettingsResult {
@@ -21,7 +30,10 @@ export interface SettingsResult {
   warnings: string[]
 }
 
-const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback'])
+const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback', 'replicate', 'republish', 'refresh'])
+
+/** The maintenance intervals, in seconds: from one second (tests) to one day. */
+const MAX_INTERVAL_SECONDS = 86_400
 
 function integer(raw: string, name: string, min: number, max: number, warnings: string[]): number | undefined {
   const value = Number(raw)
@@ -63,6 +75,9 @@ export function parseSettings(search: string, defaults: Settings): SettingsResul
     if (name === 'k') settings.k = integer(raw, 'k', 1, 64, warnings) ?? settings.k
     if (name === 'alpha') settings.alpha = integer(raw, 'alpha', 1, 16, warnings) ?? settings.alpha
     if (name === 'loopback') settings.loopback = flag(raw, 'loopback', warnings) ?? settings.loopback
+    if (name === 'replicate' || name === 'republish' || name === 'refresh') {
+      settings[name] = integer(raw, name, 1, MAX_INTERVAL_SECONDS, warnings) ?? settings[name]
+    }
   }
   return { settings, warnings }
 }

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { defaultSignalUrl, parseSettings, type Settings } from '../src/settings.ts'
 
-const DEFAULTS: Settings = { signal: 'ws://127.0.0.1:8787/signal', k: 20, alpha: 3, loopback: false }
+const DEFAULTS: Settings = {
+  signal: 'ws://127.0.0.1:8787/signal',
+  k: 20,
+  alpha: 3,
+  loopback: false,
+  replicate: 3600,
+  republish: 43_200,
+  refresh: 3600,
+}
 
 describe('parseSettings', () => {
   it('keeps the defaults and warns about nothing for an empty query', () => {
@@ -10,7 +18,7 @@ describe('parseSettings', () => {
 
   it('reads signal, k, alpha and loopback from the query', () => {
     const { settings, warnings } = parseSettings('?signal=ws://localhost:9000/signal&k=3&alpha=2&loopback=1', DEFAULTS)
-    expect(settings).toEqual({ signal: 'ws://localhost:9000/signal', k: 3, alpha: 2, loopback: true })
+    expect(settings).toEqual({ ...DEFAULTS, signal: 'ws://localhost:9000/signal', k: 3, alpha: 2, loopback: true })
     expect(warnings).toEqual([])
   })
 
@@ -24,6 +32,22 @@ describe('parseSettings', () => {
     for (const k of ['2.5', '-1', '65', '1e1', ' 3']) {
       expect(parseSettings(`?k=${encodeURIComponent(k)}`, DEFAULTS).settings.k).toBe(20)
     }
+  })
+
+  it('reads the maintenance intervals replicate, republish and refresh in seconds', () => {
+    const { settings, warnings } = parseSettings('?replicate=2&republish=3&refresh=86400', DEFAULTS)
+    expect(settings).toEqual({ ...DEFAULTS, replicate: 2, republish: 3, refresh: 86_400 })
+    expect(warnings).toEqual([])
+  })
+
+  it('ignores an interval of zero, a fraction, or beyond a day, naming the setting and its range', () => {
+    const { settings, warnings } = parseSettings('?replicate=0&republish=1.5&refresh=86401', DEFAULTS)
+    expect(settings).toEqual(DEFAULTS)
+    expect(warnings).toEqual([
+      'The setting replicate=0 was ignored: it must be a whole number from 1 to 86400.',
+      'The setting republish=1.5 was ignored: it must be a whole number from 1 to 86400.',
+      'The setting refresh=86401 was ignored: it must be a whole number from 1 to 86400.',
+    ])
   })
 
   it('ignores an absurdly long query entirely', () => {

@@ -4,6 +4,7 @@
  * own records, replicate what it holds, adopt closed tabs' records).
  */
 import {
+  type Clock,
   createNode,
   cryptoRandom,
   type GetResult,
@@ -14,7 +15,7 @@ import {
   systemClock,
   toHex as keyHex,
 } from '@browser-dht/kademlia'
-import { browserPeerFactory, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
+import { browserPeerFactory, type CloseReason, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
 import type { Identity } from '@browser-dht/signaling-server/client'
 import { loadIdentity, newIdentity } from '../identity/session-identity.ts'
 import { ClientSignaler } from '../net/client-signaler.ts'
@@ -41,6 +42,17 @@ export const TAB_TIMINGS = {
   /** After the first contact arrives unasked (first tab), wait this long before republishing. */
   settleMs: 1000,
 } as const
+
+/**
+ * The system clock read with sub-millisecond resolution, for the transport: its heartbeat round
+ * trips (shown per peer, and used by the browser benchmark) are often below a millisecond.
+ */
+function preciseClock(): Clock {
+  return { ...systemClock(), now: () => performance.timeOrigin + performance.now() }
+}
+
+/** Reasons a data channel closes that mean the peer itself is gone. */
+const PEER_GONE: ReadonlySet<CloseReason> = new Set<CloseReason>(['remote-closed', 'error', 'heartbeat'])
 
 export interface TabNodeEvents {
   /** Something shown on the page changed. */
@@ -84,6 +96,7 @@ export class TabNode {
       peerFactory: browserPeerFactory,
       loopbackOnly: settings.loopback,
       iceServers: [],
+      clock: preciseClock(),
     })
     this.node = createNode({
       id: identity.id,
@@ -93,6 +106,9 @@ export class TabNode {
       store: this.store,
       k: settings.k,
       alpha: settings.alpha,
+      replicateIntervalMs: settings.replicate * 1000,
+      republishIntervalMs: settings.republish * 1000,
+      refreshIntervalMs: settings.refresh * 1000,
     })
     this.#link = new SignalingLink({
       url: settings.signal,
@@ -117,6 +133,15 @@ export class TabNode {
     const tab = new TabNode({ identity, restored, settings, events })
     await tab.#start(settings)
     return tab
+  }
+
+  /**
+   * Closes every peer connection at once, so peers see the data channels close (and drop this
+   * node) instead of noticing the silence a heartbeat timeout later. Called when the page goes
+   * away (`pagehide`: tab closed, reloaded or navigated).
+   */
+  leave(): void {
+    this.transport.close()
   }
 
   get signalingState(): SignalingState {
@@ -166,7 +191,15 @@ export class TabNode {
     this.node.on('peer:removed', changed)
     this.node.on('record:stored', changed)
     this.transport.on('peer:connected', changed)
-    this.transport.on('peer:disconnected', changed)
+    this.transport.on('peer:disconnected', ({ id, reason }) => {
+      // A channel that closed under us (tab closed, crashed, went silent) means the peer is gone:
+      // drop it from the routing table now rather than after requests to it time out. Connections
+      // closed for housekeeping (budget eviction, glare, a redial replacing it) say nothing of it.
+      if (PEER_GONE.has(reason) && this.node.forget(id)) {
+        this.#events.log(`Peer ${keyHex(id).slice(0, 8)}… is gone (${reason}); removed from the routing table.`)
+      }
+      changed()
+    })
     this.transport.on('connect:failed', changed)
     markSeen(localStorage, this.identity.id, Date.now())
     setInterval(() => markSeen(localStorage, this.identity.id, Date.now()), TAB_TIMINGS.seenMs)
