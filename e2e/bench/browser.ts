@@ -1,0 +1,284 @@
+/**
+ * Browser benchmark: N tabs of the web app in one headless Chromium (loopback ICE only), driven
+ * through the page's `window.__dht` hook (apps/web/src/test-hook.ts).
+ *
+ *   npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [--json]
+ *
+ * Prints join time (navigation start to the first open data channel, and to a filled routing
+ * table: min(N − 1, k) contacts), put and get latency over `--ops` puts and `--ops` gets from
+ * random tabs (one at a time), lookup rounds and requests, the raw data-channel round trip of the
+ * same run (the transport's heartbeat PING/PONG, plus a DHT PING for comparison), and memory per
+ * tab (renderer PSS from /proc, and the JS heap from CDP Performance.getMetrics). With --json the
+ * last line is one JSON object.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { type BrowserContext, chromium, type Page } from '@playwright/test'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [--json]
+
+  --tabs <n>  tabs (DHT nodes) in one headless Chromium, 2–64        default 16
+  --k <n>     bucket size and replication factor (the app's k setting) default 20
+  --ops <n>   puts, then as many gets, each from a random tab           default 500
+  --json      print one JSON object as the last line
+The app must be built (the npm script does it).`
+
+interface OpResult {
+  ms: number
+  rounds: number
+  messages: number
+  holders: number
+  local?: boolean
+  value?: string
+}
+interface Status {
+  id: string
+  peers: number
+  contacts: number
+  heartbeatRttMs: number[]
+  firstPeerAt: number | undefined
+  tableSizeAt: (number | undefined)[]
+}
+interface Hook {
+  put(name: string, value: string): Promise<OpResult>
+  get(name: string): Promise<OpResult>
+  ping(peerHex: string): Promise<number | undefined>
+  status(): Status
+}
+/** What page functions see (they run in the page: no closures over this module). */
+type HookWindow = { __dht: Hook }
+
+function options(): { tabs: number; k: number; ops: number; json: boolean } {
+  const { values } = parseArgs({
+    options: {
+      tabs: { type: 'string', default: '16' },
+      k: { type: 'string', default: '20' },
+      ops: { type: 'string', default: '500' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(HELP)
+    process.exit(0)
+  }
+  const int = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw)
+    if (/^\d+$/.test(raw) && n >= min && n <= max) return n
+    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${raw}".\n\n${HELP}`)
+    process.exit(2)
+  }
+  return { tabs: int('tabs', values.tabs, 2, 64), k: int('k', values.k, 1, 64), ops: int('ops', values.ops, 1, 100_000), json: values.json }
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length
+const round = (n: number, digits = 2): number => Number(n.toFixed(digits))
+const summary = (values: readonly number[]): { p50: number; p99: number } => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) })
+
+/** Starts the one-process server (built app + signaling) on a free 127.0.0.1 port. */
+function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/web/server.ts', '--port', '0', '--host', '127.0.0.1'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let output = ''
+    let found = false
+    const onData = (chunk: Buffer): void => {
+      if (found) return
+      output += chunk.toString()
+      const match = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)
+      if (match === null) return
+      found = true
+      resolve({ url: match[1]!, child })
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${output}`)))
+  })
+}
+
+/** Renderer processes among this process's descendants, with their PSS in MB (Linux /proc). */
+function rendererPssMb(): { processes: number; mb: number } | undefined {
+  try {
+    const parent = new Map<number, number>()
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+        parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    const isOurs = (pid: number): boolean => {
+      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true
+      return false
+    }
+    let kb = 0
+    let processes = 0
+    for (const pid of parent.keys()) {
+      if (!isOurs(pid)) continue
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      if (!cmdline.includes('--type=renderer')) continue
+      const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
+      if (pss === null) continue
+      kb += Number(pss[1])
+      processes++
+    }
+    return processes === 0 ? undefined : { processes, mb: kb / 1024 }
+  } catch {
+    return undefined
+  }
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!
+const log = (line: string): void => void process.stderr.write(`${line}\n`)
+
+async function main(): Promise<void> {
+  const { tabs: n, k, ops, json } = options()
+  const server = await startServer()
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--allow-loopback-in-peer-connection', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  try {
+    // Two contexts (two "users"), tabs alternating, as in the e2e tests.
+    const contexts: BrowserContext[] = [await browser.newContext({ permissions: ['microphone'] }), await browser.newContext({ permissions: ['microphone'] })]
+    const pages: Page[] = []
+    const url = `${server.url}/?loopback=1&k=${k}`
+    log(`opening ${n} tabs at ${url}`)
+    for (let i = 0; i < n; i++) {
+      const page = await contexts[i % 2]!.newPage()
+      await page.goto(url)
+      pages.push(page)
+    }
+    for (const page of pages) await page.waitForFunction(() => (window as unknown as { __dht?: unknown }).__dht !== undefined)
+
+    // Join: navigation start to the first open channel and to a filled routing table.
+    const filled = Math.min(n - 1, k)
+    await waitFor(`every tab to hold ${filled} contacts`, 120_000, async () => {
+      const statuses = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as HookWindow).__dht.status())))
+      return statuses.every((s) => s.firstPeerAt !== undefined && s.tableSizeAt[filled] !== undefined)
+    })
+    const joined = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as HookWindow).__dht.status())))
+    // The first tab waits for a second one to exist; its join time says nothing of joining.
+    const firstPeer = joined.slice(1).map((s) => s.firstPeerAt!)
+    const filledAt = joined.slice(1).map((s) => s.tableSizeAt[filled]!)
+    log(`all ${n} tabs joined; routing tables hold ${joined.map((s) => s.contacts).join(', ')} contacts`)
+
+    // Puts, then gets of the stored names, each from a random tab, one at a time.
+    const puts: OpResult[] = []
+    const names: string[] = []
+    for (let i = 0; i < ops; i++) {
+      const name = `bench/${i}`
+      const value = `value ${i} ${'x'.repeat(Math.floor(Math.random() * 100))}`
+      puts.push(await pick(pages).evaluate(([key, v]) => (window as unknown as HookWindow).__dht.put(key!, v!), [name, value]))
+      names.push(name)
+    }
+    log(`${ops} puts done`)
+    const gets: OpResult[] = []
+    let missing = 0
+    for (let i = 0; i < ops; i++) {
+      const result = await pick(pages).evaluate((key) => (window as unknown as HookWindow).__dht.get(key), pick(names))
+      if (result.value === undefined) missing++
+      gets.push(result)
+    }
+    log(`${ops} gets done (${missing} not found)`)
+
+    // Raw data-channel round trip: idle long enough for every channel's heartbeat to ping once.
+    await new Promise((resolve) => setTimeout(resolve, 12_000))
+    const idle = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as HookWindow).__dht.status())))
+    const heartbeat = idle.flatMap((s) => s.heartbeatRttMs)
+    const ids = idle.map((s) => s.id)
+    const dhtPings: number[] = []
+    for (let i = 0; i < 200; i++) {
+      const from = Math.floor(Math.random() * n)
+      const to = (from + 1 + Math.floor(Math.random() * (n - 1))) % n
+      const ms = await pages[from]!.evaluate((peer) => (window as unknown as HookWindow).__dht.ping(peer), ids[to]!)
+      if (ms !== undefined) dhtPings.push(ms)
+    }
+
+    // Memory per tab.
+    const heaps: number[] = []
+    for (const page of pages) {
+      const cdp = await page.context().newCDPSession(page)
+      await cdp.send('Performance.enable')
+      const { metrics } = await cdp.send('Performance.getMetrics')
+      heaps.push((metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 2 ** 20)
+      await cdp.detach()
+    }
+    const pss = rendererPssMb()
+
+    const network = gets.filter((g) => g.local !== true && g.value !== undefined)
+    const rounds = network.length > 0 ? mean(network.map((g) => g.rounds)) : 0
+    const result = {
+      tabs: n,
+      k,
+      ops,
+      joinMs: summary(firstPeer),
+      filledMs: summary(filledAt),
+      filledContacts: filled,
+      lastTabFilledMs: round(joined.at(-1)!.tableSizeAt[filled]!),
+      putMs: summary(puts.map((p) => p.ms)),
+      getMs: summary(gets.map((g) => g.ms)),
+      getNetworkMs: network.length > 0 ? summary(network.map((g) => g.ms)) : null,
+      localGets: round(gets.filter((g) => g.local === true).length / gets.length, 3),
+      getsNotFound: missing,
+      rounds: round(rounds),
+      messages: network.length > 0 ? round(mean(network.map((g) => g.messages))) : 0,
+      putRounds: round(mean(puts.map((p) => p.rounds))),
+      putMessages: round(mean(puts.map((p) => p.messages))),
+      putHolders: round(mean(puts.map((p) => p.holders))),
+      rawRttMs: { ...summary(heartbeat), samples: heartbeat.length },
+      dhtPingMs: { ...summary(dhtPings), samples: dhtPings.length },
+      mbPerTab: round(pss === undefined ? mean(heaps) : pss.mb / n, 1),
+      rendererProcesses: pss?.processes ?? null,
+      heapMbPerTab: round(mean(heaps), 1),
+    }
+    // The tighter of the two round trips measured (heartbeat PINGs fire in bursts, one tick for
+    // every channel of a tab; DHT PINGs go one at a time but cross the RPC layer).
+    const rtt = Math.min(result.rawRttMs.p50, result.dhtPingMs.p50)
+    const bound = 3 * Math.max(result.rounds, 1) * rtt
+    const rows: [string, string][] = [
+      ['tabs, k', `${n}, k = ${k}`],
+      ['join: load → first peer', `p50 ${result.joinMs.p50} ms, p99 ${result.joinMs.p99} ms (tabs 2–${n})`],
+      [`join: load → ${filled} contacts`, `p50 ${result.filledMs.p50} ms, p99 ${result.filledMs.p99} ms; last tab opened ${result.lastTabFilledMs} ms`],
+      [`put (${ops})`, `p50 ${result.putMs.p50} ms, p99 ${result.putMs.p99} ms; ${result.putRounds} rounds, ${result.putMessages} requests, ${result.putHolders} holders`],
+      [`get (${ops})`, `p50 ${result.getMs.p50} ms, p99 ${result.getMs.p99} ms; ${Math.round(result.localGets * 100)} % answered locally, ${missing} not found`],
+      ['get over the network', result.getNetworkMs === null ? 'none (every get was local)' : `p50 ${result.getNetworkMs.p50} ms, p99 ${result.getNetworkMs.p99} ms; ${result.rounds} rounds, ${result.messages} requests per lookup`],
+      ['raw channel round trip', `p50 ${result.rawRttMs.p50} ms, p99 ${result.rawRttMs.p99} ms (heartbeat, ${heartbeat.length} samples); DHT PING p50 ${result.dhtPingMs.p50} ms`],
+      ['memory per tab', `${result.mbPerTab} MB${pss === undefined ? ' JS heap' : ` renderer PSS (${pss.processes} renderers)`}, JS heap ${result.heapMbPerTab} MB`],
+      ['goal get p50 ≤ 15 ms, p99 ≤ 100 ms', `${result.getMs.p50 <= 15 && result.getMs.p99 <= 100 ? 'met' : 'NOT met'}`],
+      [`goal get p50 ≤ 3 × rounds × rtt (${round(rtt)} ms) = ${round(bound)} ms`, result.getMs.p50 <= bound ? 'met' : 'NOT met'],
+    ]
+    const width = Math.max(...rows.map(([label]) => label.length))
+    for (const [label, text] of rows) console.log(`${label.padEnd(width)}  ${text}`)
+    if (json) console.log(JSON.stringify(result))
+  } finally {
+    await browser.close()
+    server.child.kill('SIGTERM')
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error))
+  process.exit(1)
+})
