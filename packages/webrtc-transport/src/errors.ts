@@ -9,6 +9,12 @@ export const TransportErrorCode = {
   BAD_SIGNAL: 'ERR_BAD_SIGNAL',
   /** A signal whose SDP or candidate string is longer than `maxSignalBytes`. */
   SIGNAL_TOO_LARGE: 'ERR_SIGNAL_TOO_LARGE',
+  /** `probe`: there is no open data channel to that node (none, or still connecting). */
+  NOT_CONNECTED: 'ERR_NOT_CONNECTED',
+  /** `probe`: no PONG came back within `probeTimeoutMs`. */
+  PROBE_TIMEOUT: 'ERR_PROBE_TIMEOUT',
+  /** `probe`: the connection closed (or the PING could not be written) before the PONG came. */
+  LINK_CLOSED: 'ERR_LINK_CLOSED',
 } as const
 
 export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode]

@@ -27,6 +27,8 @@ export const DEFAULTS = {
   maxConnections: 32,
   /** A connection whose data channel has not opened after this long is destroyed. */
   connectTimeoutMs: 15 * SECOND,
+  /** `probe(id)` rejects with ERR_PROBE_TIMEOUT when its PONG has not arrived after this long. */
+  probeTimeoutMs: 5 * SECOND,
   /** The heartbeat tick: an open channel silent for this long gets a ping. */
   heartbeatIntervalMs: 5 * SECOND,
   /** Pings in a row that may go unanswered (nothing at all heard from the peer) before it is dead. */

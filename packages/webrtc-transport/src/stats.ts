@@ -95,8 +95,12 @@ export interface TransportStats {
   bytesSent: number
   framesReceived: number
   bytesReceived: number
+  /** Heartbeat PINGs sent, and PONGs received that were not answers to a probe. */
   pingsSent: number
   pongsReceived: number
+  /** PINGs sent by `probe`, and the PONGs that answered them in time. */
+  probesSent: number
+  probesAnswered: number
   signalsSent: number
   signalsReceived: number
   dropped: Record<DropReason, number>
@@ -117,6 +121,8 @@ export class Counters {
   bytesReceived = 0
   pingsSent = 0
   pongsReceived = 0
+  probesSent = 0
+  probesAnswered = 0
   signalsSent = 0
   signalsReceived = 0
   readonly dropped = zeros(DROP_REASONS)

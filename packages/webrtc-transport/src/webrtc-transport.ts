@@ -25,6 +25,7 @@ import { Link, type LinkHooks, type LinkState } from './link/link.ts'
 import { resolveOptions, type ResolvedOptions, type WebRtcTransportOptions } from './options.ts'
 import { loopbackOnly } from './signaling/loopback.ts'
 import { parseSignal, SIGNAL_VERSION, type SignalEnvelope } from './signaling/signal.ts'
+import { TransportError, TransportErrorCode } from './errors.ts'
 import { type CloseReason, Counters, type DropReason, type TransportStats } from './stats.ts'
 import { dhtFrame } from './wire/frames.ts'
 
@@ -98,6 +99,22 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   /** True when a data channel to `id` is open. */
   isConnected(id: Id): boolean {
     return this.#links.get(toHex(id))?.state === 'open'
+  }
+
+  /**
+   * The raw data-channel round trip to `id`, in clock ms: one PING frame (type 1, a fresh u32
+   * nonce) written on the open channel, timed until the PONG echoing that nonce arrives. It does
+   * not dial: with no open channel it rejects with ERR_NOT_CONNECTED. It rejects with
+   * ERR_PROBE_TIMEOUT after `probeTimeoutMs` without the PONG, and with ERR_LINK_CLOSED if the
+   * connection closes first. The PONG counts as liveness like any frame heard, but leaves the
+   * heartbeat's PING, `peers()[].rttMs` and the idle clock (`lastUsed`) alone.
+   */
+  probe(id: Id): Promise<number> {
+    const link = this.#closed ? undefined : this.#links.get(toHex(id))
+    if (link?.state !== 'open') {
+      return Promise.reject(new TransportError(TransportErrorCode.NOT_CONNECTED, `no open data channel to ${toHex(id)}`))
+    }
+    return link.probe()
   }
 
   /** Every connection, connecting or open. */

@@ -7,6 +7,7 @@
 import type { Id, TimerHandle } from '@browser-dht/kademlia'
 import type { PeerLike, PeerSignal } from '../peer/peer.ts'
 import type { ResolvedOptions } from '../options.ts'
+import { TransportError, TransportErrorCode } from '../errors.ts'
 import { envelopeOf, type SignalEnvelope, withoutCandidates } from '../signaling/signal.ts'
 import type { CloseReason, Counters, DropReason } from '../stats.ts'
 import { parseFrame, pingFrame, pongFrame } from '../wire/frames.ts'
@@ -22,6 +23,14 @@ export interface LinkHooks {
   message(link: Link, payload: Uint8Array): void
   /** The link closed; `queuedDropped` frames were still waiting. */
   closed(link: Link, reason: CloseReason, queuedDropped: number): void
+}
+
+/** A `probe` PING waiting for its PONG. */
+interface PendingProbe {
+  sentAt: number
+  timer: TimerHandle
+  resolve(ms: number): void
+  reject(error: TransportError): void
 }
 
 export interface LinkInit {
@@ -47,6 +56,8 @@ export class Link {
   #lastUsed: number
   #rttMs: number | undefined
   #ping: { nonce: number; sentAt: number } | undefined
+  /** Probe PINGs in flight, by nonce; each holds its timeout timer until answered, timed out or closed. */
+  readonly #probes = new Map<number, PendingProbe>()
   #queue: Uint8Array[] = []
   #queuedBytes = 0
   /** The remote's offer (answerer) or answer (dialer) has been applied; a second one is stale. */
@@ -170,6 +181,33 @@ export class Link {
     }
   }
 
+  /**
+   * Sends one PING frame now, straight to the channel like the heartbeat's (not through the
+   * queue), and resolves with the round trip in clock ms when the PONG with its nonce arrives.
+   * Rejects with ERR_NOT_CONNECTED unless open, ERR_PROBE_TIMEOUT after `probeTimeoutMs`, and
+   * ERR_LINK_CLOSED when the link closes first (also when the PING cannot be written). The PONG is
+   * a frame heard from the peer, so it counts as liveness, as any frame does; it does not touch
+   * the heartbeat's own PING, its `rttMs` or `lastUsed` (a probe is not use).
+   */
+  probe(): Promise<number> {
+    if (this.#state !== 'open') {
+      return Promise.reject(new TransportError(TransportErrorCode.NOT_CONNECTED, 'the data channel is not open'))
+    }
+    const { clock, probeTimeoutMs } = this.#o
+    let nonce: number
+    do nonce = Math.floor(this.#o.random.float() * 2 ** 32)
+    while (this.#probes.has(nonce) || this.#ping?.nonce === nonce)
+    return new Promise<number>((resolve, reject) => {
+      const timer = clock.setTimeout(() => {
+        this.#probes.delete(nonce)
+        reject(new TransportError(TransportErrorCode.PROBE_TIMEOUT, `no PONG within ${probeTimeoutMs} ms`))
+      }, probeTimeoutMs)
+      this.#probes.set(nonce, { sentAt: clock.now(), timer, resolve, reject })
+      this.#counters.probesSent++
+      this.#send(pingFrame(nonce)) // a failed write closes the link, which rejects this probe
+    })
+  }
+
   /** Closes the connection and forgets it; idempotent. */
   close(reason: CloseReason): void {
     if (this.#state === 'closed') return
@@ -178,6 +216,11 @@ export class Link {
     if (this.#connectTimer !== undefined) clock.clearTimeout(this.#connectTimer)
     if (this.#drainTimer !== undefined) clock.clearTimeout(this.#drainTimer)
     this.#connectTimer = this.#drainTimer = undefined
+    for (const probe of this.#probes.values()) {
+      clock.clearTimeout(probe.timer)
+      probe.reject(new TransportError(TransportErrorCode.LINK_CLOSED, `the connection closed (${reason})`))
+    }
+    this.#probes.clear()
     const queuedDropped = this.takeQueue().length
     this.#heldCandidates = undefined
     const peer = this.#peer
@@ -299,8 +342,16 @@ export class Link {
     if (frame.type === 'ping') {
       if (this.#state === 'open') this.#send(pongFrame(frame.nonce))
     } else if (frame.type === 'pong') {
-      this.#counters.pongsReceived++
-      if (this.#ping?.nonce === frame.nonce) this.#rttMs = now - this.#ping.sentAt
+      const probe = this.#probes.get(frame.nonce)
+      if (probe !== undefined) {
+        this.#probes.delete(frame.nonce)
+        this.#o.clock.clearTimeout(probe.timer)
+        this.#counters.probesAnswered++
+        probe.resolve(now - probe.sentAt)
+      } else {
+        this.#counters.pongsReceived++
+        if (this.#ping?.nonce === frame.nonce) this.#rttMs = now - this.#ping.sentAt
+      }
     } else {
       this.#lastUsed = now
       this.#hooks.message(this, frame.payload)
