@@ -4,6 +4,7 @@
  * a user of the page does not have.
  */
 import { idFromHex, toHex } from '@browser-dht/kademlia'
+import { TransportError } from '@browser-dht/webrtc-transport'
 import type { TabNode } from './dht/tab-node.ts'
 
 export interface HookOpResult {
@@ -24,6 +25,8 @@ export interface HookStatus {
   id: string
   /** Open data channels. */
   peers: number
+  /** Node IDs (hex) at the other end of each open data channel. */
+  openPeers: string[]
   /** Contacts in the routing table. */
   contacts: number
   records: number
@@ -40,6 +43,12 @@ export interface DhtHook {
   get(name: string): Promise<HookOpResult>
   /** One DHT PING to a peer (hex ID); the round trip in ms, or undefined if it failed. */
   ping(peerHex: string): Promise<number | undefined>
+  /**
+   * The raw data-channel round trip to a peer (hex ID) over its open channel: one transport PING
+   * frame and its PONG (`WebRtcTransport.probe`), in ms of the transport's clock. Never dials;
+   * on failure, the TransportError code (ERR_NOT_CONNECTED, ERR_PROBE_TIMEOUT, ERR_LINK_CLOSED).
+   */
+  probe(peerHex: string): Promise<{ ms: number } | { error: string }>
   status(): HookStatus
 }
 
@@ -87,11 +96,19 @@ export function installHook(tab: TabNode): DhtHook {
       const ok = await tab.node.ping(idFromHex(peerHex))
       return ok ? performance.now() - started : undefined
     },
+    async probe(peerHex) {
+      try {
+        return { ms: await tab.transport.probe(idFromHex(peerHex)) }
+      } catch (error) {
+        return { error: error instanceof TransportError ? error.code : String(error) }
+      }
+    },
     status() {
       const open = tab.transport.peers().filter((peer) => peer.state === 'open')
       return {
         id: toHex(tab.identity.id),
         peers: open.length,
+        openPeers: open.map((peer) => toHex(peer.id)),
         contacts: tab.node.table.size,
         records: tab.node.records.count,
         heartbeatRttMs: open.flatMap((peer) => (peer.rttMs === undefined ? [] : [peer.rttMs])),

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto'
 import { keyOf, toHex } from '@browser-dht/kademlia'
-import { createStore, keys, set } from 'idb-keyval'
+import { createStore, get, keys, set } from 'idb-keyval'
 import { describe, expect, it } from 'vitest'
 import { STORE_NAME } from '../src/storage/database-name.ts'
 import { IdbRecordStore } from '../src/storage/idb-record-store.ts'
@@ -62,6 +62,88 @@ describe('IdbRecordStore', () => {
       request.onsuccess = () => resolve()
       request.onerror = () => reject(request.error)
       request.onblocked = () => reject(new Error('blocked: a connection is still open'))
+    })
+  })
+
+  describe('in-memory mirror', () => {
+    it('answers get from memory once all() has loaded, and from IndexedDB before', async () => {
+      const name = freshName()
+      const raw = createStore(name, STORE_NAME)
+      const store = new IdbRecordStore(name)
+      const record = { key: keyOf('k'), value: bytes('v1'), expiresAt: 7 }
+      await store.put(record)
+      expect(store.mirrored).toBeUndefined()
+      // Not loaded yet: get reads IndexedDB, so a change made behind its back shows.
+      const changed = { ...record, value: bytes('changed in IndexedDB') }
+      await set(`r:${toHex(record.key)}`, changed, raw)
+      expect(await store.get(record.key)).toEqual(changed)
+      expect(await store.all()).toEqual([changed])
+      expect(store.mirrored).toBe(1)
+      // Loaded: get answers from the mirror and no longer reads IndexedDB.
+      await set(`r:${toHex(record.key)}`, record, raw)
+      expect(await store.get(record.key)).toEqual(changed)
+      expect(await store.get(keyOf('absent'))).toBeUndefined()
+      const next = { key: keyOf('k2'), value: bytes('v2'), expiresAt: 8 }
+      await store.put(next)
+      expect(await store.get(next.key)).toEqual(next)
+      expect(await get(`r:${toHex(next.key)}`, raw)).toEqual(next) // written through
+      expect(store.mirrored).toBe(2)
+    })
+
+    it('keeps a put that IndexedDB rejects out of the mirror', async () => {
+      const name = freshName()
+      const store = new IdbRecordStore(name)
+      await store.all()
+      const good = { key: keyOf('good'), value: bytes('ok'), expiresAt: 1 }
+      await store.put(good)
+      // A function cannot be structured-cloned: IndexedDB refuses the write (DataCloneError).
+      const bad = { key: keyOf('bad'), value: (() => 0) as unknown as Uint8Array, expiresAt: 1 }
+      await expect(store.put(bad)).rejects.toThrow()
+      expect(await store.get(bad.key)).toBeUndefined()
+      const overwrite = { ...good, value: (() => 0) as unknown as Uint8Array }
+      await expect(store.put(overwrite)).rejects.toThrow()
+      expect(await store.get(good.key)).toEqual(good)
+      expect(store.mirrored).toBe(1)
+      expect(await new IdbRecordStore(name).all()).toEqual([good]) // IndexedDB agrees
+    })
+
+    it('removes a deleted record from the mirror once IndexedDB has deleted it', async () => {
+      const name = freshName()
+      const store = new IdbRecordStore(name)
+      const record = { key: keyOf('gone'), value: bytes('x'), expiresAt: 1 }
+      await store.put(record)
+      await store.all()
+      expect(await store.get(record.key)).toEqual(record)
+      await store.delete(record.key)
+      expect(await store.get(record.key)).toBeUndefined()
+      expect(store.mirrored).toBe(0)
+      expect(await new IdbRecordStore(name).all()).toEqual([])
+    })
+
+    it('loads records another instance wrote to the same database before all()', async () => {
+      const name = freshName()
+      const writer = new IdbRecordStore(name)
+      const records = ['a', 'b', 'c'].map((k, i) => ({ key: keyOf(k), value: bytes(k), expiresAt: i }))
+      for (const record of records) await writer.put(record)
+      await writer.close()
+      const reader = new IdbRecordStore(name)
+      const loaded = await reader.all()
+      expect(loaded).toHaveLength(3)
+      expect(loaded).toEqual(expect.arrayContaining(records))
+      for (const record of records) expect(await reader.get(record.key)).toEqual(record)
+    })
+
+    it('keeps writes that commit while all() is reading', async () => {
+      const name = freshName()
+      const store = new IdbRecordStore(name)
+      const old = { key: keyOf('old'), value: bytes('o'), expiresAt: 1 }
+      await store.put(old)
+      const fresh = { key: keyOf('fresh'), value: bytes('f'), expiresAt: 2 }
+      const [loaded] = await Promise.all([store.all(), store.put(fresh), store.delete(old.key)])
+      expect(loaded.length).toBeLessThanOrEqual(2)
+      expect(await store.get(fresh.key)).toEqual(fresh)
+      expect(await store.get(old.key)).toBeUndefined()
+      expect(store.mirrored).toBe(1)
     })
   })
 })
