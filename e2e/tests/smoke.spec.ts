@@ -1,31 +1,17 @@
 import { type Browser, type BrowserContext, expect, type Page, test } from '@playwright/test'
+import { newContext, openTab, peerCount } from './support.ts'
 
 /**
  * Three tabs in two browser contexts (two "users"): they join one overlay, a value put in one
  * tab is read in the others, a reload keeps the node ID and the records, and bad input gets a
  * clear message. Every page runs with `loopback=1`: only 127.0.0.1 ICE candidates.
  */
-const APP = '/?loopback=1'
-
-async function openTab(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage()
-  page.on('pageerror', (error) => console.log(`[page error] ${error.message}`))
-  await page.goto(APP)
-  await expect(page.locator('body[data-ready="true"]')).toBeAttached()
-  await expect(page.getByTestId('node-id')).toHaveText(/^[0-9a-f]{40}$/)
-  return page
-}
-
-async function peerCount(page: Page): Promise<number> {
-  return Number(await page.getByTestId('peer-count').textContent())
-}
-
 test.describe('the web app', () => {
   let contexts: BrowserContext[] = []
   let tabs: Page[] = []
 
   test.beforeAll(async ({ browser }: { browser: Browser }) => {
-    contexts = [await browser.newContext({ permissions: ['microphone'] }), await browser.newContext({ permissions: ['microphone'] })]
+    contexts = [await newContext(browser), await newContext(browser)]
     tabs = [await openTab(contexts[0]!), await openTab(contexts[0]!), await openTab(contexts[1]!)]
   })
 
@@ -145,7 +131,7 @@ test.describe('lookups across tabs (k = 1: one holder per key)', () => {
 
 test.describe('when things are wrong', () => {
   test('an unreachable server and ignored settings are said in plain words', async ({ browser }: { browser: Browser }) => {
-    const context = await browser.newContext({ permissions: ['microphone'] })
+    const context = await newContext(browser)
     const page = await context.newPage()
     // Port 9 on 127.0.0.1: nothing listens there, so the connection is refused at once.
     await page.goto('/?loopback=1&k=0&signal=ws://127.0.0.1:9/signal')
