@@ -68,15 +68,13 @@ export function parseStoredRecord(raw: unknown, limits: ParseLimits = DEFAULT_PA
 
 /** A published record, as `IdbRecordStore.savePublished` wrote it; `undefined` when corrupted. */
 export function parsePublishedEntry(raw: unknown, limits: ParseLimits = DEFAULT_PARSE_LIMITS): PublishedEntry | undefined {
+  const record = parseStoredRecord(raw, limits)
   const fields = fieldsOf(raw)
-  if (fields === undefined) return undefined
-  const key = bytes(fields.key, ID_BYTES, ID_BYTES)
-  const value = bytes(fields.value, limits.maxValueBytes)
-  const expiresAt = time(fields.expiresAt)
+  if (record === undefined || fields === undefined) return undefined
   const ttlMs = fields.ttlMs
   const validTtl = typeof ttlMs === 'number' && Number.isInteger(ttlMs) && ttlMs > 0 && ttlMs <= limits.maxTtlMs
   const name = fields.name
   const validName = name === undefined || (typeof name === 'string' && name.length <= limits.maxNameLength)
-  if (key === undefined || value === undefined || expiresAt === undefined || !validTtl || !validName) return undefined
-  return { key, value, ttlMs, expiresAt, name }
+  if (!validTtl || !validName) return undefined
+  return { ...record, ttlMs, name }
 }
