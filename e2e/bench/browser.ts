@@ -12,14 +12,11 @@
  * per tab (renderer PSS from /proc, and the JS heap from CDP Performance.getMetrics). With --json
  * the last line is one JSON object.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type BrowserContext, chromium, type Page } from '@playwright/test'
+import { startProgram } from '../tests/process.ts'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [--json]
 
   --tabs <n>  tabs (DHT nodes) in one headless Chromium, 2–64        default 16
@@ -88,26 +85,9 @@ const round = (n: number, digits = 2): number => Number(n.toFixed(digits))
 const summary = (values: readonly number[]): { p50: number; p99: number } => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) })
 
 /** Starts the one-process server (built app + signaling) on a free 127.0.0.1 port. */
-function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/web/server.ts', '--port', '0', '--host', '127.0.0.1'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  return new Promise((resolve, reject) => {
-    let output = ''
-    let found = false
-    const onData = (chunk: Buffer): void => {
-      if (found) return
-      output += chunk.toString()
-      const match = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)
-      if (match === null) return
-      found = true
-      resolve({ url: match[1]!, child })
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${output}`)))
-  })
+async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const started = await startProgram('apps/web/server.ts', ['--port', '0', '--host', '127.0.0.1'], /(http:\/\/127\.0\.0\.1:\d+)\//)
+  return { url: started.match[1]!, stop: started.stop }
 }
 
 /** Renderer processes among this process's descendants, with their PSS in MB (Linux /proc). */
@@ -293,7 +273,7 @@ async function main(): Promise<void> {
     if (json) console.log(JSON.stringify(result))
   } finally {
     await browser.close()
-    server.child.kill('SIGTERM')
+    await server.stop()
   }
 }
 

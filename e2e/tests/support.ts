@@ -3,13 +3,10 @@
  * test hooks, and run a separate signaling server process. Every page runs with `loopback=1`:
  * only 127.0.0.1 ICE candidates.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test'
+import { startProgram } from './process.ts'
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** The app's URL with `loopback=1` and the given settings. */
 export function appUrl(settings: Record<string, string | number> = {}): string {
@@ -114,34 +111,8 @@ export interface SignalingProcess {
  * Starts the signaling server CLI as its own process on a free 127.0.0.1 port and resolves once
  * it listens (it prints its URL).
  */
-export function startSignalingServer(): Promise<SignalingProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'packages/signaling-server/src/cli.ts', '--port', '0', '--host', '127.0.0.1'],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return new Promise((resolve, reject) => {
-    let output = ''
-    let listening = false
-    // Both pipes are read to the end, so the server never blocks on a full pipe.
-    const onData = (chunk: Buffer): void => {
-      if (listening) return
-      output += chunk.toString()
-      const match = /listening (ws:\/\/127\.0\.0\.1:(\d+)\/signal)/.exec(output)
-      if (match === null) return
-      listening = true
-      resolve({
-        url: match[1]!,
-        port: Number(match[2]),
-        async stop() {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-          await exited
-        },
-      })
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`the signaling server exited (${code}) before listening:\n${output}`)))
-  })
+export async function startSignalingServer(): Promise<SignalingProcess> {
+  const args = ['--port', '0', '--host', '127.0.0.1']
+  const { match, stop } = await startProgram('packages/signaling-server/src/cli.ts', args, /listening (ws:\/\/127\.0\.0\.1:(\d+)\/signal)/)
+  return { url: match[1]!, port: Number(match[2]), stop }
 }
