@@ -113,10 +113,15 @@ export class Testnet {
     await node.stop()
   }
 
-  /** A random live node. */
-  pick(): KademliaNode {
+  /** A random live node, other than `except` (say, a node about to bootstrap from it). */
+  pick(except?: KademliaNode): KademliaNode {
     const live = this.live()
-    return live[Math.floor(this.random.float() * live.length)]!
+    const candidates = except !== undefined && live.includes(except) ? live.length - 1 : live.length
+    if (candidates < 1) throw new Error('Testnet.pick: no other live node')
+    for (;;) {
+      const node = live[Math.floor(this.random.float() * live.length)]!
+      if (node !== except) return node
+    }
   }
 
   async stop(): Promise<void> {

@@ -87,7 +87,7 @@ const BAD_INPUTS: BadInput[] = [
 
 async function joinedNode(): Promise<KademliaNode> {
   const node = await net.addNode()
-  await net.run(node.bootstrap([net.pick().id]))
+  await net.run(node.bootstrap([net.pick(node).id]))
   return node
 }
 

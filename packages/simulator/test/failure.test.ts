@@ -112,7 +112,7 @@ describe('a 200-node network after a quarter of its nodes fail without notice', 
 
       const again = await net.addNode(id)
       expect(again).not.toBe(old)
-      const peers = await net.run(again.bootstrap([net.pick().id]))
+      const peers = await net.run(again.bootstrap([net.pick(again).id]))
       expect(peers).toBeGreaterThanOrEqual(K)
       expect(net.live()).toContain(again)
 

@@ -43,7 +43,7 @@ describe('maintenance on a 200-node network with minute-long intervals', () => {
       if (idEquals(event.key, key)) received.push({ mode: event.mode, from: event.from })
     })
     expect(newcomer.records.meta(key)).toBeUndefined()
-    await net.run(newcomer.bootstrap([net.pick().id]))
+    await net.run(newcomer.bootstrap([net.pick(newcomer).id]))
     await net.advance(1_000)
 
     expect(received).toHaveLength(1)
