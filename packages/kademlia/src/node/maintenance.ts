@@ -1,22 +1,44 @@
 /**
  * What keeps the table and the records healthy over time: bucket refresh, replication by holders,
- * republish by the original publisher, expiry, and handing records to a node that joins close to
- * them. Every interval is an option, so tests run an hour of maintenance in a virtual second.
+ * republish by the original publisher, expiry, handing records to a node that joins close to
+ * them, and replicating records again soon after a node close to them leaves. Every interval is
+ * an option, so tests run an hour of maintenance in a virtual second.
  */
-import { compareDistance, type Id, idEquals } from '../keyspace/id.ts'
-import type { Clock, Random } from '../platform/platform.ts'
+import { compareDistance, ID_BITS, type Id, idEquals, idKey } from '../keyspace/id.ts'
+import type { Clock, Random, TimerHandle } from '../platform/platform.ts'
 import type { RecordMeta } from '../records/records.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
+import type { RoutingTable } from '../routing-table/routing-table.ts'
 import type { KademliaNode } from './node.ts'
 import { Periodic } from './timers.ts'
 
+/** A held record to replicate because a contact among its k closest left. */
+interface ChurnMark {
+  readonly key: Id
+  /** Clock time of the latest departure that marked it. */
+  markedAt: number
+  /** Marked while a churn pass was replicating this very record (most likely by that pass's own timeouts). */
+  readonly followUp: boolean
+}
+
 export class Maintenance {
   readonly #node: KademliaNode
+  readonly #clock: Clock
+  readonly #random: Random
   readonly #timers: Periodic[]
   #lastReplicate: number
+  #running = false
+  /** Records waiting for the next churn pass, by key; never more than `maxRecords`. */
+  #churnPending = new Map<string, ChurnMark>()
+  /** The marks the churn pass under way works through. */
+  #churnBatch: Map<string, ChurnMark> | undefined
+  #churnTimer: TimerHandle | undefined
+  #churnReplications = 0
 
   constructor(node: KademliaNode, clock: Clock, random: Random) {
     this.#node = node
+    this.#clock = clock
+    this.#random = random
     this.#lastReplicate = clock.now()
     const o = node.options
     this.#timers = [
@@ -28,11 +50,21 @@ export class Maintenance {
   }
 
   start(): void {
+    this.#running = true
     for (const timer of this.#timers) timer.start()
   }
 
   stop(): void {
+    this.#running = false
     for (const timer of this.#timers) timer.stop()
+    if (this.#churnTimer !== undefined) this.#clock.clearTimeout(this.#churnTimer)
+    this.#churnTimer = undefined
+    this.#churnPending.clear()
+  }
+
+  /** Records churn passes have stored again on the current k closest (one per record per pass). */
+  get churnReplications(): number {
+    return this.#churnReplications
   }
 
   /**
@@ -50,9 +82,11 @@ export class Maintenance {
 
   async #replicateOne(meta: RecordMeta): Promise<void> {
     const node = this.#node
+    if ((node.records.meta(meta.key)?.expiresAt ?? 0) <= node.now()) return
+    const { closest } = await node.findNode(meta.key)
+    // Read after the lookup, so that the remaining TTL sent does not include the lookup's time.
     const record = await node.records.read(meta.key, node.now())
     if (record === undefined) return
-    const { closest } = await node.findNode(meta.key)
     await node.storeAt(closest, meta.key, record.value, record.ttlMs, 'replicate')
   }
 
@@ -81,6 +115,101 @@ export class Maintenance {
         if (record !== undefined) void node.storeAt([peer], meta.key, record.value, record.ttlMs, 'replicate')
       })
     }
+  }
+
+  /**
+   * `peer` left the routing table (`replacement`, if any, took its place). Marks every held record
+   * for which `peer` was among the k closest as the table stood just before (this node counted as
+   * one of them); one pass `churnReplicateDelayMs` later stores the marked records on the current
+   * k closest, as replication does. Departures noticed meanwhile join that pass.
+   */
+  departed(peer: Id, replacement: Id | undefined): void {
+    const node = this.#node
+    if (!this.#running || node.options.churnReplicateDelayMs <= 0 || node.records.count === 0) return
+    const now = node.now()
+    const wasAmongClosest = departureTest(node.table, peer, replacement, node.options.k)
+    let marked = false
+    for (const meta of node.records.metas(now)) {
+      if (wasAmongClosest(meta.key) && this.#mark(meta.key, now)) marked = true
+    }
+    if (marked) this.#armChurnPass()
+  }
+
+  #mark(key: Id, now: number): boolean {
+    const hex = idKey(key)
+    const inPass = this.#churnBatch?.get(hex)
+    // A departure while a follow-up pass replicates this record: leave it to periodic replication,
+    // so that a pass's own timeouts can trigger one more pass for a record, never a chain of them.
+    if (inPass?.followUp === true) return false
+    const pending = this.#churnPending.get(hex)
+    if (pending !== undefined) {
+      pending.markedAt = now
+      return true
+    }
+    if (this.#churnPending.size >= this.#node.options.maxRecords) return false
+    this.#churnPending.set(hex, { key, markedAt: now, followUp: inPass !== undefined })
+    return true
+  }
+
+  #armChurnPass(): void {
+    if (!this.#running || this.#churnTimer !== undefined || this.#churnBatch !== undefined || this.#churnPending.size === 0) return
+    const delay = this.#node.options.churnReplicateDelayMs * (0.5 + this.#random.float())
+    this.#churnTimer = this.#clock.setTimeout(() => {
+      this.#churnTimer = undefined
+      void this.#churnPass()
+    }, delay)
+  }
+
+  async #churnPass(): Promise<void> {
+    const node = this.#node
+    const batch = this.#churnPending
+    this.#churnPending = new Map()
+    this.#churnBatch = batch
+    try {
+      await forEachLimit([...batch.values()], node.options.replicateConcurrency, async (mark) => {
+        const meta = node.records.meta(mark.key)
+        if (!this.#running || meta === undefined || meta.expiresAt <= node.now()) return
+        // Another holder noticed the same departure first and replicated the record here: done.
+        if (meta.replicatedAt > mark.markedAt) return
+        this.#churnReplications++
+        await this.#replicateOne(meta)
+      })
+    } finally {
+      this.#churnBatch = undefined
+      this.#armChurnPass()
+    }
+  }
+}
+
+/**
+ * For the table just after `gone` left, a test of whether `gone` was among the `k` closest to a
+ * key before (this node counted as one of them; `replacement`, promoted into `gone`'s bucket, not
+ * counted). The bucket layout settles most keys without a distance comparison; the rest take one
+ * `closest` query.
+ */
+export function departureTest(table: RoutingTable, gone: Id, replacement: Id | undefined, k: number): (key: Id) => boolean {
+  const goneBucket = table.bucketIndex(gone)
+  const sizes = new Array<number>(ID_BITS).fill(0)
+  let fartherIn = 0
+  for (const { index, contacts } of table.buckets()) {
+    sizes[index] = contacts.length
+    if (index > goneBucket) fartherIn += contacts.length
+  }
+  const notReplacement = replacement === undefined ? undefined : (contact: Contact): boolean => idEquals(contact.id, replacement)
+  return (key) => {
+    const keyBucket = table.bucketIndex(key)
+    // Only the others in gone's bucket, at most k - 1, can be closer to such a key than gone.
+    if (keyBucket === goneBucket) return true
+    // This node and every contact in a bucket past gone's are closer to such a key than gone.
+    if (keyBucket > goneBucket && 1 + fartherIn >= k) return false
+    // Every contact in the key's own bucket is closer to it than gone.
+    if (keyBucket < goneBucket && sizes[keyBucket]! >= k) return false
+    let closer = compareDistance(key, table.self, gone) < 0 ? 1 : 0
+    for (const id of table.closest(key, k, notReplacement)) {
+      if (compareDistance(key, id, gone) >= 0) break
+      closer++
+    }
+    return closer < k
   }
 }
 

@@ -76,6 +76,11 @@ export interface NodeStats {
   inflightRequests: number
   requestsSent: number
   requestsServed: number
+  /**
+   * Held records this node stored again on the current k closest because a contact among their
+   * k closest left its routing table (one per record per churn pass; see `churnReplicateDelayMs`).
+   */
+  churnReplications: number
   /** Rejected input by error code. */
   rejected: Record<string, number>
 }
@@ -252,7 +257,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
    * connection closed, it said goodbye), instead of waiting for requests to it to time out.
    * A waiting replacement takes its place. Emits `peer:removed` (and `peer:added` for the
    * replacement). Returns whether the peer was in the table. The peer comes back as soon as it is
-   * heard from again.
+   * heard from again. Held records the peer was among the k closest for are replicated again
+   * `churnReplicateDelayMs` later, as after a failed request.
    */
   forget(peer: Id): boolean {
     return this.#announceRemoval(peer, this.table.remove(assertId(peer, 'peer id')))
@@ -277,6 +283,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       inflightRequests: this.#rpc.inflight,
       requestsSent: this.#rpc.sent,
       requestsServed: this.#served,
+      churnReplications: this.#maintenance.churnReplications,
       rejected: { ...this.#rejected },
     }
   }
@@ -395,9 +402,13 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#announceRemoval(peer, this.table.failed(peer))
   }
 
-  /** Emits the events of a table removal (and of the replacement it promoted); true if removed. */
+  /**
+   * Emits the events of a table removal (and of the replacement it promoted), and marks the held
+   * records the peer was among the k closest for, to replicate soon; true if removed.
+   */
   #announceRemoval(peer: Id, result: FailedResult): boolean {
     if (result.kind !== 'removed') return false
+    this.#maintenance.departed(peer, result.replacement?.id)
     this.emit('peer:removed', { id: peer })
     if (result.replacement !== undefined) this.emit('peer:added', { id: result.replacement.id })
     return true

@@ -59,6 +59,16 @@ export const DEFAULTS = {
   expireIntervalMs: 1 * MINUTE,
   /** Records handed on at once during replication. */
   replicateConcurrency: 4,
+  /**
+   * When a contact leaves the routing table (a request to it failed, or `forget`), the held
+   * records it was among the k closest for are stored again on the current k closest this long
+   * afterwards (±50 % at random), instead of at the next replication pass. The wait batches
+   * departures noticed together (a tab closing drops many channels at once) into one pass per
+   * record, gives the routing table time to promote replacements, and spreads the holders that
+   * noticed together so that the first one's STOREs let the others skip the record. 0 turns
+   * churn replication off.
+   */
+  churnReplicateDelayMs: 2 * SECOND,
 } as const
 
 /** Bytes of the largest message that carries no value: a full NODES answer. */
