@@ -23,3 +23,53 @@ export type { PeerEvents, PeerFactory, PeerInit, PeerLike, PeerSignal } from './
 export { simplePeerFactory, type SimplePeerConstructor, type SimplePeerFactoryOptions, type Wrtc } from './peer/simple-peer-factory.ts'
 export { dhtFrame, type Frame, type FrameRejection, FrameType, parseFrame, pingFrame, pongFrame } from './wire/frames.ts'
 export { Heartbeat, type HeartbeatAction } from './link/heartbeat.ts'
+export { type ConnectionPolicy } from './webrtc-transport.ts'
+export {
+  ConnectionManager,
+  type ConnectionManagerOptions,
+  MANAGER_DEFAULTS,
+  type ManagerStats,
+  type ManagerTunables,
+  type TableView,
+  wantedPeers,
+  type WantedQuery,
+} from './overlay/connection-manager.ts'
+export { type Hint, type HintKind, type HopQuery, nextHop, RouteHints } from './overlay/routes.ts'
+export {
+  generateIdentity,
+  idFromPublicKey,
+  identityFromSecretKey,
+  type NodeIdentity,
+  PUBLIC_KEY_BYTES,
+  SECRET_KEY_BYTES,
+  sign,
+  SIGNATURE_BYTES,
+  verifySignature,
+} from './signaling/identity.ts'
+export {
+  maxSignedBytes,
+  type OpenContext,
+  type OpenedSignal,
+  type OpenResult,
+  openSignal,
+  peekSignal,
+  ReplayGuard,
+  sealSignal,
+  SIGNAL_REJECTIONS,
+  type SignalData,
+  signalData,
+  signalDataBytes,
+  SIGNED_DOMAIN,
+  SIGNED_VERSION,
+  type SignalRejection,
+} from './signaling/signed-signal.ts'
+export {
+  byeFrame,
+  ByeReason,
+  parseUndeliverable,
+  type RelayFrame,
+  relayFrame,
+  RelayKind,
+  UNDELIVERABLE_REASONS,
+  type UndeliverableReason,
+} from './wire/frames.ts'

@@ -13,6 +13,8 @@ import {
   type WireLimits,
 } from '@browser-dht/kademlia'
 import type { PeerFactory } from './peer/peer.ts'
+import type { NodeIdentity } from './signaling/identity.ts'
+import { maxSignedBytes } from './signaling/signed-signal.ts'
 import type { Signaler } from './signaling/signaler.ts'
 import { TransportError, TransportErrorCode } from './errors.ts'
 
@@ -21,8 +23,12 @@ const KIB = 1024
 
 export const DEFAULTS = {
   /**
-   * Peer connections (connecting or open) held at once. Chrome allows 500 RTCPeerConnections per
-   * tab and counts closed ones until they are garbage-collected, so stay far below it.
+   * Peer connections (connecting or open) held at once: the budget B. Why 32: Kademlia needs a
+   * few connections in every non-empty bucket plus the closest neighbours. A network of N nodes
+   * fills about log2(N / k) buckets, so 2 per bucket and 6 neighbours is about 24 even at a
+   * million nodes; the rest is headroom for peers that dial this node. Each connection costs a
+   * tab about 0.3 MB and a heartbeat, and Chrome allows 500 RTCPeerConnections per tab, counting
+   * closed ones until they are garbage-collected, so the budget stays far below it.
    */
   maxConnections: 32,
   /** A connection whose data channel has not opened after this long is destroyed. */
@@ -38,6 +44,11 @@ export const DEFAULTS = {
    * queued) is idle: when the budget is full, the least recently used idle one is closed.
    */
   idleAfterMs: 30 * SECOND,
+  /**
+   * With a connection policy (the connection manager), a connection this young is never closed to
+   * make room for another: a newcomer keeps its first connection while others join.
+   */
+  minConnectionAgeMs: 10 * SECOND,
   /** Frames queued per connection, while it connects or while its channel is above the high-water mark. */
   maxQueuedFrames: 64,
   /** Bytes queued per connection (same queue as `maxQueuedFrames`). */
@@ -50,6 +61,24 @@ export const DEFAULTS = {
   maxEarlyCandidates: 16,
   /** Largest SDP or ICE candidate string accepted in a signal. */
   maxSignalBytes: 16 * KIB,
+  /**
+   * A signed signal older than this (or dated this far in the future) by this node's clock is
+   * rejected; within it, each signal is accepted once. Generous, so clock skew between machines
+   * does not break signaling.
+   */
+  maxSignalAgeMs: 10 * 60 * SECOND,
+  /** Signals remembered for replay protection (the oldest are forgotten beyond it). */
+  maxSeenSignals: 8192,
+  /** A relay frame starts with this many hops; a relay that would need more gives up. */
+  maxRelayHops: 8,
+  /** Relay frames a second one peer may send this node (to pass on or for it), after the burst. */
+  relayRatePerSecond: 200,
+  /** Relay frames one peer may send in a burst. */
+  relayBurst: 400,
+  /** Targets for which this node remembers which peer leads toward them. */
+  maxRouteHints: 2048,
+  /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
+  byeLingerMs: 250,
 } as const
 
 export type Tunables = { -readonly [K in keyof typeof DEFAULTS]: number }
@@ -62,10 +91,14 @@ export interface IceServer {
 }
 
 export interface WebRtcTransportOptions extends Partial<Tunables> {
-  /** This node's ID: what the signaler knows it by. */
-  id: Id
-  /** Carries connection offers, answers and ICE candidates to and from other nodes. */
-  signaler: Signaler
+  /** This node's key pair; its ID is `identity.id`. Every signal this node sends is signed with it. */
+  identity: NodeIdentity
+  /**
+   * Signaling servers (or anything else that carries signals by node ID). Used for a node's first
+   * connections; once it has an open channel, signals travel through the overlay. More can be
+   * added with `addSignaler`. Default none.
+   */
+  signalers?: Signaler[]
   /** Makes simple-peer instances (browser: `browserPeerFactory`; Node: `nodePeerFactory(polyfill)`). */
   peerFactory: PeerFactory
   /** STUN/TURN servers. Default none: host candidates only (always passed to simple-peer explicitly). */
@@ -82,7 +115,10 @@ export interface WebRtcTransportOptions extends Partial<Tunables> {
 
 export interface ResolvedOptions extends Tunables {
   id: Id
-  signaler: Signaler
+  identity: NodeIdentity
+  signalers: Signaler[]
+  /** Largest RELAY payload accepted: a DHT message or a signed signal, plus UNDELIVERABLE's header. */
+  maxRelayPayloadBytes: number
   peerFactory: PeerFactory
   iceServers: IceServer[]
   loopbackOnly: boolean
@@ -96,12 +132,17 @@ const POSITIVE_INTEGERS: readonly (keyof Tunables)[] = [
   'heartbeatMaxMissed',
   'maxQueuedFrames',
   'maxEarlyCandidates',
+  'maxSeenSignals',
+  'maxRelayHops',
+  'relayBurst',
+  'maxRouteHints',
 ]
 
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions {
-  if (!(options.id instanceof Uint8Array) || options.id.length !== ID_BYTES) {
-    throw new TransportError(TransportErrorCode.INVALID_OPTION, `id must be ${ID_BYTES} bytes`)
+  const identity = options.identity as NodeIdentity | undefined
+  if (!(identity?.id instanceof Uint8Array) || identity.id.length !== ID_BYTES) {
+    throw new TransportError(TransportErrorCode.INVALID_OPTION, `identity.id must be ${ID_BYTES} bytes`)
   }
   const tunables = { ...DEFAULTS } as Tunables
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
@@ -115,14 +156,18 @@ export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions
     }
     tunables[name] = value
   }
+  if (tunables.maxRelayHops > 255) throw new TransportError(TransportErrorCode.INVALID_OPTION, 'maxRelayHops must be at most 255')
+  const limits = options.limits ?? DEFAULT_WIRE_LIMITS
   return {
     ...tunables,
-    id: options.id,
-    signaler: options.signaler,
+    id: identity.id,
+    identity,
+    signalers: [...(options.signalers ?? [])],
+    maxRelayPayloadBytes: Math.max(limits.maxMessageBytes, maxSignedBytes(tunables.maxSignalBytes)) + 2 + ID_BYTES,
     peerFactory: options.peerFactory,
     iceServers: options.iceServers ?? [],
     loopbackOnly: options.loopbackOnly ?? false,
-    limits: options.limits ?? DEFAULT_WIRE_LIMITS,
+    limits,
     clock: options.clock ?? systemClock(),
     random: options.random ?? cryptoRandom(),
   }

@@ -1,3 +1,6 @@
+import { SIGNAL_REJECTIONS, type SignalRejection } from './signaling/signed-signal.ts'
+import { UNDELIVERABLE_REASONS, type UndeliverableReason } from './wire/frames.ts'
+
 /**
  * What the transport counts. Every message, frame or signal it does not pass on is counted under
  * exactly one drop reason, and every connection that ends under exactly one close reason.
@@ -34,11 +37,30 @@ export const DROP_REASONS = [
   'unknown-frame',
   /** A PING or PONG frame that is not 5 bytes. */
   'malformed-heartbeat',
+  /** A RELAY frame too short or of an unknown kind, or an UNDELIVERABLE that does not parse. */
+  'malformed-relay',
+  /** A BYE frame that is not 2 bytes with a known reason. */
+  'malformed-bye',
+  // relays this node was asked to pass on (the origin is told why, in an UNDELIVERABLE)
+  /** No open channel to the target and no peer closer to it than this node. */
+  'relay-no-route',
+  /** The relay arrived with its last hop and this node is not its target. */
+  'relay-hop-limit',
+  /** The peer it came from sent more than `relayRatePerSecond` relays a second beyond `relayBurst`. */
+  'relay-rate-limited',
+  /** The next hop's queue was full. */
+  'relay-queue-full',
+  /** A relay that claims to come from this node (a loop or a forgery). */
+  'relay-loop',
+  /** An UNDELIVERABLE about a relay this node did not send (a relay's own notice failed too). */
+  'undeliverable-lost',
   /** A DHT message arrived before `listen` was called. */
   'no-handler',
   // signals
-  /** A signal that did not parse, or came from an invalid or this node's own ID. */
+  /** A signal that failed its checks (see `signalsRejected` for why), or whose signer is not the sender its carrier named. */
   'bad-signal',
+  /** A signal this node could not send: no overlay route, and no signaling server took it. */
+  'no-signal-route',
   /** An answer or candidate for a connection attempt this node does not have (any more). */
   'stale-signal',
   /** An offer from a node this node is dialing itself, and this node's ID is lower (it wins). */
@@ -66,8 +88,12 @@ export const CLOSE_REASONS = [
   'connect-timeout',
   /** `heartbeatMaxMissed` pings in a row went unanswered. */
   'heartbeat',
-  /** Closed as the least recently used idle connection to make room in the budget. */
+  /** Closed to make room in the budget (the remote is told so with BYE). */
   'evicted',
+  /** The remote said it is leaving (BYE leaving): the node is gone. */
+  'remote-left',
+  /** The remote closed the connection to make room in its budget (BYE budget): it is still alive. */
+  'remote-evicted',
   /** The remote dialed again (a new offer) while this connection existed. */
   'replaced',
   /** Both sides dialed at once and the remote's ID is lower: its connection is used instead. */
@@ -101,8 +127,24 @@ export interface TransportStats {
   /** PINGs sent by `probe`, and the PONGs that answered them in time. */
   probesSent: number
   probesAnswered: number
+  /** Signals sent, and how: through overlay relays or through a signaling server. */
   signalsSent: number
+  signalsViaOverlay: number
+  signalsViaServer: number
+  /** Signals accepted (signature, freshness and replay checks passed). */
   signalsReceived: number
+  /** Signals rejected, by reason. */
+  signalsRejected: Record<SignalRejection, number>
+  /** Relay frames this node started (DHT messages and signals to nodes it has no channel to). */
+  relaysSent: number
+  /** Relays this node started again along another first hop after an UNDELIVERABLE. */
+  relaysRetried: number
+  /** Relay frames this node passed on for others. */
+  relaysForwarded: number
+  /** Relay frames that reached this node as their target. */
+  relaysReceived: number
+  /** UNDELIVERABLE notices about relays this node started, by the reason the relay gave. */
+  undeliverable: Record<UndeliverableReason, number>
   dropped: Record<DropReason, number>
   closed: Record<CloseReason, number>
 }
@@ -124,7 +166,15 @@ export class Counters {
   probesSent = 0
   probesAnswered = 0
   signalsSent = 0
+  signalsViaOverlay = 0
+  signalsViaServer = 0
   signalsReceived = 0
+  readonly signalsRejected = zeros(SIGNAL_REJECTIONS)
+  relaysSent = 0
+  relaysRetried = 0
+  relaysForwarded = 0
+  relaysReceived = 0
+  readonly undeliverable = zeros(UNDELIVERABLE_REASONS)
   readonly dropped = zeros(DROP_REASONS)
   readonly closed = zeros(CLOSE_REASONS)
 
@@ -133,7 +183,15 @@ export class Counters {
   }
 
   snapshot(open: number, connecting: number): TransportStats {
-    const { dropped, closed, ...counts } = this
-    return { open, connecting, ...counts, dropped: { ...dropped }, closed: { ...closed } }
+    const { dropped, closed, signalsRejected, undeliverable, ...counts } = this
+    return {
+      open,
+      connecting,
+      ...counts,
+      signalsRejected: { ...signalsRejected },
+      undeliverable: { ...undeliverable },
+      dropped: { ...dropped },
+      closed: { ...closed },
+    }
   }
 }

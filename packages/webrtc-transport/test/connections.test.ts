@@ -4,7 +4,10 @@ import { TransportErrorCode } from '../src/errors.ts'
 import { WebRtcTransport } from '../src/webrtc-transport.ts'
 import { FakeNetwork } from './helpers/fake-network.ts'
 import { ping } from './helpers/messages.ts'
-import { orderedIds } from './helpers/ids.ts'
+import { orderedIdentities } from './helpers/ids.ts'
+import { generateIdentity } from '../src/signaling/identity.ts'
+import type { SignalEnvelope } from '../src/signaling/signal.ts'
+import { sealSignal, type SignalData, signalData } from '../src/signaling/signed-signal.ts'
 
 const hex = (ids: Uint8Array[]): string[] => ids.map((id) => toHex(id)).sort()
 
@@ -18,7 +21,7 @@ describe('connection lifecycle (fake peers, virtual clock)', () => {
     expect(a.events).toEqual([{ type: 'connected', id: b.id }])
     b.transport.close()
     await net.clock.advance(10)
-    expect(a.events.at(-1)).toEqual({ type: 'disconnected', id: b.id, reason: 'remote-closed' })
+    expect(a.events.at(-1)).toEqual({ type: 'disconnected', id: b.id, reason: 'remote-left' })
     expect(a.transport.peers()).toEqual([])
     expect(a.transport.stats()).toMatchObject({ open: 0, connecting: 0 })
   })
@@ -68,9 +71,10 @@ describe('connection lifecycle (fake peers, virtual clock)', () => {
 
   it('keeps the connection dialed by the lower ID when both dial at once, with both messages delivered', async () => {
     const net = new FakeNetwork()
-    const { low, high } = orderedIds()
-    const a = net.add({ id: low })
-    const b = net.add({ id: high })
+    const { low: lowIdentity, high: highIdentity } = orderedIdentities()
+    const [low, high] = [lowIdentity.id, highIdentity.id]
+    const a = net.add({ identity: lowIdentity })
+    const b = net.add({ identity: highIdentity })
     a.transport.send(b.id, ping(1))
     b.transport.send(a.id, ping(2))
     await net.clock.advance(20)
@@ -103,13 +107,17 @@ describe('connection lifecycle (fake peers, virtual clock)', () => {
   it('counts and ignores bad and stale signals', async () => {
     const net = new FakeNetwork()
     const a = net.add()
-    const b = net.add()
-    const inject = net.signaling.signaler(b.id)
-    inject.send(a.id, { v: 1, session: 5, kind: 'answer', sdp: 'fake 0' })
-    inject.send(a.id, { kind: 'offer' } as never)
-    net.signaling.signaler(a.id).send(a.id, { v: 1, session: 5, kind: 'refuse' })
+    const bIdentity = generateIdentity()
+    net.add({ identity: bIdentity })
+    const inject = net.signaling.signaler(bIdentity.id)
+    const sealed = (envelope: SignalEnvelope, to = a.id): SignalData => signalData(sealSignal(bIdentity, to, 7, net.clock.now(), envelope))
+    inject.send(a.id, sealed({ v: 1, session: 5, kind: 'answer', sdp: 'fake 0' })) // stale: no such attempt
+    inject.send(a.id, { kind: 'offer' } as never) // not signed
+    net.signaling.signaler(a.id).send(a.id, sealed({ v: 1, session: 5, kind: 'refuse' })) // from b, but carried as from a
+    inject.send(a.id, sealed({ v: 1, session: 6, kind: 'refuse' }, net.add().id)) // addressed to another node
     await net.clock.advance(5)
-    expect(a.transport.stats().dropped).toMatchObject({ 'stale-signal': 1, 'bad-signal': 2 })
+    expect(a.transport.stats().dropped).toMatchObject({ 'stale-signal': 1, 'bad-signal': 3 })
+    expect(a.transport.stats().signalsRejected).toMatchObject({ malformed: 1, 'not-for-us': 1 })
     expect(a.transport.peers()).toEqual([])
   })
 
@@ -121,7 +129,7 @@ describe('connection lifecycle (fake peers, virtual clock)', () => {
     await net.clock.advance(10)
     expect(a.transport.stats().open).toBe(3)
     for (const node of [a, ...others]) node.transport.close()
-    await net.clock.advance(10)
+    await net.clock.advance(a.transport.options.byeLingerMs + 10)
     expect(net.peers.live()).toEqual([])
     expect(net.clock.pending).toBe(0)
     a.transport.send(others[0]!.id, ping(2))
@@ -133,7 +141,8 @@ describe('connection lifecycle (fake peers, virtual clock)', () => {
     for (const bad of [{ maxConnections: 0 }, { maxConnections: 1.5 }, { heartbeatIntervalMs: -1 }, { connectTimeoutMs: Number.NaN }]) {
       expect(() => net.add(bad)).toThrow(expect.objectContaining({ code: TransportErrorCode.INVALID_OPTION }))
     }
-    expect(() => new WebRtcTransport({ id: new Uint8Array(3), signaler: net.signaling.signaler(new Uint8Array(20)), peerFactory: net.peers.factory })).toThrow(
+    const identity = { ...generateIdentity(), id: new Uint8Array(3) }
+    expect(() => new WebRtcTransport({ identity, peerFactory: net.peers.factory })).toThrow(
       expect.objectContaining({ code: TransportErrorCode.INVALID_OPTION }),
     )
   })
@@ -178,14 +187,17 @@ describe('the connection budget (fake peers, virtual clock)', () => {
     const [b, c, d] = [net.add(), net.add(), net.add()]
     a.transport.send(b.id, ping(1))
     await net.clock.advance(10)
+    a.transport.connect(c.id)
     a.transport.send(c.id, ping(2))
     await net.clock.advance(500)
     a.transport.send(b.id, ping(3))
     await net.clock.advance(600)
     // c was used 1100 ms ago, b 600 ms ago: only c is idle.
+    expect(a.transport.connect(d.id)).toBe(true)
     a.transport.send(d.id, ping(4))
     await net.clock.advance(10)
     expect(a.events).toContainEqual({ type: 'disconnected', id: c.id, reason: 'evicted' })
+    expect(c.events).toContainEqual({ type: 'disconnected', id: a.id, reason: 'remote-evicted' })
     expect(hex(a.transport.peers().map((p) => p.id))).toEqual(hex([b.id, d.id]))
     expect(d.inbox.from(a.id)).toEqual([ping(4)])
     expect(a.transport.stats().connectionsCreated).toBe(3)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeMessage, DEFAULT_WIRE_LIMITS, encodeMessage, keyOf, type Message, toHex } from '@browser-dht/kademlia'
-import { orderedIds, ping, TestNetwork, waitFor } from './helpers/network.ts'
+import { orderedIdentities, ping, TestNetwork, waitFor } from './helpers/network.ts'
 
 const net = new TestNetwork()
 afterEach(() => net.closeAll())
@@ -48,9 +48,10 @@ describe('exchanging DHT messages over WebRTC', () => {
   })
 
   it('keeps exactly one connection when both nodes dial each other at once, the one dialed by the lower ID', async () => {
-    const { low, high } = orderedIds()
-    const a = net.add({ id: low })
-    const b = net.add({ id: high })
+    const { low: lowIdentity, high: highIdentity } = orderedIdentities()
+    const [low, high] = [lowIdentity.id, highIdentity.id]
+    const a = net.add({ identity: lowIdentity })
+    const b = net.add({ identity: highIdentity })
     a.transport.send(b.id, ping(1))
     b.transport.send(a.id, ping(2))
     await waitFor(() => a.inbox.received.length === 1 && b.inbox.received.length === 1, 10_000, 'both messages')
@@ -67,8 +68,8 @@ describe('exchanging DHT messages over WebRTC', () => {
     const seen: string[] = []
     const watched = new TestNetwork({
       filter: (_from, _to, signal) => {
-        if (signal.kind === 'candidate') seen.push(signal.candidate)
-        if (signal.kind === 'offer' || signal.kind === 'answer') seen.push(...signal.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate')))
+        if (signal?.kind === 'candidate') seen.push(signal.candidate)
+        if (signal?.kind === 'offer' || signal?.kind === 'answer') seen.push(...signal.sdp.split('\r\n').filter((l: string) => l.startsWith('a=candidate')))
         return true
       },
     })

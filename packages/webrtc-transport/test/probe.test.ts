@@ -108,7 +108,7 @@ describe('probe: the raw data-channel round trip (fake peers, virtual clock)', (
     expect(await result).toBe(TransportErrorCode.LINK_CLOSED)
     a.transport.close()
     b.transport.close()
-    await net.clock.advance(10)
+    await net.clock.advance(a.transport.options.byeLingerMs + 10)
     expect(net.clock.pending).toBe(0)
   })
 })

@@ -42,7 +42,7 @@ describe('connection lifecycle over WebRTC', () => {
     await waitFor(() => b.inbox.received.length === 1, 10_000, 'first message')
     b.transport.close()
     await waitFor(() => seen.length === 1, 10_000, 'disconnect event')
-    expect(seen).toEqual([{ id: toHex(b.id), reason: 'remote-closed' }])
+    expect(seen).toEqual([{ id: toHex(b.id), reason: 'remote-left' }])
     expect(a.transport.peers()).toEqual([])
     expect(a.transport.stats()).toMatchObject({ open: 0, connecting: 0 })
   })

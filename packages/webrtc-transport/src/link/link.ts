@@ -10,7 +10,7 @@ import type { ResolvedOptions } from '../options.ts'
 import { TransportError, TransportErrorCode } from '../errors.ts'
 import { envelopeOf, type SignalEnvelope, withoutCandidates } from '../signaling/signal.ts'
 import type { CloseReason, Counters, DropReason } from '../stats.ts'
-import { parseFrame, pingFrame, pongFrame } from '../wire/frames.ts'
+import { byeFrame, ByeReason, parseFrame, pingFrame, pongFrame, type RelayFrame } from '../wire/frames.ts'
 import { Heartbeat } from './heartbeat.ts'
 
 export type LinkState = 'connecting' | 'open' | 'closed'
@@ -21,6 +21,8 @@ export interface LinkHooks {
   opened(link: Link): void
   /** A DHT message (without its frame type byte) arrived. */
   message(link: Link, payload: Uint8Array): void
+  /** A RELAY frame arrived (to pass on, or for this node). */
+  relay(link: Link, frame: RelayFrame): void
   /** The link closed; `queuedDropped` frames were still waiting. */
   closed(link: Link, reason: CloseReason, queuedDropped: number): void
 }
@@ -50,6 +52,14 @@ export class Link {
   readonly session: number
   readonly initiator: boolean
   readonly createdAt: number
+  /**
+   * How this connection's signals travel: through overlay relays, or through a signaling server
+   * (the first connections of a node, and a fallback when the overlay cannot reach the remote).
+   */
+  signalPath: 'overlay' | 'server' = 'server'
+  /** Relay frames this link may still bring in now (a token bucket, refilled with time). */
+  #relayTokens: number
+  #relayRefilledAt: number
   #state: LinkState = 'connecting'
   #openedAt: number | undefined
   /** Last time a DHT message went either way (heartbeats do not count). */
@@ -83,6 +93,8 @@ export class Link {
     this.#hooks = init.hooks
     this.createdAt = this.#o.clock.now()
     this.#lastUsed = this.createdAt
+    this.#relayTokens = this.#o.relayBurst
+    this.#relayRefilledAt = this.createdAt
     this.#heartbeat = new Heartbeat(this.#o.heartbeatIntervalMs, this.#o.heartbeatMaxMissed, this.createdAt)
     this.#peer = this.#o.peerFactory(
       { initiator: init.initiator, iceServers: this.#o.iceServers, loopbackOnly: this.#o.loopbackOnly },
@@ -126,8 +138,8 @@ export class Link {
     return this.#state === 'open' && this.#queue.length === 0 && now - this.#lastUsed >= this.#o.idleAfterMs
   }
 
-  /** Sends a DHT frame now, or queues it; returns why it was dropped, if it was. */
-  sendDht(frame: Uint8Array): DropReason | undefined {
+  /** Sends a DHT or RELAY frame now, or queues it; returns why it was dropped, if it was. */
+  sendFrame(frame: Uint8Array): DropReason | undefined {
     if (this.#state === 'closed') return 'link-closed'
     this.#lastUsed = this.#o.clock.now()
     return this.#enqueue(frame)
@@ -208,9 +220,27 @@ export class Link {
     })
   }
 
-  /** Closes the connection and forgets it; idempotent. */
-  close(reason: CloseReason): void {
+  /**
+   * Takes one relay token: false when the remote has sent more than `relayRatePerSecond` relay
+   * frames a second beyond a burst of `relayBurst`.
+   */
+  takeRelayToken(now: number): boolean {
+    const { relayBurst, relayRatePerSecond } = this.#o
+    this.#relayTokens = Math.min(relayBurst, this.#relayTokens + ((now - this.#relayRefilledAt) * relayRatePerSecond) / 1000)
+    this.#relayRefilledAt = now
+    if (this.#relayTokens < 1) return false
+    this.#relayTokens--
+    return true
+  }
+
+  /**
+   * Closes the connection and forgets it; idempotent. With `bye`, an open channel first tells the
+   * remote why (BYE), and the peer connection is torn down `byeLingerMs` later so the frame goes
+   * out; the link counts as closed at once.
+   */
+  close(reason: CloseReason, bye?: ByeReason): void {
     if (this.#state === 'closed') return
+    const sayBye = bye !== undefined && this.#state === 'open'
     this.#state = 'closed'
     const { clock } = this.#o
     if (this.#connectTimer !== undefined) clock.clearTimeout(this.#connectTimer)
@@ -225,10 +255,23 @@ export class Link {
     this.#heldCandidates = undefined
     const peer = this.#peer
     this.#peer = undefined
-    try {
-      peer?.destroy()
-    } catch {
-      // Already torn down; nothing left to release.
+    const destroy = (): void => {
+      try {
+        peer?.destroy()
+      } catch {
+        // Already torn down; nothing left to release.
+      }
+    }
+    if (sayBye && peer !== undefined) {
+      try {
+        peer.send(byeFrame(bye))
+        this.#counters.framesSent++
+      } catch {
+        // The channel is going anyway.
+      }
+      clock.setTimeout(destroy, this.#o.byeLingerMs)
+    } else {
+      destroy()
     }
     this.#hooks.closed(this, reason, queuedDropped)
   }
@@ -333,7 +376,7 @@ export class Link {
     this.#heartbeat.heard(now)
     this.#counters.framesReceived++
     if (data instanceof Uint8Array) this.#counters.bytesReceived += data.length
-    const result = parseFrame(data, this.#o.limits.maxMessageBytes)
+    const result = parseFrame(data, this.#o.limits.maxMessageBytes, this.#o.maxRelayPayloadBytes)
     if (!result.ok) {
       this.#counters.drop(result.reason)
       return
@@ -352,6 +395,12 @@ export class Link {
         this.#counters.pongsReceived++
         if (this.#ping?.nonce === frame.nonce) this.#rttMs = now - this.#ping.sentAt
       }
+    } else if (frame.type === 'bye') {
+      this.close(frame.reason === ByeReason.LEAVING ? 'remote-left' : 'remote-evicted')
+      return
+    } else if (frame.type === 'relay') {
+      this.#lastUsed = now
+      this.#hooks.relay(this, frame)
     } else {
       this.#lastUsed = now
       this.#hooks.message(this, frame.payload)

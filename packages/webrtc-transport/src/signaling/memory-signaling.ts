@@ -5,6 +5,7 @@
  */
 import { type Clock, type Id, systemClock, toHex } from '@browser-dht/kademlia'
 import type { SignalEnvelope } from './signal.ts'
+import { peekSignal, type SignalData } from './signed-signal.ts'
 import type { SignalHandler, Signaler } from './signaler.ts'
 
 export interface MemorySignalingOptions {
@@ -12,8 +13,11 @@ export interface MemorySignalingOptions {
   clock?: Clock
   /** Delay of every signal in ms. Default 0 (the next macrotask). */
   latencyMs?: number
-  /** Decides per signal whether it is delivered (tests use it to lose or inspect signals). Default: all. */
-  filter?: (from: Id, to: Id, signal: SignalEnvelope) => boolean
+  /**
+   * Decides per signal whether it is delivered (tests use it to lose or inspect signals); it sees
+   * the envelope inside the signed signal (unverified). Default: all.
+   */
+  filter?: (from: Id, to: Id, signal: SignalEnvelope | undefined) => boolean
 }
 
 export interface MemorySignalingStats {
@@ -41,7 +45,10 @@ export class MemorySignaling {
     const self = Uint8Array.from(id)
     const key = toHex(self)
     return {
-      send: (to, signal) => this.#send(self, to, signal),
+      send: (to, signal) => {
+        this.#send(self, to, signal)
+        return true
+      },
       listen: (handler) => {
         this.#handlers.set(key, handler)
         return () => {
@@ -51,9 +58,9 @@ export class MemorySignaling {
     }
   }
 
-  #send(from: Id, to: Id, signal: SignalEnvelope): void {
+  #send(from: Id, to: Id, signal: SignalData): void {
     this.stats.sent++
-    if (this.#filter !== undefined && !this.#filter(from, to, signal)) {
+    if (this.#filter !== undefined && !this.#filter(from, to, peekSignal(signal))) {
       this.stats.dropped++
       return
     }

@@ -1,5 +1,6 @@
 /** Transports over fake peers and in-memory signaling, all on one virtual clock. */
-import { type Clock, cryptoRandom, type Id, VirtualClock } from '@browser-dht/kademlia'
+import { type Clock, type Id, VirtualClock } from '@browser-dht/kademlia'
+import { generateIdentity } from '../../src/signaling/identity.ts'
 import { MemorySignaling, type MemorySignalingOptions } from '../../src/signaling/memory-signaling.ts'
 import { WebRtcTransport } from '../../src/webrtc-transport.ts'
 import type { WebRtcTransportOptions } from '../../src/options.ts'
@@ -25,14 +26,15 @@ export class FakeNetwork {
     this.signaling = new MemorySignaling({ ...options.signaling, clock: this.clock })
   }
 
-  add(options: Partial<Omit<WebRtcTransportOptions, 'signaler'>> = {}): FakeNode {
-    const id = options.id ?? cryptoRandom().bytes(20)
+  add(options: Partial<Omit<WebRtcTransportOptions, 'signalers'>> = {}): FakeNode {
+    const identity = options.identity ?? generateIdentity()
+    const id = identity.id
     const transport = new WebRtcTransport({
       peerFactory: this.peers.factory,
       clock: this.clock,
       ...options,
-      id,
-      signaler: this.signaling.signaler(id),
+      identity,
+      signalers: [this.signaling.signaler(id)],
     })
     const inbox = new Inbox()
     transport.listen(inbox.handler)

@@ -1,10 +1,8 @@
-import { cryptoRandom, type Id } from '@browser-dht/kademlia'
+import { compareBytes } from '@browser-dht/kademlia'
+import { generateIdentity, type NodeIdentity } from '../../src/signaling/identity.ts'
 
-/** A low and a high ID (first byte 0x01 and 0xfe), for tests where the order matters. */
-export function orderedIds(): { low: Id; high: Id } {
-  const low = cryptoRandom().bytes(20)
-  const high = cryptoRandom().bytes(20)
-  low[0] = 0x01
-  high[0] = 0xfe
-  return { low, high }
+/** Two fresh identities, the one with the lower node ID first, for tests where the order matters. */
+export function orderedIdentities(): { low: NodeIdentity; high: NodeIdentity } {
+  const [a, b] = [generateIdentity(), generateIdentity()]
+  return compareBytes(a.id, b.id) < 0 ? { low: a, high: b } : { low: b, high: a }
 }

@@ -4,14 +4,15 @@
  * in-memory hub.
  */
 import polyfill from 'node-datachannel/polyfill'
-import { cryptoRandom, type Id } from '@browser-dht/kademlia'
+import type { Id } from '@browser-dht/kademlia'
+import { generateIdentity } from '../../src/signaling/identity.ts'
 import { MemorySignaling, type MemorySignalingOptions, nodePeerFactory, type PeerFactory, WebRtcTransport } from '../../src/node.ts'
 import type { WebRtcTransportOptions } from '../../src/options.ts'
 import { Inbox } from './inbox.ts'
 
 export { Inbox } from './inbox.ts'
 export { ping } from './messages.ts'
-export { orderedIds } from './ids.ts'
+export { orderedIdentities } from './ids.ts'
 
 export const realPeers: PeerFactory = nodePeerFactory(polyfill)
 
@@ -21,7 +22,7 @@ export interface TestPeer {
   inbox: Inbox
 }
 
-type PeerOptions = Partial<Omit<WebRtcTransportOptions, 'signaler'>> & { listen?: boolean }
+type PeerOptions = Partial<Omit<WebRtcTransportOptions, 'signalers'>> & { listen?: boolean }
 
 /** Builds transports on one signaling hub; `closeAll` closes every one of them. */
 export class TestNetwork {
@@ -33,14 +34,15 @@ export class TestNetwork {
   }
 
   add(options: PeerOptions = {}): TestPeer {
-    const id = options.id ?? cryptoRandom().bytes(20)
+    const identity = options.identity ?? generateIdentity()
+    const id = identity.id
     const transport = new WebRtcTransport({
       peerFactory: realPeers,
       loopbackOnly: true,
       iceServers: [],
       ...options,
-      id,
-      signaler: this.signaling.signaler(id),
+      identity,
+      signalers: [this.signaling.signaler(id)],
     })
     const inbox = new Inbox()
     if (options.listen !== false) transport.listen(inbox.handler)

@@ -1,0 +1,215 @@
+/**
+ * Which peers a node keeps connections to, chosen by Kademlia's logic within the budget of
+ * `maxConnections`: one contact in every non-empty bucket first (so every relay can make
+ * progress toward any target), then its closest neighbours, then more contacts per bucket
+ * (farthest buckets first, they cover the most keyspace), preferring peers it is already
+ * connected to, so long-lived connections stay, and otherwise the contacts closest to itself
+ * (so that different nodes pick different peers in a bucket, not all the same old ones). Everything else reaches its target through relays
+ * (RELAY.md); the manager only dials the wanted set, through the overlay, a few at a time, and
+ * backs off from peers that refused, failed or closed on it for their own budget's sake.
+ *
+ * The transport enforces the budget: it never closes a wanted connection to make room, and
+ * closes the least recently used idle unwanted one when it needs room.
+ */
+import { type BucketView, type Clock, compareDistance, type Id, idEquals, type TimerHandle, toHex } from '@browser-dht/kademlia'
+import type { WebRtcTransport } from '../webrtc-transport.ts'
+
+const SECOND = 1000
+
+export const MANAGER_DEFAULTS = {
+  /** Closest contacts a node keeps connections to, when its budget allows. */
+  neighbours: 6,
+  /**
+   * Share of the budget the wanted set fills (at least one connection less than the budget).
+   * Half: every node's wanted peers are peers other nodes want too, so on average a node holds
+   * its own half and half of others' wants, and the budget is not oversubscribed (which would
+   * make nodes refuse and evict each other in circles, creating connections without end).
+   */
+  wantedShare: 0.5,
+  /** The wanted set is recomputed and missing connections dialed this often. */
+  intervalMs: 2 * SECOND,
+  /** Connections this manager has dialing at once. */
+  maxDialing: 3,
+  /** A peer that refused, failed to connect, or closed on this node to make room is left alone this long. */
+  retryAfterMs: 60 * SECOND,
+} as const
+
+export type ManagerTunables = { -readonly [K in keyof typeof MANAGER_DEFAULTS]: number }
+
+/** The part of the routing table the manager reads (a `RoutingTable` is one). */
+export interface TableView {
+  readonly self: Id
+  buckets(): BucketView[]
+  closest(target: Id, n: number): Id[]
+}
+
+export interface WantedQuery {
+  table: TableView
+  /** How many peers to want at most. */
+  size: number
+  neighbours: number
+  /** True for peers with a connection now (preferred within a bucket). */
+  connected: (id: Id) => boolean
+  /** True for peers not to want now (they refused or failed lately): the next contact is taken instead. */
+  avoid?: (id: Id) => boolean
+}
+
+/** The peers a node wants connections to, most wanted first. Pure: the same table gives the same set. */
+export function wantedPeers(query: WantedQuery): Id[] {
+  const { table, size, connected } = query
+  const avoid = query.avoid ?? ((): boolean => false)
+  const out: Id[] = []
+  const taken = new Set<string>()
+  const take = (id: Id): void => {
+    const key = toHex(id)
+    if (out.length >= size || taken.has(key) || avoid(id)) return
+    taken.add(key)
+    out.push(id)
+  }
+  const self = table.self
+  const buckets = table.buckets().map((bucket) => {
+    const contacts = bucket.contacts.filter((contact) => !avoid(contact.id))
+    contacts.sort((a, b) => Number(connected(b.id)) - Number(connected(a.id)) || compareDistance(self, a.id, b.id))
+    return contacts
+  })
+  // First one contact in every non-empty bucket, nearest bucket first: with that, a relay can
+  // always pass a frame to a peer sharing a longer prefix with the target (RELAY.md).
+  for (let i = buckets.length - 1; i >= 0; i--) {
+    const first = buckets[i]![0]
+    if (first !== undefined) take(first.id)
+  }
+  // Then the closest neighbours, then round after round one more contact per bucket, farthest first.
+  for (const id of table.closest(self, query.neighbours + size)) {
+    if (taken.size >= query.neighbours) break
+    take(id)
+  }
+  for (let round = 1; out.length < size; round++) {
+    let any = false
+    for (const contacts of buckets) {
+      const contact = contacts[round]
+      if (contact === undefined) continue
+      any = true
+      take(contact.id)
+    }
+    if (!any) break
+  }
+  return out
+}
+
+export interface ConnectionManagerOptions extends Partial<ManagerTunables> {
+  transport: WebRtcTransport
+  table: TableView
+  clock: Clock
+}
+
+export interface ManagerStats {
+  /** Size of the wanted set at the last pass. */
+  wanted: number
+  /** Of those, connected (open or connecting). */
+  wantedConnected: number
+  /** Connections this manager asked the transport to open. */
+  dialed: number
+  /** Peers it is leaving alone for now. */
+  backingOff: number
+}
+
+export class ConnectionManager {
+  readonly options: ManagerTunables
+  readonly #transport: WebRtcTransport
+  readonly #table: TableView
+  readonly #clock: Clock
+  #wanted = new Set<string>()
+  /** Peer (hex) → clock time before which it is not dialed again. */
+  readonly #backoff = new Map<string, number>()
+  readonly #unsubscribe: (() => void)[]
+  #timer: TimerHandle | undefined
+  #running = false
+  #dialed = 0
+  #lastWanted = 0
+  #lastWantedConnected = 0
+
+  constructor(options: ConnectionManagerOptions) {
+    this.options = { ...MANAGER_DEFAULTS }
+    for (const name of Object.keys(MANAGER_DEFAULTS) as (keyof ManagerTunables)[]) {
+      const value = options[name]
+      if (value !== undefined) this.options[name] = value
+    }
+    this.#transport = options.transport
+    this.#table = options.table
+    this.#clock = options.clock
+    const transport = this.#transport
+    transport.setPolicy({ wanted: (id) => this.#wanted.has(toHex(id)) })
+    this.#unsubscribe = [
+      transport.on('connect:failed', ({ id }) => this.#backOff(id)),
+      transport.on('peer:disconnected', ({ id, reason }) => {
+        if (reason === 'remote-evicted') this.#backOff(id)
+      }),
+    ]
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#schedule()
+  }
+
+  stop(): void {
+    this.#running = false
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    for (const unsubscribe of this.#unsubscribe) unsubscribe()
+    this.#transport.setPolicy(undefined)
+  }
+
+  /** True when `id` is in the wanted set of the last pass. */
+  wants(id: Id): boolean {
+    return this.#wanted.has(toHex(id))
+  }
+
+  stats(): ManagerStats {
+    return { wanted: this.#lastWanted, wantedConnected: this.#lastWantedConnected, dialed: this.#dialed, backingOff: this.#backoff.size }
+  }
+
+  /** One pass: recompute the wanted set and dial what is missing of it. */
+  reconcile(): void {
+    const transport = this.#transport
+    const budget = transport.options.maxConnections
+    const peers = transport.peers()
+    const now = this.#clock.now()
+    for (const [key, until] of this.#backoff) if (until <= now) this.#backoff.delete(key)
+    const linked = new Set(peers.map((peer) => toHex(peer.id)))
+    const size = Math.max(1, Math.min(budget - 1, Math.ceil(budget * this.options.wantedShare)))
+    const wanted = wantedPeers({
+      table: this.#table,
+      size,
+      neighbours: this.options.neighbours,
+      connected: (id) => linked.has(toHex(id)),
+      avoid: (id) => this.#backoff.has(toHex(id)) && !linked.has(toHex(id)),
+    })
+    this.#wanted = new Set(wanted.map((id) => toHex(id)))
+    this.#lastWanted = wanted.length
+    this.#lastWantedConnected = wanted.filter((id) => linked.has(toHex(id))).length
+    let dialing = peers.filter((peer) => peer.state === 'connecting' && peer.initiator).length
+    for (const id of wanted) {
+      if (dialing >= this.options.maxDialing) break
+      const key = toHex(id)
+      if (linked.has(key) || this.#backoff.has(key) || idEquals(id, this.#table.self)) continue
+      if (!transport.connect(id)) break // no room: every connection is wanted or busy
+      this.#dialed++
+      dialing++
+    }
+  }
+
+  #backOff(id: Id): void {
+    this.#backoff.set(toHex(id), this.#clock.now() + this.options.retryAfterMs)
+  }
+
+  #schedule(): void {
+    if (!this.#running) return
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined
+      this.reconcile()
+      this.#schedule()
+    }, this.options.intervalMs)
+  }
+}

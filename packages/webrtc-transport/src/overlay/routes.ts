@@ -1,0 +1,117 @@
+/**
+ * Where to send a relay next. A node with no open channel to the target passes the frame to one
+ * of its open channels, the first that applies of:
+ *
+ * 1. a reverse hint: the peer that last brought it a relay from the target. Following these
+ *    retraces a path a frame just took the other way, so answers find their way back;
+ * 2. a referral hint: the peer whose NODES answer named the target (at the origin; in the middle
+ *    of a path only if it is closer to the target than this node);
+ * 3. the connected peer closest to the target by XOR (in the middle of a path only if it is
+ *    strictly closer to the target than this node, else there is no route).
+ *
+ * Steps 2 and 3 always make progress toward the target and step 1 follows a path that existed a
+ * moment ago, so a frame rarely circles; the hop limit ends one that does.
+ */
+import { compareDistance, type Id, idEquals, toHex } from '@browser-dht/kademlia'
+
+export type HintKind = 'reverse' | 'referral'
+
+export interface Hint {
+  via: Id
+  kind: HintKind
+}
+
+/**
+ * The most recent hint per target, least recently learned forgotten first beyond `capacity`. A
+ * referral never replaces a reverse hint: a path that worked beats a name in an answer.
+ */
+export class RouteHints {
+  readonly #via = new Map<string, Hint>()
+  readonly #capacity: number
+
+  constructor(capacity: number) {
+    this.#capacity = capacity
+  }
+
+  get size(): number {
+    return this.#via.size
+  }
+
+  /** `via` (a peer with an open channel) leads toward `target`. */
+  learn(target: Id, via: Id, kind: HintKind): void {
+    if (idEquals(target, via)) return
+    const key = toHex(target)
+    if (kind === 'referral' && this.#via.get(key)?.kind === 'reverse') return
+    this.#via.delete(key)
+    this.#via.set(key, { via, kind })
+    if (this.#via.size > this.#capacity) this.#via.delete(this.#via.keys().next().value!)
+  }
+
+  get(target: Id): Hint | undefined {
+    return this.#via.get(toHex(target))
+  }
+}
+
+export interface HopQuery {
+  self: Id
+  target: Id
+  /** Peers with an open data channel. */
+  open: readonly Id[]
+  hint?: Hint | undefined
+  /** The peer the frame came from: never sent back there. */
+  from?: Id | undefined
+  /** In the middle of a path: a greedy hop must be strictly closer to the target than `self`. */
+  requireCloser: boolean
+}
+
+/** The peer to send a relay for `target` to next, or undefined when there is none. */
+export function nextHop(query: HopQuery): Id | undefined {
+  const { self, target, open, hint, from, requireCloser } = query
+  const allowed = (id: Id): boolean => from === undefined || !idEquals(id, from)
+  if (hint !== undefined && allowed(hint.via) && open.some((id) => idEquals(id, hint.via))) {
+    const progress = hint.kind === 'reverse' || !requireCloser || compareDistance(target, hint.via, self) < 0
+    if (progress) return hint.via
+  }
+  let best: Id | undefined
+  for (const id of open) {
+    if (!allowed(id)) continue
+    if (best === undefined || compareDistance(target, id, best) < 0) best = id
+  }
+  if (best === undefined) return undefined
+  if (requireCloser && compareDistance(target, best, self) >= 0) return undefined
+  return best
+}
+
+/** A map that forgets its oldest entries beyond `capacity`. */
+export class BoundedMap<V> {
+  readonly #entries = new Map<string, V>()
+  readonly #capacity: number
+
+  constructor(capacity: number) {
+    this.#capacity = capacity
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  remember(key: string, value: V): void {
+    this.#entries.delete(key)
+    this.#entries.set(key, value)
+    if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value!)
+  }
+
+  /** The value under `key`, removed. */
+  take(key: string): V | undefined {
+    const value = this.#entries.get(key)
+    this.#entries.delete(key)
+    return value
+  }
+}
+
+/** Names a relay by its target and a 32-bit FNV-1a hash of its payload (for UNDELIVERABLE matching). */
+export function relayKey(target: Id, payload: Uint8Array): string {
+  let hash = 0x811c9dc5
+  for (const byte of payload) hash = Math.imul(hash ^ byte, 0x01000193)
+  return `${toHex(target)}:${payload.length}:${hash >>> 0}`
+}

@@ -1,0 +1,134 @@
+/**
+ * The overlay on its own (fake peers, virtual clock): Kademlia nodes whose transports hold a
+ * small connection budget, a connection manager choosing which connections to keep, requests to
+ * everyone else travelling as relays, and new connections signaled through the overlay.
+ */
+import { describe, expect, it } from 'vitest'
+import { compareDistance, createNode, type Id, type KademliaNode, keyOf, seededRandom, toHex } from '@browser-dht/kademlia'
+import { ConnectionManager } from '../src/overlay/connection-manager.ts'
+import { identityFromSecretKey } from '../src/signaling/identity.ts'
+import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'
+
+interface OverlayNode {
+  fake: FakeNode
+  node: KademliaNode
+  manager: ConnectionManager
+}
+
+const K = 8
+
+async function buildOverlay(count: number, budget: number, serverUp: { value: boolean }) {
+  const net = new FakeNetwork({ signaling: { filter: () => serverUp.value } })
+  const nodes: OverlayNode[] = []
+  let mostLinks = 0
+  const watch = (): void => {
+    for (const { fake } of nodes) mostLinks = Math.max(mostLinks, fake.transport.peers().length)
+  }
+  // Every 50 virtual ms, note the most connections any node holds.
+  const watchLoop = (): void => {
+    watch()
+    net.clock.setTimeout(watchLoop, 50)
+  }
+  watchLoop()
+  const step = (ms: number): Promise<void> => net.clock.advance(ms)
+  /**
+   * A node that joins through up to three earlier nodes, as a signaling server would name them
+   * (dialed through the server: it has no channel yet).
+   */
+  const addNode = async (startManager = true, entryCount = 3): Promise<OverlayNode> => {
+    const index = nodes.length
+    const identity = identityFromSecretKey(seededRandom(1000 + index).bytes(32))
+    const fake = net.add({ identity, random: seededRandom(2000 + index), maxConnections: budget, idleAfterMs: 3000 })
+    const node = createNode({ id: fake.id, transport: fake.transport, clock: net.clock, random: seededRandom(nodes.length + 1), k: K, requestTimeoutMs: 1000 })
+    const manager = new ConnectionManager({ transport: fake.transport, table: node.table, clock: net.clock, intervalMs: 500 })
+    await node.start()
+    if (startManager) manager.start()
+    const added = { fake, node, manager }
+    const earlier = nodes.slice()
+    nodes.push(added)
+    // Like a tab: entries that refuse (their budget is full of wanted connections) are retried
+    // with other entries a moment later.
+    const pick = seededRandom(nodes.length * 7)
+    for (let attempt = 0; earlier.length > 0 && node.table.size === 0; attempt++) {
+      if (attempt === 5) throw new Error(`node ${nodes.length - 1} could not join: ${JSON.stringify(fake.transport.stats().closed)}`)
+      const entries = Array.from({ length: entryCount }, () => earlier[Math.floor(pick.float() * earlier.length)]!.node.id)
+      await net.clock.run(node.bootstrap(entries).catch(() => undefined))
+      await step(500)
+    }
+    return added
+  }
+  for (let i = 0; i < count; i++) await addNode()
+  await step(10_000)
+  return { net, nodes, step, addNode, mostLinks: () => mostLinks }
+}
+
+function bruteForce(ids: readonly Id[], target: Id): string[] {
+  return [...ids].sort((a, b) => compareDistance(target, a, b)).slice(0, K).map((id) => toHex(id))
+}
+
+describe('the overlay with a connection budget', () => {
+  // A budget B of at least about 2·log2(N) lets every node keep a connection in each non-empty
+  // bucket, which is what relays need to make progress toward any target (README: "Budget").
+  // Below it (24 nodes need 9), a relay now and then finds no route and a lookup may miss one of
+  // the k closest, but values are still found: they live on k nodes.
+  it.each([
+    [24, 6, 0],
+    [40, 12, 20],
+  ])('%i nodes with B = %i: never more than B connections, no churn at rest, every get succeeds, %i of 20 lookups exact', { timeout: 60_000 }, async (count, budget, exactLookups) => {
+    const { net, nodes, step, mostLinks } = await buildOverlay(count, budget, { value: true })
+    const created = (): number => nodes.reduce((sum, { fake }) => sum + fake.transport.stats().connectionsCreated, 0)
+    const before = created()
+    await step(60_000)
+    // At rest, the wanted sets settle: almost no connection is created in a minute.
+    expect((created() - before) / count).toBeLessThan(1)
+    const random = seededRandom(99)
+    const anyNode = (): KademliaNode => nodes[Math.floor(random.float() * nodes.length)]!.node
+    for (let i = 0; i < 20; i++) await net.clock.run(anyNode().put(keyOf(`key ${i}`), Uint8Array.of(i)))
+    let found = 0
+    for (let i = 0; i < 20; i++) {
+      const got = await net.clock.run(anyNode().get(keyOf(`key ${i}`)))
+      if (got.value?.[0] === i) found++
+    }
+    expect(found).toBe(20)
+    const ids = nodes.map(({ node }) => node.id)
+    let exact = 0
+    for (let i = 0; i < exactLookups; i++) {
+      const target = keyOf(`target ${i}`)
+      const asker = anyNode()
+      const result = await net.clock.run(asker.findNode(target))
+      const expected = bruteForce(ids.filter((id) => id !== asker.id), target)
+      if (JSON.stringify(result.closest.map((id) => toHex(id))) === JSON.stringify(expected)) exact++
+      await step(100)
+    }
+    expect(exact).toBe(exactLookups)
+    expect(mostLinks()).toBeLessThanOrEqual(budget)
+    const stats = nodes.map(({ fake }) => fake.transport.stats())
+    const sum = (pick: (s: (typeof stats)[number]) => number): number => stats.reduce((total, s) => total + pick(s), 0)
+    expect(sum((s) => s.relaysForwarded)).toBeGreaterThan(0)
+    expect(sum((s) => s.signalsViaOverlay)).toBeGreaterThan(0)
+    // Nearly every relay arrives.
+    expect(sum((s) => s.relaysReceived) / sum((s) => s.relaysSent)).toBeGreaterThan(0.97)
+  })
+
+  it('forms new connections through the overlay after the signaling server stops', { timeout: 60_000 }, async () => {
+    const serverUp = { value: true }
+    const { net, nodes, step, addNode } = await buildOverlay(24, 6, serverUp)
+    // A latecomer joins through one node while the server is up: one channel, then relays.
+    const latecomer = await addNode(false, 1)
+    const first = latecomer.fake.transport.stats()
+    expect(first.open).toBeGreaterThanOrEqual(1)
+    serverUp.value = false
+    latecomer.manager.start()
+    await step(10_000)
+    const after = latecomer.fake.transport.stats()
+    expect(after.connectionsOpened).toBeGreaterThan(first.connectionsOpened)
+    expect(after.signalsViaServer).toBe(first.signalsViaServer)
+    expect(after.signalsViaOverlay).toBeGreaterThan(0)
+    // Its routing table filled in, and its lookups agree with a brute-force search.
+    expect(latecomer.node.table.size).toBeGreaterThanOrEqual(K)
+    const target = keyOf('after the server stopped')
+    const { closest } = await net.clock.run(latecomer.node.findNode(target))
+    const others = nodes.filter((n) => n !== latecomer).map(({ node }) => node.id)
+    expect(closest.map((id) => toHex(id))).toEqual(bruteForce(others, target))
+  })
+})
