@@ -2,6 +2,7 @@
  * The page's entry: read the settings from the URL, open this tab's node, wire the view.
  */
 import { DEFAULTS } from '@browser-dht/kademlia'
+import { DEFAULTS as TRANSPORT_DEFAULTS } from '@browser-dht/webrtc-transport'
 import { TabNode } from './dht/tab-node.ts'
 import { defaultSignalUrl, parseSettings } from './settings.ts'
 import { installHook } from './test-hook.ts'
@@ -13,15 +14,16 @@ const RENDER_INTERVAL_MS = 1000
 
 async function main(): Promise<void> {
   const { settings, warnings } = parseSettings(location.search, {
-    signal: defaultSignalUrl(location),
+    signals: [defaultSignalUrl(location)],
     k: DEFAULTS.k,
     alpha: DEFAULTS.alpha,
     loopback: false,
     replicate: DEFAULTS.replicateIntervalMs / 1000,
     republish: DEFAULTS.republishIntervalMs / 1000,
     refresh: DEFAULTS.refreshIntervalMs / 1000,
+    budget: TRANSPORT_DEFAULTS.maxConnections,
   })
-  const view = new PageView(settings.signal)
+  const view = new PageView(settings.signals.join(' and '))
   view.showWarnings(warnings)
   const page: { tab?: TabNode } = {}
   let scheduled = false

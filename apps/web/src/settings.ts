@@ -3,16 +3,19 @@
  * rebuild. Unknown or bad values never break the page: each becomes a plain-words warning and
  * its default is used.
  *
- *   ?signal=ws://127.0.0.1:8787/signal  signaling server (default: the one that served the page)
+ *   ?signal=ws://127.0.0.1:8787/signal  signaling server (default: the one that served the page);
+ *                                       repeat it (up to 8) to enter through several servers
  *   &k=20                               bucket size and replication factor (1–64)
  *   &alpha=3                            lookup parallelism (1–16)
  *   &loopback=1                         keep only 127.0.0.1 ICE candidates (tests)
  *   &replicate=3600                     seconds between replication passes (1–86400)
  *   &republish=43200                    seconds between republishing this tab's records (1–86400)
  *   &refresh=3600                       seconds after which an unused bucket is refreshed (1–86400)
+ *   &budget=32                          most WebRTC connections this tab holds (2–200)
  */
 export interface Settings {
-  signal: string
+  /** Signaling servers, at least one, at most `MAX_SIGNAL_URLS`, no duplicates. */
+  signals: string[]
   k: number
   alpha: number
   loopback: boolean
@@ -22,7 +25,12 @@ export interface Settings {
   republish: number
   /** Seconds after which a bucket with no lookup is refreshed (`refreshIntervalMs`). */
   refresh: number
+  /** Most peer connections at once (the transport's `maxConnections`). */
+  budget: number
 }
+
+/** Signaling servers a tab enters through at most. */
+export const MAX_SIGNAL_URLS = 8
 
 export interface SettingsResult {
   settings: Settings
@@ -30,7 +38,7 @@ export interface SettingsResult {
   warnings: string[]
 }
 
-const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback', 'replicate', 'republish', 'refresh'])
+const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback', 'replicate', 'republish', 'refresh', 'budget'])
 
 /** The maintenance intervals, in seconds: from one second (tests) to one day. */
 const MAX_INTERVAL_SECONDS = 86_400
@@ -64,6 +72,7 @@ function signalUrl(raw: string, warnings: string[]): string | undefined {
 export function parseSettings(search: string, defaults: Settings): SettingsResult {
   const warnings: string[] = []
   const settings = { ...defaults }
+  const signals: string[] = []
   const params = new URLSearchParams(search.length > 2000 ? '' : search)
   if (search.length > 2000) warnings.push('The address is too long; every setting in it was ignored.')
   for (const [name, raw] of params) {
@@ -71,7 +80,15 @@ export function parseSettings(search: string, defaults: Settings): SettingsResul
       warnings.push(`The setting "${name.slice(0, 40)}" is not known and was ignored.`)
       continue
     }
-    if (name === 'signal') settings.signal = signalUrl(raw, warnings) ?? settings.signal
+    if (name === 'signal') {
+      const url = signalUrl(raw, warnings)
+      if (url !== undefined && signals.length >= MAX_SIGNAL_URLS) {
+        warnings.push(`The signaling address "${url.slice(0, 80)}" was ignored: at most ${MAX_SIGNAL_URLS} are used.`)
+      } else if (url !== undefined && !signals.includes(url)) {
+        signals.push(url)
+      }
+    }
+    if (name === 'budget') settings.budget = integer(raw, 'budget', 2, 200, warnings) ?? settings.budget
     if (name === 'k') settings.k = integer(raw, 'k', 1, 64, warnings) ?? settings.k
     if (name === 'alpha') settings.alpha = integer(raw, 'alpha', 1, 16, warnings) ?? settings.alpha
     if (name === 'loopback') settings.loopback = flag(raw, 'loopback', warnings) ?? settings.loopback
@@ -79,6 +96,7 @@ export function parseSettings(search: string, defaults: Settings): SettingsResul
       settings[name] = integer(raw, name, 1, MAX_INTERVAL_SECONDS, warnings) ?? settings[name]
     }
   }
+  if (signals.length > 0) settings.signals = signals
   return { settings, warnings }
 }
 

@@ -1,11 +1,11 @@
 import { idFromHex, toHex } from '@browser-dht/kademlia'
 import type { SignalingClient } from '@browser-dht/signaling-server/client'
-import type { SignalEnvelope } from '@browser-dht/webrtc-transport'
+import type { SignalData } from '@browser-dht/webrtc-transport'
 import { describe, expect, it } from 'vitest'
 import { ClientSignaler } from '../src/net/client-signaler.ts'
 
 const peer = '0123456789abcdef0123456789abcdef01234567'
-const offer: SignalEnvelope = { v: 1, session: 7, kind: 'offer', sdp: 'v=0' }
+const offer: SignalData = { v: 2, signed: 'AAEC' }
 
 /** The part of SignalingClient the adapter uses, recording what it is asked to send. */
 function fakeClient() {

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { defaultSignalUrl, parseSettings, type Settings } from '../src/settings.ts'
 
 const DEFAULTS: Settings = {
-  signal: 'ws://127.0.0.1:8787/signal',
+  signals: ['ws://127.0.0.1:8787/signal'],
   k: 20,
   alpha: 3,
   loopback: false,
   replicate: 3600,
   republish: 43_200,
   refresh: 3600,
+  budget: 32,
 }
 
 describe('parseSettings', () => {
@@ -18,8 +19,19 @@ describe('parseSettings', () => {
 
   it('reads signal, k, alpha and loopback from the query', () => {
     const { settings, warnings } = parseSettings('?signal=ws://localhost:9000/signal&k=3&alpha=2&loopback=1', DEFAULTS)
-    expect(settings).toEqual({ ...DEFAULTS, signal: 'ws://localhost:9000/signal', k: 3, alpha: 2, loopback: true })
+    expect(settings).toEqual({ ...DEFAULTS, signals: ['ws://localhost:9000/signal'], k: 3, alpha: 2, loopback: true })
     expect(warnings).toEqual([])
+  })
+
+  it('reads several signaling servers, without duplicates and at most eight, and the connection budget', () => {
+    const urls = Array.from({ length: 10 }, (_, i) => `ws://127.0.0.1:${9000 + i}/signal`)
+    const query = `?${[urls[0], urls[0], ...urls.slice(1)].map((url) => `signal=${encodeURIComponent(url!)}`).join('&')}&budget=6`
+    const { settings, warnings } = parseSettings(query, DEFAULTS)
+    expect(settings.signals).toEqual(urls.slice(0, 8))
+    expect(settings.budget).toBe(6)
+    expect(warnings).toHaveLength(2)
+    expect(parseSettings('?budget=1', DEFAULTS).settings.budget).toBe(32)
+    expect(parseSettings('?budget=201', DEFAULTS).warnings).toEqual(['The setting budget=201 was ignored: it must be a whole number from 2 to 200.'])
   })
 
   it('ignores each bad value with one warning and keeps its default', () => {

@@ -1,13 +1,16 @@
 /**
  * One browser tab as one DHT node: identity (sessionStorage), Web Lock, IndexedDB store, WebRTC
- * transport, signaling link, Kademlia node, and what happens once it has joined (republish its
- * own records, replicate what it holds, adopt closed tabs' records).
+ * transport with its connection manager, one signaling link per server, Kademlia node, and what
+ * happens once it has joined (republish its own records, replicate what it holds, adopt closed
+ * tabs' records). The servers only introduce the tab to its first peers: every later connection
+ * is signaled through the overlay.
  */
 import {
   type Clock,
   createNode,
   cryptoRandom,
   type GetResult,
+  type Id,
   idFromHex,
   type KademliaNode,
   keyOf,
@@ -15,7 +18,7 @@ import {
   systemClock,
   toHex as keyHex,
 } from '@browser-dht/kademlia'
-import { browserPeerFactory, type CloseReason, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
+import { browserPeerFactory, type CloseReason, ConnectionManager, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
 import type { Identity } from '@browser-dht/signaling-server/client'
 import { loadIdentity, newIdentity } from '../identity/session-identity.ts'
 import { ClientSignaler } from '../net/client-signaler.ts'
@@ -51,8 +54,11 @@ function preciseClock(): Clock {
   return { ...systemClock(), now: () => performance.timeOrigin + performance.now() }
 }
 
-/** Reasons a data channel closes that mean the peer itself is gone. */
-const PEER_GONE: ReadonlySet<CloseReason> = new Set<CloseReason>(['remote-closed', 'error', 'heartbeat'])
+/**
+ * Reasons a data channel closes that mean the peer itself is gone (it said it is leaving, or the
+ * channel died under us). A peer that closed the connection for its budget's sake is still there.
+ */
+const PEER_GONE: ReadonlySet<CloseReason> = new Set<CloseReason>(['remote-left', 'remote-closed', 'error', 'heartbeat'])
 
 export interface TabNodeEvents {
   /** Something shown on the page changed. */
@@ -67,10 +73,11 @@ export class TabNode {
   readonly node: KademliaNode
   readonly transport: WebRtcTransport
   readonly store: IdbRecordStore
+  readonly connections: ConnectionManager
   readonly restoredIdentity: boolean
   /** Names the user typed, by key hex, so the page can show names instead of hashes. */
   readonly names = new Map<string, string>()
-  readonly #link: SignalingLink
+  readonly #links: SignalingLink[]
   readonly #events: TabNodeEvents
   #joined = false
   #joining = false
@@ -89,13 +96,14 @@ export class TabNode {
     this.#events = events
     this.databaseName = databaseNameOf(identity.id)
     this.store = new IdbRecordStore(this.databaseName)
-    const signaler = new ClientSignaler()
+    const signalers = settings.signals.map(() => new ClientSignaler())
     this.transport = new WebRtcTransport({
-      id: identity.id,
-      signaler,
+      identity,
+      signalers,
       peerFactory: browserPeerFactory,
       loopbackOnly: settings.loopback,
       iceServers: [],
+      maxConnections: settings.budget,
       clock: preciseClock(),
     })
     this.node = createNode({
@@ -110,15 +118,22 @@ export class TabNode {
       republishIntervalMs: settings.republish * 1000,
       refreshIntervalMs: settings.refresh * 1000,
     })
-    this.#link = new SignalingLink({
-      url: settings.signal,
-      identity,
-      signaler,
-      retryMs: TAB_TIMINGS.signalingRetryMs,
-      onPeers: (peers) => void this.#join(peers),
-      onState: (state) => this.#signalingState(state),
-      onUnknownPeer: (peer) => this.transport.disconnect(idFromHex(peer)),
-    })
+    this.connections = new ConnectionManager({ transport: this.transport, table: this.node.table, clock: systemClock() })
+    this.#links = settings.signals.map(
+      (url, i) =>
+        new SignalingLink({
+          url,
+          identity,
+          signaler: signalers[i]!,
+          retryMs: TAB_TIMINGS.signalingRetryMs,
+          onPeers: (peers) => {
+            const ids = peers.map((hex) => idFromHex(hex))
+            this.transport.introduce(ids, signalers[i]!)
+            void this.#join(ids)
+          },
+          onState: (state) => this.#signalingState(state),
+        }),
+    )
   }
 
   /** Opens the tab's node: identity, lock, stored records, then connects to the network. */
@@ -141,11 +156,19 @@ export class TabNode {
    * away (`pagehide`: tab closed, reloaded or navigated).
    */
   leave(): void {
+    this.connections.stop()
     this.transport.close()
   }
 
+  /** The state of every signaling server, in the order of the settings. */
+  get signalingStates(): SignalingState[] {
+    return this.#links.map((link) => link.state)
+  }
+
+  /** The best of them: connected if any server is. */
   get signalingState(): SignalingState {
-    return this.#link.state
+    const states = this.signalingStates
+    return states.find((s) => s.kind === 'connected') ?? states.find((s) => s.kind === 'connecting') ?? states.find((s) => s.kind === 'unreachable') ?? states[0]!
   }
 
   get joined(): boolean {
@@ -204,14 +227,22 @@ export class TabNode {
     markSeen(localStorage, this.identity.id, Date.now())
     setInterval(() => markSeen(localStorage, this.identity.id, Date.now()), TAB_TIMINGS.seenMs)
     setInterval(() => void this.#rejoinIfAlone(), TAB_TIMINGS.rejoinMs)
-    this.#link.start()
+    this.connections.start()
+    for (const link of this.#links) link.start()
   }
 
-  async #join(peers: readonly string[]): Promise<void> {
-    if (peers.length === 0 || this.#joining || this.node.table.size > 0) return
+  /**
+   * Joins through the peers a server named. A tab already in the network joins again through
+   * another server's peers too (when it has several): that is what merges the overlays of
+   * different servers into one.
+   */
+  async #join(peers: readonly Id[]): Promise<void> {
+    if (peers.length === 0 || this.#joining) return
+    const fresh = peers.filter((id) => !this.node.table.has(id))
+    if (fresh.length === 0) return
     this.#joining = true
     try {
-      await this.node.bootstrap(peers.map((hex) => idFromHex(hex)))
+      await this.node.bootstrap(fresh, { refreshBuckets: this.node.table.size === 0 })
       await this.#joinedNetwork()
     } catch {
       this.#events.log(`None of the ${peers.length} peers the server named answered; trying again shortly.`)
@@ -223,7 +254,11 @@ export class TabNode {
 
   async #rejoinIfAlone(): Promise<void> {
     if (this.node.table.size > 0 || this.#joining) return
-    await this.#join(await this.#link.requestPeers())
+    for (const link of this.#links) {
+      const peers = (await link.requestPeers()).map((hex) => idFromHex(hex))
+      this.transport.introduce(peers, link.signaler)
+      await this.#join(peers)
+    }
   }
 
   /** Once per page life, after the first contacts: republish, replicate, adopt orphans. */

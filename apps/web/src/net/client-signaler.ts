@@ -5,7 +5,7 @@
  */
 import { type Id, idFromHex, toHex } from '@browser-dht/kademlia'
 import type { SignalingClient } from '@browser-dht/signaling-server/client'
-import type { SignalEnvelope, Signaler, SignalHandler } from '@browser-dht/webrtc-transport'
+import type { SignalData, Signaler, SignalHandler } from '@browser-dht/webrtc-transport'
 
 export class ClientSignaler implements Signaler {
   #client: SignalingClient | undefined
@@ -22,13 +22,15 @@ export class ClientSignaler implements Signaler {
     if (client !== undefined) this.#unsubscribe = client.onSignal(({ from, data }) => this.#deliver(from, data))
   }
 
-  send(to: Id, signal: SignalEnvelope): void {
+  send(to: Id, signal: SignalData): boolean {
     try {
       if (this.#client === undefined) throw new Error('no signaling connection')
-      this.#client.sendSignal(toHex(to), signal)
+      this.#client.sendSignal(toHex(to), { ...signal })
+      return true
     } catch {
       // Best effort, as the interface says: the connection attempt times out in the transport.
       this.unsent++
+      return false
     }
   }
 

@@ -5,7 +5,7 @@
  * client.)
  */
 import type { Identity } from '@browser-dht/signaling-server/client'
-import { CloseCode, SignalingClient, SignalingErrorCode } from '@browser-dht/signaling-server/client'
+import { CloseCode, SignalingClient } from '@browser-dht/signaling-server/client'
 import type { ClientSignaler } from './client-signaler.ts'
 
 export type SignalingState =
@@ -22,8 +22,6 @@ export interface SignalingLinkOptions {
   retryMs: number
   onPeers: (peers: readonly string[]) => void
   onState: (state: SignalingState) => void
-  /** The server could not deliver a signal to `peer` (it left). */
-  onUnknownPeer: (peer: string) => void
 }
 
 export class SignalingLink {
@@ -40,6 +38,11 @@ export class SignalingLink {
 
   get state(): SignalingState {
     return this.#state
+  }
+
+  /** The transport's signaler for this server. */
+  get signaler(): ClientSignaler {
+    return this.#o.signaler
   }
 
   start(): void {
@@ -62,10 +65,9 @@ export class SignalingLink {
     if (this.#stopped) return
     this.#attempt++
     this.#setState({ kind: 'connecting', attempt: this.#attempt })
+    // An UNKNOWN_PEER error (a signal for a node this server does not know) needs nothing: the
+    // node may be reachable through another server or the overlay, else its dial times out.
     const client = new SignalingClient({ url: this.#o.url, identity: this.#o.identity, connectTimeoutMs: 8000 })
-    client.on('error', ({ code, peer }) => {
-      if (peer !== undefined && code === SignalingErrorCode.UNKNOWN_PEER) this.#o.onUnknownPeer(peer)
-    })
     client.on('close', ({ code }) => this.#closed(client, code))
     client.on('peers', (peers) => this.#o.onPeers(peers))
     try {
