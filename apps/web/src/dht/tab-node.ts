@@ -10,19 +10,15 @@ import {
   createNode,
   cryptoRandom,
   type GetResult,
-  type Id,
-  idFromHex,
   type KademliaNode,
   keyOf,
   type PutResult,
   systemClock,
   toHex as keyHex,
 } from '@browser-dht/kademlia'
-import { browserPeerFactory, type CloseReason, ConnectionManager, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
-import type { Identity } from '@browser-dht/signaling-server/client'
+import { browserPeerFactory, ConnectionManager, PEER_GONE, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
+import { ClientSignaler, Entry, type Identity, SignalingLink, type SignalingState } from '@browser-dht/signaling-server/client'
 import { loadIdentity, newIdentity } from '../identity/session-identity.ts'
-import { ClientSignaler } from '../net/client-signaler.ts'
-import { SignalingLink, type SignalingState } from '../net/signaling-link.ts'
 import type { Settings } from '../settings.ts'
 import { databaseNameOf } from '../storage/database-name.ts'
 import { IdbRecordStore } from '../storage/idb-record-store.ts'
@@ -54,12 +50,6 @@ function preciseClock(): Clock {
   return { ...systemClock(), now: () => performance.timeOrigin + performance.now() }
 }
 
-/**
- * Reasons a data channel closes that mean the peer itself is gone (it said it is leaving, or the
- * channel died under us). A peer that closed the connection for its budget's sake is still there.
- */
-const PEER_GONE: ReadonlySet<CloseReason> = new Set<CloseReason>(['remote-left', 'remote-closed', 'error', 'heartbeat'])
-
 export interface TabNodeEvents {
   /** Something shown on the page changed. */
   changed: () => void
@@ -78,9 +68,9 @@ export class TabNode {
   /** Names the user typed, by key hex, so the page can show names instead of hashes. */
   readonly names = new Map<string, string>()
   readonly #links: SignalingLink[]
+  readonly #entry: Entry
   readonly #events: TabNodeEvents
   #joined = false
-  #joining = false
   #adopting = false
   #published = new Map<string, PublishedEntry>()
 
@@ -119,6 +109,12 @@ export class TabNode {
       refreshIntervalMs: settings.refresh * 1000,
     })
     this.connections = new ConnectionManager({ transport: this.transport, table: this.node.table, clock: systemClock() })
+    this.#entry = new Entry({
+      node: this.node,
+      introduce: (ids, signaler) => this.transport.introduce(ids, signaler),
+      joined: () => this.#joinedNetwork(),
+      failed: (count) => this.#events.log(`None of the ${count} peers the server named answered; trying again shortly.`),
+    })
     this.#links = settings.signals.map(
       (url, i) =>
         new SignalingLink({
@@ -126,11 +122,7 @@ export class TabNode {
           identity,
           signaler: signalers[i]!,
           retryMs: TAB_TIMINGS.signalingRetryMs,
-          onPeers: (peers) => {
-            const ids = peers.map((hex) => idFromHex(hex))
-            this.transport.introduce(ids, signalers[i]!)
-            void this.#join(ids)
-          },
+          onPeers: (peers) => void this.#entry.through(peers, signalers[i]!),
           onState: (state) => this.#signalingState(state),
         }),
     )
@@ -209,7 +201,7 @@ export class TabNode {
     const changed = (): void => this.#events.changed()
     this.node.on('peer:added', () => {
       changed()
-      if (!this.#joined && !this.#joining) setTimeout(() => void this.#joinedNetwork(), TAB_TIMINGS.settleMs)
+      if (!this.#joined && !this.#entry.joining) setTimeout(() => void this.#joinedNetwork(), TAB_TIMINGS.settleMs)
     })
     this.node.on('peer:removed', changed)
     this.node.on('record:stored', changed)
@@ -226,39 +218,9 @@ export class TabNode {
     this.transport.on('connect:failed', changed)
     markSeen(localStorage, this.identity.id, Date.now())
     setInterval(() => markSeen(localStorage, this.identity.id, Date.now()), TAB_TIMINGS.seenMs)
-    setInterval(() => void this.#rejoinIfAlone(), TAB_TIMINGS.rejoinMs)
+    setInterval(() => void this.#entry.again(this.#links), TAB_TIMINGS.rejoinMs)
     this.connections.start()
     for (const link of this.#links) link.start()
-  }
-
-  /**
-   * Joins through the peers a server named. A tab already in the network joins again through
-   * another server's peers too (when it has several): that is what merges the overlays of
-   * different servers into one.
-   */
-  async #join(peers: readonly Id[]): Promise<void> {
-    if (peers.length === 0 || this.#joining) return
-    const fresh = peers.filter((id) => !this.node.table.has(id))
-    if (fresh.length === 0) return
-    this.#joining = true
-    try {
-      await this.node.bootstrap(fresh, { refreshBuckets: this.node.table.size === 0 })
-      await this.#joinedNetwork()
-    } catch {
-      this.#events.log(`None of the ${peers.length} peers the server named answered; trying again shortly.`)
-    } finally {
-      this.#joining = false
-      this.#events.changed()
-    }
-  }
-
-  async #rejoinIfAlone(): Promise<void> {
-    if (this.node.table.size > 0 || this.#joining) return
-    for (const link of this.#links) {
-      const peers = (await link.requestPeers()).map((hex) => idFromHex(hex))
-      this.transport.introduce(peers, link.signaler)
-      await this.#join(peers)
-    }
   }
 
   /** Once per page life, after the first contacts: republish, replicate, adopt orphans. */

@@ -4,7 +4,7 @@
  */
 import { toHex } from '@browser-dht/kademlia'
 import type { TabNode } from '../dht/tab-node.ts'
-import type { SignalingState } from '../net/signaling-link.ts'
+import type { SignalingState } from '@browser-dht/signaling-server/client'
 import { byId, code, row } from './dom.ts'
 import { createRing, renderRing, type RingModel } from './ring.ts'
 import { formatBytes, formatDuration, shortId } from './words.ts'

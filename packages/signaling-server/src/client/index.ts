@@ -21,6 +21,9 @@ export {
   signChallenge,
   verifyChallenge,
 } from '../identity.ts'
+export { ClientSignaler, type SignalPayload, type SignalReceiver } from './client-signaler.ts'
+export { Entry, type EntryOptions } from './entry.ts'
+export { SignalingLink, type SignalingLinkOptions, type SignalingState } from './signaling-link.ts'
 export { CloseCode, SignalingError, SignalingErrorCode } from '../protocol/error-codes.ts'
 export * from '../protocol/frames.ts'
 export { parseServerFrame } from '../protocol/parse-server-frame.ts'

@@ -1,11 +1,10 @@
 import { idFromHex, toHex } from '@browser-dht/kademlia'
-import type { SignalingClient } from '@browser-dht/signaling-server/client'
-import type { SignalData } from '@browser-dht/webrtc-transport'
 import { describe, expect, it } from 'vitest'
-import { ClientSignaler } from '../src/net/client-signaler.ts'
+import { ClientSignaler, type SignalPayload } from '../src/client/client-signaler.ts'
+import type { SignalingClient } from '../src/client/signaling-client.ts'
 
 const peer = '0123456789abcdef0123456789abcdef01234567'
-const offer: SignalData = { v: 2, signed: 'AAEC' }
+const offer: SignalPayload = { v: 2, signed: 'AAEC' }
 
 /** The part of SignalingClient the adapter uses, recording what it is asked to send. */
 function fakeClient() {

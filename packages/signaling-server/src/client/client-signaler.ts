@@ -1,15 +1,24 @@
 /**
- * The transport's `Signaler` over the signaling server's `SignalingClient`. The client speaks hex
- * node IDs, the transport 20-byte ones; this converts both ways. The client behind it changes
- * when the tab reconnects to the server (`attach`), the transport's handler stays.
+ * The WebRTC transport's `Signaler` over a `SignalingClient`. The client speaks hex node IDs, the
+ * transport 20-byte ones; this converts both ways. The client behind it changes when the node
+ * reconnects to the server (`attach`), the transport's handler stays. (It matches the transport's
+ * `Signaler` interface by shape, so this package does not depend on the transport.)
  */
 import { type Id, idFromHex, toHex } from '@browser-dht/kademlia'
-import type { SignalingClient } from '@browser-dht/signaling-server/client'
-import type { SignalData, Signaler, SignalHandler } from '@browser-dht/webrtc-transport'
+import type { SignalingClient } from './signaling-client.ts'
 
-export class ClientSignaler implements Signaler {
+/** A signed signal as the transport hands it over: `{ v, signed }`, relayed as it is. */
+export interface SignalPayload {
+  readonly v: number
+  readonly signed: string
+}
+
+/** Receives signals addressed to this node: `from` as the server says, `signal` untrusted. */
+export type SignalReceiver = (from: Id, signal: unknown) => void
+
+export class ClientSignaler {
   #client: SignalingClient | undefined
-  #handler: SignalHandler | undefined
+  #handler: SignalReceiver | undefined
   #unsubscribe: (() => void) | undefined
   /** Signals that could not be sent (no server connection, or the client refused them). */
   unsent = 0
@@ -22,7 +31,7 @@ export class ClientSignaler implements Signaler {
     if (client !== undefined) this.#unsubscribe = client.onSignal(({ from, data }) => this.#deliver(from, data))
   }
 
-  send(to: Id, signal: SignalData): boolean {
+  send(to: Id, signal: SignalPayload): boolean {
     try {
       if (this.#client === undefined) throw new Error('no signaling connection')
       this.#client.sendSignal(toHex(to), { ...signal })
@@ -34,7 +43,7 @@ export class ClientSignaler implements Signaler {
     }
   }
 
-  listen(handler: SignalHandler): () => void {
+  listen(handler: SignalReceiver): () => void {
     this.#handler = handler
     return () => {
       if (this.#handler === handler) this.#handler = undefined

@@ -1,12 +1,14 @@
 /**
- * The tab's connection to the signaling server: connect and register, hand the peers the server
+ * A node's connection to one signaling server: connect and register, hand the peers the server
  * gives to `onPeers`, and when the server is unreachable or the connection drops, say so and try
  * again every `retryMs`. (The `SignalingClient` itself does not reconnect: each attempt is a new
- * client.)
+ * client.) Used by browser tabs and Node peers alike.
  */
-import type { Identity } from '@browser-dht/signaling-server/client'
-import { CloseCode, SignalingClient } from '@browser-dht/signaling-server/client'
+import { type Clock, systemClock, type TimerHandle } from '@browser-dht/kademlia'
+import type { Identity } from '../identity.ts'
+import { CloseCode } from '../protocol/error-codes.ts'
 import type { ClientSignaler } from './client-signaler.ts'
+import { SignalingClient, type WebSocketConstructor } from './signaling-client.ts'
 
 export type SignalingState =
   | { kind: 'connecting'; attempt: number }
@@ -22,6 +24,10 @@ export interface SignalingLinkOptions {
   retryMs: number
   onPeers: (peers: readonly string[]) => void
   onState: (state: SignalingState) => void
+  /** Default: the `WebSocket` global (Node 20 has none: pass `ws`'s). */
+  WebSocket?: WebSocketConstructor
+  /** Default: the core's `systemClock()`. */
+  clock?: Clock
 }
 
 export class SignalingLink {
@@ -29,11 +35,13 @@ export class SignalingLink {
   #client: SignalingClient | undefined
   #state: SignalingState = { kind: 'connecting', attempt: 1 }
   #attempt = 0
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
+  readonly #clock: Clock
   #stopped = false
 
   constructor(options: SignalingLinkOptions) {
     this.#o = options
+    this.#clock = options.clock ?? systemClock()
   }
 
   get state(): SignalingState {
@@ -57,7 +65,7 @@ export class SignalingLink {
 
   stop(): void {
     this.#stopped = true
-    clearTimeout(this.#timer)
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#client?.close()
   }
 
@@ -67,7 +75,12 @@ export class SignalingLink {
     this.#setState({ kind: 'connecting', attempt: this.#attempt })
     // An UNKNOWN_PEER error (a signal for a node this server does not know) needs nothing: the
     // node may be reachable through another server or the overlay, else its dial times out.
-    const client = new SignalingClient({ url: this.#o.url, identity: this.#o.identity, connectTimeoutMs: 8000 })
+    const client = new SignalingClient({
+      url: this.#o.url,
+      identity: this.#o.identity,
+      connectTimeoutMs: 8000,
+      ...(this.#o.WebSocket === undefined ? {} : { WebSocket: this.#o.WebSocket }),
+    })
     client.on('close', ({ code }) => this.#closed(client, code))
     client.on('peers', (peers) => this.#o.onPeers(peers))
     try {
@@ -92,9 +105,9 @@ export class SignalingLink {
 
   #unreachable(reason: string): void {
     if (this.#stopped) return
-    this.#setState({ kind: 'unreachable', reason, retryAt: Date.now() + this.#o.retryMs })
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => void this.#connect(), this.#o.retryMs)
+    this.#setState({ kind: 'unreachable', reason, retryAt: this.#clock.now() + this.#o.retryMs })
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = this.#clock.setTimeout(() => void this.#connect(), this.#o.retryMs)
   }
 
   #setState(state: SignalingState): void {

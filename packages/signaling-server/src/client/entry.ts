@@ -1,0 +1,66 @@
+/**
+ * How a node enters the overlay through the peers its signaling servers name: tell the transport
+ * which server knows them (so its first signals go there), then bootstrap through them. A node
+ * already in the network enters again through another server's peers too (when it has several
+ * servers): that is what merges the overlays of different servers into one. Used by browser tabs
+ * and Node peers alike.
+ */
+import { type Id, idFromHex, type KademliaNode } from '@browser-dht/kademlia'
+import type { ClientSignaler } from './client-signaler.ts'
+import type { SignalingLink } from './signaling-link.ts'
+
+export interface EntryOptions {
+  node: KademliaNode
+  /** The transport's `introduce`: these nodes are reachable through this server. */
+  introduce: (ids: readonly Id[], signaler: ClientSignaler) => void
+  /** After every successful entry. */
+  joined?: () => void | Promise<void>
+  /** No named peer answered. */
+  failed?: (peers: number) => void
+}
+
+export class Entry {
+  readonly #o: EntryOptions
+  #joining = false
+
+  constructor(options: EntryOptions) {
+    this.#o = options
+  }
+
+  get joining(): boolean {
+    return this.#joining
+  }
+
+  /** Enters through `peers` (hex IDs a server named) unless they are all known already. */
+  async through(peers: readonly string[], signaler: ClientSignaler): Promise<void> {
+    const { node } = this.#o
+    const ids: Id[] = []
+    for (const hex of peers) {
+      try {
+        ids.push(idFromHex(hex))
+      } catch {
+        // The server checked them; a bad one is skipped all the same.
+      }
+    }
+    this.#o.introduce(ids, signaler)
+    const fresh = ids.filter((id) => !node.table.has(id))
+    if (fresh.length === 0 || this.#joining) return
+    this.#joining = true
+    try {
+      await node.bootstrap(fresh, { refreshBuckets: node.table.size === 0 })
+      await this.#o.joined?.()
+    } catch {
+      this.#o.failed?.(fresh.length)
+    } finally {
+      this.#joining = false
+    }
+  }
+
+  /** With an empty routing table, asks every server for peers again and enters through them. */
+  async again(links: readonly SignalingLink[]): Promise<void> {
+    for (const link of links) {
+      if (this.#o.node.table.size > 0 || this.#joining) return
+      await this.through(await link.requestPeers(), link.signaler)
+    }
+  }
+}
