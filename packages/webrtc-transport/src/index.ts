@@ -14,7 +14,7 @@ export {
 } from './options.ts'
 export { TransportError, TransportErrorCode } from './errors.ts'
 export type { TransportEvents } from './events.ts'
-export { CLOSE_REASONS, type CloseReason, DROP_REASONS, type DropReason, type TransportStats } from './stats.ts'
+export { CLOSE_REASONS, type CloseReason, DROP_REASONS, PEER_GONE, type DropReason, type TransportStats } from './stats.ts'
 export type { Signaler, SignalHandler } from './signaling/signaler.ts'
 export { envelopeOf, parseSignal, type ParseSignalResult, SIGNAL_VERSION, type SignalEnvelope } from './signaling/signal.ts'
 export { isLoopbackCandidate, LOOPBACK_ADDRESS, loopbackOnly, loopbackSdp } from './signaling/loopback.ts'

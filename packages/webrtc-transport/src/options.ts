@@ -48,7 +48,7 @@ export const DEFAULTS = {
    * With a connection policy (the connection manager), a connection this young is never closed to
    * make room for another: a newcomer keeps its first connection while others join.
    */
-  minConnectionAgeMs: 10 * SECOND,
+  minConnectionAgeMs: 3 * SECOND,
   /** Frames queued per connection, while it connects or while its channel is above the high-water mark. */
   maxQueuedFrames: 64,
   /** Bytes queued per connection (same queue as `maxQueuedFrames`). */

@@ -108,6 +108,13 @@ export const CLOSE_REASONS = [
 
 export type CloseReason = (typeof CLOSE_REASONS)[number]
 
+/**
+ * Reasons an open connection closes that mean the peer itself is gone (it said it is leaving, or
+ * the channel died under us): a node drops it from its routing table at once. A peer that closed
+ * the connection for its budget's sake (`remote-evicted`) is still there, reachable by relay.
+ */
+export const PEER_GONE: ReadonlySet<CloseReason> = new Set<CloseReason>(['remote-left', 'remote-closed', 'error', 'heartbeat'])
+
 export interface TransportStats {
   /** Connections whose data channel is open. */
   open: number

@@ -97,7 +97,10 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     this.#sentRelays = new BoundedMap(this.options.maxRouteHints)
     this.#replay = new ReplayGuard(this.options.maxSeenSignals)
     this.#hooks = {
-      signal: (link, signal) => this.#sendSignal(link.remote, signal, link.signalPath),
+      signal: (link, signal) => {
+        const flagged = link.entering && signal.kind === 'offer' ? { ...signal, first: true as const } : signal
+        this.#sendSignal(link.remote, flagged, link.signalPath)
+      },
       opened: (link) => this.#opened(link),
       message: (link, payload) => this.#deliver(link.remote, link.remote, payload),
       relay: (link, frame) => this.#onRelay(link, frame),
@@ -253,8 +256,10 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       return undefined
     }
     const session = Math.floor(this.options.random.float() * 2 ** 32)
-    const path = this.#openPeers(to).length > 0 ? 'overlay' : 'server'
-    return this.#createLink(Uint8Array.from(to), session, true, path)
+    const entering = this.#openPeers(to).length === 0
+    const link = this.#createLink(Uint8Array.from(to), session, true, entering ? 'server' : 'overlay')
+    if (link !== undefined) link.entering = entering
+    return link
   }
 
   #createLink(remote: Id, session: number, initiator: boolean, path: Link['signalPath']): Link | undefined {
@@ -399,7 +404,10 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     } else if (existing !== undefined) {
       // The remote started over, so it no longer uses the connection this node still has.
       existing.close('replaced')
-    } else if (!this.#makeRoom(true)) {
+    } else if (!this.#makeRoom(offer.kind === 'offer' && offer.first !== true)) {
+      // (A node entering the network, with no other connection, is made room for like a dial of
+      // this node's own: it needs one connection to get in; every other offer only takes a free
+      // slot or an idle one.)
       this.#drop('refused')
       this.#sendSignal(from, { v: SIGNAL_VERSION, session: offer.session, kind: 'refuse' }, path)
       return

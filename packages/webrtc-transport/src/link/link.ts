@@ -57,6 +57,8 @@ export class Link {
    * (the first connections of a node, and a fallback when the overlay cannot reach the remote).
    */
   signalPath: 'overlay' | 'server' = 'server'
+  /** Dialed while this node had no other open connection: its offer says so (`first`). */
+  entering = false
   /** Relay frames this link may still bring in now (a token bucket, refilled with time). */
   #relayTokens: number
   #relayRefilledAt: number

@@ -4,6 +4,8 @@
  * dialer) so that late signals of an abandoned attempt never reach a newer one.
  *
  *   offer / answer  { v: 1, session, kind, sdp }
+ *   offer           { ..., first: true }   the dialer has no other connection (it is entering the
+ *                                          network): a full callee makes room for it (README, budget)
  *   candidate       { v: 1, session, kind: 'candidate', candidate, sdpMid, sdpMLineIndex }
  *   refuse          { v: 1, session, kind: 'refuse' }   the callee's connection budget is full
  *
@@ -17,7 +19,7 @@ export const SIGNAL_VERSION = 1
 const MAX_MID_CHARS = 32
 
 export type SignalEnvelope =
-  | { v: typeof SIGNAL_VERSION; session: number; kind: 'offer' | 'answer'; sdp: string }
+  | { v: typeof SIGNAL_VERSION; session: number; kind: 'offer' | 'answer'; sdp: string; first?: true }
   | {
       v: typeof SIGNAL_VERSION
       session: number
@@ -62,8 +64,11 @@ function parseFields(raw: Record<string, unknown>, maxSignalBytes: number): Sign
   const v = SIGNAL_VERSION
   switch (raw.kind) {
     case 'offer':
-    case 'answer':
-      return { v, session, kind: raw.kind, sdp: text(raw.sdp, 'sdp', maxSignalBytes) }
+    case 'answer': {
+      const sdp = text(raw.sdp, 'sdp', maxSignalBytes)
+      if (raw.kind === 'offer' && raw.first === true) return { v, session, kind: 'offer', sdp, first: true }
+      return { v, session, kind: raw.kind, sdp }
+    }
     case 'candidate':
       return {
         v,
