@@ -1,26 +1,46 @@
 /**
  * One process, one origin: serves the built web app (dist/) and the signaling server at /signal,
- * plus /healthz. Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1]
+ * plus /healthz, and runs one Node peer that enters through it, so the network is never empty.
+ * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--help]
  */
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { createLogger, NodePeer } from '@browser-dht/node-peer'
 import { createSignalingServer } from '@browser-dht/signaling-server'
 import { serveStatic } from './server/static-files.ts'
 
 const HELP = `Serves the browser-dht web app and its signaling server on one address.
 
-  --port <n>    port to listen on (default 8080; 0 picks a free one)
-  --host <addr> address to listen on (default 127.0.0.1)
-  --help        this text
+  --port <n>         port to listen on (default 8080; 0 picks a free one)
+  --host <addr>      address to listen on (default 127.0.0.1)
+  --peer-data <dir>  where the built-in Node peer keeps its identity and records (default .dht-node)
+  --peer-k <n>       that peer's k (default 20: use the k of the tabs' URL, e.g. 3 with ?k=3)
+  --no-peer          run no Node peer
+  --loopback         the Node peer uses only 127.0.0.1 ICE candidates (tests; tabs: ?loopback=1)
+  --help             this text
 
 The app is read from apps/web/dist: build it first (npm start does).`
 
-function options(): { port: number; host: string } {
+interface ServerOptions {
+  port: number
+  host: string
+  peer: { data: string; k: number; loopback: boolean } | undefined
+}
+
+function options(): ServerOptions {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean' } },
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'peer-data': { type: 'string', default: '.dht-node' },
+      'peer-k': { type: 'string', default: '20' },
+      'no-peer': { type: 'boolean' },
+      loopback: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
   })
   if (values.help === true) {
     console.log(HELP)
@@ -31,11 +51,17 @@ function options(): { port: number; host: string } {
     console.error(`--port must be a whole number from 0 to 65535, not "${values.port}".`)
     process.exit(2)
   }
-  return { port, host: values.host }
+  const k = Number(values['peer-k'])
+  if (!/^\d+$/.test(values['peer-k']) || k < 1 || k > 64) {
+    console.error(`--peer-k must be a whole number from 1 to 64, not "${values['peer-k']}".`)
+    process.exit(2)
+  }
+  const peer = values['no-peer'] === true ? undefined : { data: values['peer-data'], k, loopback: values.loopback === true }
+  return { port, host: values.host, peer }
 }
 
 async function main(): Promise<void> {
-  const { port, host } = options()
+  const { port, host, peer: peerOptions } = options()
   const root = join(dirname(fileURLToPath(import.meta.url)), 'dist')
   if (!existsSync(join(root, 'index.html'))) {
     console.error(`No built app in ${root}. Run: npx --yes pnpm@10.34.8 --filter @browser-dht/web build`)
@@ -61,9 +87,21 @@ async function main(): Promise<void> {
     const shown = host.includes(':') ? `[${host}]` : host
     console.log(`browser-dht web app: http://${shown}:${actual}/  (signaling at ws://${shown}:${actual}/signal, health at /healthz)`)
     console.log('Open it in two or more tabs. Stop with Ctrl+C.')
+    if (peerOptions !== undefined) void startPeer(`ws://${shown}:${actual}/signal`)
   })
+  let peer: NodePeer | undefined
+  const startPeer = async (url: string): Promise<void> => {
+    try {
+      peer = await NodePeer.start({ dataDir: peerOptions!.data, signals: [url], k: peerOptions!.k, budget: 32, loopback: peerOptions!.loopback, log: createLogger() })
+      console.log(`A Node peer (${peer.id.slice(0, 8)}…, records in ${peerOptions!.data}) is in the network, so it is never empty.`)
+    } catch (error) {
+      console.error(`The built-in Node peer could not start: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
   const stop = (): void => {
-    void signaling.close().finally(() => http.close(() => process.exit(0)))
+    void Promise.resolve(peer?.stop())
+      .then(() => signaling.close())
+      .finally(() => http.close(() => process.exit(0)))
     http.closeAllConnections()
   }
   process.on('SIGINT', stop)
