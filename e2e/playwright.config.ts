@@ -34,7 +34,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node ../scripts/pnpm.mjs --filter @browser-dht/web run build && node --import tsx ../apps/web/server.ts --port ${PORT} --host 127.0.0.1`,
+    command: `node ../scripts/pnpm.mjs --filter @browser-dht/web run build && node --import tsx ../apps/web/server.ts --port ${PORT} --host 127.0.0.1 --no-peer`,
     url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

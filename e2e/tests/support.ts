@@ -4,7 +4,11 @@
  * only 127.0.0.1 ICE candidates.
  */
 import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test'
+import type { HookOpResult, HookStatus } from '../../apps/web/src/test-hook.ts'
 import { startProgram } from './process.ts'
 
 
@@ -115,4 +119,40 @@ export async function startSignalingServer(): Promise<SignalingProcess> {
   const args = ['--port', '0', '--host', '127.0.0.1']
   const { match, stop } = await startProgram('packages/signaling-server/src/cli.ts', args, /listening (ws:\/\/127\.0\.0\.1:(\d+)\/signal)/)
   return { url: match[1]!, port: Number(match[2]), stop }
+}
+
+export interface NodePeerProcess {
+  /** Its own signaling endpoint (ws://127.0.0.1:PORT/signal), when started with one. */
+  url: string | undefined
+  /** Its node ID (hex). */
+  id: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts one Node peer (apps/node-peer CLI) on 127.0.0.1 with only loopback ICE candidates, a
+ * fresh data directory, entering through `signals`, and with `endpoint` its own signaling endpoint.
+ */
+export async function startNodePeer(options: { signals?: readonly string[]; endpoint?: boolean; k?: number }): Promise<NodePeerProcess> {
+  const data = await mkdtemp(join(tmpdir(), 'e2e-node-peer-'))
+  const args = ['--loopback', '--data', data, '--k', String(options.k ?? 20)]
+  if (options.endpoint === true) args.push('--port', '0', '--host', '127.0.0.1')
+  for (const url of options.signals ?? []) args.push('--signal', url)
+  const { match, stop } = await startProgram('apps/node-peer/src/cli.ts', args, / ready peers=1(?: endpoint=(\S+))?.* first=([0-9a-f]{40})/)
+  return {
+    url: match[1],
+    id: match[2]!,
+    async stop() {
+      await stop()
+      await rm(data, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The page's test hook (`window.__dht`), driven from the test. */
+export const hook = {
+  status: (page: Page): Promise<HookStatus> => page.evaluate(() => window.__dht!.status()),
+  put: (page: Page, name: string, value: string): Promise<HookOpResult> => page.evaluate(([n, v]) => window.__dht!.put(n!, v!), [name, value]),
+  get: (page: Page, name: string): Promise<HookOpResult> => page.evaluate((n) => window.__dht!.get(n), name),
+  holds: (page: Page, name: string): Promise<boolean> => page.evaluate((n) => window.__dht!.holds(n), name),
 }

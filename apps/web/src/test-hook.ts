@@ -3,8 +3,8 @@
  * Put/Get form does (same TabNode calls), without the DOM, and reports timings. It adds no power
  * a user of the page does not have.
  */
-import { idFromHex, toHex } from '@browser-dht/kademlia'
-import { TransportError } from '@browser-dht/webrtc-transport'
+import { idFromHex, keyOf, type NodeStats, toHex } from '@browser-dht/kademlia'
+import { TransportError, type TransportStats } from '@browser-dht/webrtc-transport'
 import type { TabNode } from './dht/tab-node.ts'
 
 export interface HookOpResult {
@@ -19,6 +19,8 @@ export interface HookOpResult {
   value?: string
   /** get: answered from this tab's own store. */
   local?: boolean
+  /** get: the node (hex ID) that answered with the value. */
+  from?: string
 }
 
 export interface HookStatus {
@@ -36,6 +38,14 @@ export interface HookStatus {
   firstPeerAt: number | undefined
   /** `tableSizeAt[n]`: `performance.now()` when the routing table first held n contacts. */
   tableSizeAt: (number | undefined)[]
+  /** The connection budget, and the most connections (connecting or open) held at once so far. */
+  budget: number
+  peakConnections: number
+  /** Peer connections created since the page loaded (closed ones count in Chrome until GC). */
+  connectionsCreated: number
+  /** Signals this tab sent through a signaling server, and through the overlay. */
+  signalsViaServer: number
+  signalsViaOverlay: number
 }
 
 export interface DhtHook {
@@ -50,6 +60,10 @@ export interface DhtHook {
    */
   probe(peerHex: string): Promise<{ ms: number } | { error: string }>
   status(): HookStatus
+  /** Whether this tab holds a record for the name (for others, or its own). */
+  holds(name: string): boolean
+  /** Everything the transport and the node count (for benchmarks and diagnosis). */
+  counters(): { transport: TransportStats; node: NodeStats }
 }
 
 declare global {
@@ -66,9 +80,17 @@ export function installHook(tab: TabNode): DhtHook {
     for (let n = 0; n <= size; n++) tableSizeAt[n] ??= performance.now()
   }
   noteSize()
+  let peakConnections = 0
+  const notePeak = (): void => {
+    peakConnections = Math.max(peakConnections, tab.transport.peers().length)
+  }
+  // Connections are created on dial and on offers: sampled on every event and often in between.
+  setInterval(notePeak, 100)
   tab.transport.on('peer:connected', () => {
     firstPeerAt ??= performance.now()
+    notePeak()
   })
+  tab.transport.on('connect:failed', notePeak)
   tab.node.on('peer:added', noteSize)
 
   const hook: DhtHook = {
@@ -88,6 +110,7 @@ export function installHook(tab: TabNode): DhtHook {
         messages: result.trace.messages,
         holders: result.value === undefined ? 0 : 1,
         local,
+        ...(result.from === undefined ? {} : { from: toHex(result.from) }),
         ...(result.value === undefined ? {} : { value: new TextDecoder().decode(result.value) }),
       }
     },
@@ -103,8 +126,17 @@ export function installHook(tab: TabNode): DhtHook {
         return { error: error instanceof TransportError ? error.code : String(error) }
       }
     },
+    counters() {
+      return { transport: tab.transport.stats(), node: tab.node.stats() }
+    },
+    holds(name) {
+      const meta = tab.node.records.meta(keyOf(name))
+      return meta !== undefined && meta.expiresAt > Date.now()
+    },
     status() {
+      notePeak()
       const open = tab.transport.peers().filter((peer) => peer.state === 'open')
+      const stats = tab.transport.stats()
       return {
         id: toHex(tab.identity.id),
         peers: open.length,
@@ -114,6 +146,11 @@ export function installHook(tab: TabNode): DhtHook {
         heartbeatRttMs: open.flatMap((peer) => (peer.rttMs === undefined ? [] : [peer.rttMs])),
         firstPeerAt,
         tableSizeAt: [...tableSizeAt],
+        budget: tab.transport.options.maxConnections,
+        peakConnections,
+        connectionsCreated: stats.connectionsCreated,
+        signalsViaServer: stats.signalsViaServer,
+        signalsViaOverlay: stats.signalsViaOverlay,
       }
     },
   }
