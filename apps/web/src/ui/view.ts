@@ -102,6 +102,14 @@ export class PageView {
     })
     byId('peer-rows').replaceChildren(...rows)
     byId('peers-empty').hidden = rows.length > 0
+    const stats = tab.transport.stats()
+    const manager = tab.connections.stats()
+    byId('peer-budget').textContent =
+      `${tab.transport.peers().length} of at most ${tab.transport.options.maxConnections} connections ` +
+      `(${manager.wantedConnected} of the ${manager.wanted} this tab wants for its buckets). ` +
+      `Other nodes are reached through these peers: ${stats.relaysSent} message(s) relayed for this tab, ` +
+      `${stats.relaysForwarded} passed on for others; ${stats.signalsViaOverlay} connection signal(s) went through the overlay, ` +
+      `${stats.signalsViaServer} through a signaling server.`
   }
 
   #renderBuckets(tab: TabNode): void {
