@@ -4,36 +4,15 @@
  * domain prefix (`CHALLENGE_DOMAIN`), so the signature is useless anywhere else. Browser-safe:
  * no Node built-ins; used by both the client and the server.
  */
-import { type Id, keyOf, toHex } from '@browser-dht/kademlia'
-import { ed25519 } from '@noble/curves/ed25519.js'
+import { toHex } from '@browser-dht/kademlia'
+import { generateIdentity, identityFromSecretKey, idFromPublicKey, type NodeIdentity, sign, verifySignature } from '@browser-dht/webrtc-transport/identity'
 import { asciiToBytes, bytesToHex, hexToBytes } from '@noble/curves/utils.js'
 import { CHALLENGE_DOMAIN, NONCE_BYTES, PUBLIC_KEY_BYTES, type RegisterFrame, SIGNATURE_BYTES } from './protocol/frames.ts'
 import { isHex } from './protocol/json.ts'
 
-export interface Identity {
-  /** 32-byte ed25519 secret key (seed). Keep it to keep the node ID. */
-  readonly secretKey: Uint8Array
-  /** 32-byte ed25519 public key. */
-  readonly publicKey: Uint8Array
-  /** 20-byte node ID: SHA-1 of `publicKey`. */
-  readonly id: Id
-}
-
-/** A fresh random identity (the randomness comes from `crypto.getRandomValues`). */
-export function generateIdentity(): Identity {
-  return identityFromSecretKey(ed25519.utils.randomSecretKey())
-}
-
-/** The identity of a stored secret key. */
-export function identityFromSecretKey(secretKey: Uint8Array): Identity {
-  const publicKey = ed25519.getPublicKey(secretKey)
-  return { secretKey, publicKey, id: idFromPublicKey(publicKey) }
-}
-
-/** The node ID of a public key: its SHA-1, via the core's `keyOf`. */
-export function idFromPublicKey(publicKey: Uint8Array): Id {
-  return keyOf(publicKey)
-}
+/** The node identity (the WebRTC transport's: ed25519, ID = SHA-1 of the public key). */
+export type Identity = NodeIdentity
+export { generateIdentity, identityFromSecretKey, idFromPublicKey }
 
 /** The bytes a client signs to register: `CHALLENGE_DOMAIN` + the nonce as hex, encoded UTF-8 (ASCII). */
 export function challengeMessage(nonceHex: string): Uint8Array {
@@ -43,7 +22,7 @@ export function challengeMessage(nonceHex: string): Uint8Array {
 
 /** Signs the server's challenge. */
 export function signChallenge(secretKey: Uint8Array, nonceHex: string): Uint8Array {
-  return ed25519.sign(challengeMessage(nonceHex), secretKey)
+  return sign(secretKey, challengeMessage(nonceHex))
 }
 
 /** The `register` frame answering a `challenge`. */
@@ -70,12 +49,7 @@ export function verifyChallenge(answer: ChallengeAnswer): string | undefined {
   if (!isHex(answer.nonce, NONCE_BYTES) || !isHex(answer.publicKey, PUBLIC_KEY_BYTES) || !isHex(answer.signature, SIGNATURE_BYTES)) {
     return undefined
   }
-  try {
-    const publicKey = hexToBytes(answer.publicKey)
-    if (ed25519.Point.fromBytes(publicKey, false).isSmallOrder()) return undefined
-    const valid = ed25519.verify(hexToBytes(answer.signature), challengeMessage(answer.nonce), publicKey, { zip215: false })
-    return valid ? toHex(idFromPublicKey(publicKey)) : undefined
-  } catch {
-    return undefined // not a point on the curve, or a non-canonical encoding
-  }
+  const publicKey = hexToBytes(answer.publicKey)
+  const valid = verifySignature(hexToBytes(answer.signature), challengeMessage(answer.nonce), publicKey)
+  return valid ? toHex(idFromPublicKey(publicKey)) : undefined
 }

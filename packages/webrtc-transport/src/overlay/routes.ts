@@ -13,6 +13,7 @@
  * moment ago, so a frame rarely circles; the hop limit ends one that does.
  */
 import { compareDistance, type Id, idEquals, toHex } from '@browser-dht/kademlia'
+import { BoundedMap } from '../bounded-map.ts'
 
 export type HintKind = 'reverse' | 'referral'
 
@@ -26,11 +27,10 @@ export interface Hint {
  * referral never replaces a reverse hint: a path that worked beats a name in an answer.
  */
 export class RouteHints {
-  readonly #via = new Map<string, Hint>()
-  readonly #capacity: number
+  readonly #via: BoundedMap<Hint>
 
   constructor(capacity: number) {
-    this.#capacity = capacity
+    this.#via = new BoundedMap(capacity)
   }
 
   get size(): number {
@@ -42,9 +42,7 @@ export class RouteHints {
     if (idEquals(target, via)) return
     const key = toHex(target)
     if (kind === 'referral' && this.#via.get(key)?.kind === 'reverse') return
-    this.#via.delete(key)
-    this.#via.set(key, { via, kind })
-    if (this.#via.size > this.#capacity) this.#via.delete(this.#via.keys().next().value!)
+    this.#via.remember(key, { via, kind })
   }
 
   get(target: Id): Hint | undefined {
@@ -80,33 +78,6 @@ export function nextHop(query: HopQuery): Id | undefined {
   if (best === undefined) return undefined
   if (requireCloser && compareDistance(target, best, self) >= 0) return undefined
   return best
-}
-
-/** A map that forgets its oldest entries beyond `capacity`. */
-export class BoundedMap<V> {
-  readonly #entries = new Map<string, V>()
-  readonly #capacity: number
-
-  constructor(capacity: number) {
-    this.#capacity = capacity
-  }
-
-  get size(): number {
-    return this.#entries.size
-  }
-
-  remember(key: string, value: V): void {
-    this.#entries.delete(key)
-    this.#entries.set(key, value)
-    if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value!)
-  }
-
-  /** The value under `key`, removed. */
-  take(key: string): V | undefined {
-    const value = this.#entries.get(key)
-    this.#entries.delete(key)
-    return value
-  }
 }
 
 /** Names a relay by its target and a 32-bit FNV-1a hash of its payload (for UNDELIVERABLE matching). */

@@ -36,8 +36,9 @@ export function idFromPublicKey(publicKey: Uint8Array): Id {
   return keyOf(publicKey)
 }
 
-export function sign(identity: NodeIdentity, message: Uint8Array): Uint8Array {
-  return ed25519.sign(message, identity.secretKey)
+/** An ed25519 signature of `message` by `secretKey`. */
+export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return ed25519.sign(message, secretKey)
 }
 
 /**

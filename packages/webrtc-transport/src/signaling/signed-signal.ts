@@ -22,6 +22,7 @@
  * `openSignal` is the one function that reads a signed signal from outside.
  */
 import { type Id, ID_BYTES, idEquals, toHex } from '@browser-dht/kademlia'
+import { BoundedMap } from '../bounded-map.ts'
 import { idFromPublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, sign, SIGNATURE_BYTES, verifySignature } from './identity.ts'
 import { parseSignal, type SignalEnvelope } from './signal.ts'
 
@@ -82,7 +83,7 @@ export function sealSignal(identity: NodeIdentity, to: Id, sequence: number, now
   view.setFloat64(1 + PUBLIC_KEY_BYTES + ID_BYTES + 4, now)
   out.set(body, HEADER_BYTES)
   const end = HEADER_BYTES + body.length
-  out.set(sign(identity, signedMessage(out, end)), end)
+  out.set(sign(identity.secretKey, signedMessage(out, end)), end)
   return out
 }
 
@@ -130,14 +131,13 @@ export function openSignal(bytes: unknown, context: OpenContext): OpenResult {
 
 /**
  * The signals seen recently, so each is accepted once. An entry lives until its signal would be
- * too old anyway; at `capacity` the entries closest to expiry go first.
+ * too old anyway; beyond `capacity` the oldest entries (the nearest to expiry) are forgotten.
  */
 export class ReplayGuard {
-  readonly #seen = new Map<string, number>()
-  readonly #capacity: number
+  readonly #seen: BoundedMap<number>
 
   constructor(capacity: number) {
-    this.#capacity = capacity
+    this.#seen = new BoundedMap(capacity)
   }
 
   get size(): number {
@@ -149,18 +149,8 @@ export class ReplayGuard {
     const key = `${toHex(from)}:${session}:${sequence}`
     const known = this.#seen.get(key)
     if (known !== undefined && known >= now) return false
-    if (this.#seen.size >= this.#capacity) this.#prune(now)
-    this.#seen.set(key, expiresAt)
+    this.#seen.remember(key, expiresAt)
     return true
-  }
-
-  #prune(now: number): void {
-    for (const [key, expiresAt] of this.#seen) if (expiresAt < now) this.#seen.delete(key)
-    // Still full: drop the oldest entries (insertion order), the ones nearest to expiry.
-    for (const key of this.#seen.keys()) {
-      if (this.#seen.size < this.#capacity) break
-      this.#seen.delete(key)
-    }
   }
 }
 
