@@ -103,7 +103,7 @@ export class NodePeer {
       maxConnections: config.budget,
     })
     const node = createNode({ ...config.node, id: identity.id, transport, clock: systemClock(), random: cryptoRandom(), store, k: config.k })
-    const connections = new ConnectionManager({ transport, table: node.table, clock: systemClock() })
+    const connections = new ConnectionManager({ transport, table: node.table, clock: systemClock(), check: (id) => void node.ping(id) })
     const entry = new Entry({
       node,
       introduce: (ids, signaler) => transport.introduce(ids, signaler),

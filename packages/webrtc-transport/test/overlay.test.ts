@@ -35,31 +35,38 @@ async function buildOverlay(count: number, budget: number, serverUp: { value: bo
    * A node that joins through up to three earlier nodes, as a signaling server would name them
    * (dialed through the server: it has no channel yet).
    */
+  let added = 0
   const addNode = async (startManager = true, entryCount = 3): Promise<OverlayNode> => {
-    const index = nodes.length
+    const index = added++
     const identity = identityFromSecretKey(seededRandom(1000 + index).bytes(32))
     const fake = net.add({ identity, random: seededRandom(2000 + index), maxConnections: budget, idleAfterMs: 3000 })
-    const node = createNode({ id: fake.id, transport: fake.transport, clock: net.clock, random: seededRandom(nodes.length + 1), k: K, requestTimeoutMs: 1000 })
-    const manager = new ConnectionManager({ transport: fake.transport, table: node.table, clock: net.clock, intervalMs: 500 })
+    const node = createNode({ id: fake.id, transport: fake.transport, clock: net.clock, random: seededRandom(index + 1), k: K, requestTimeoutMs: 1000 })
+    const manager = new ConnectionManager({ transport: fake.transport, table: node.table, clock: net.clock, intervalMs: 500, check: (id) => void node.ping(id) })
     await node.start()
     if (startManager) manager.start()
-    const added = { fake, node, manager }
+    const overlayNode = { fake, node, manager }
     const earlier = nodes.slice()
-    nodes.push(added)
+    nodes.push(overlayNode)
     // Like a tab: entries that refuse (their budget is full of wanted connections) are retried
     // with other entries a moment later.
-    const pick = seededRandom(nodes.length * 7)
+    const pick = seededRandom((index + 1) * 7)
     for (let attempt = 0; earlier.length > 0 && node.table.size === 0; attempt++) {
       if (attempt === 5) throw new Error(`node ${nodes.length - 1} could not join: ${JSON.stringify(fake.transport.stats().closed)}`)
       const entries = Array.from({ length: entryCount }, () => earlier[Math.floor(pick.float() * earlier.length)]!.node.id)
       await net.clock.run(node.bootstrap(entries).catch(() => undefined))
       await step(500)
     }
-    return added
+    return overlayNode
   }
   for (let i = 0; i < count; i++) await addNode()
   await step(10_000)
-  return { net, nodes, step, addNode, mostLinks: () => mostLinks }
+  /** Stops a node as a closing tab does: its peers get BYE (leaving). */
+  const removeNode = async (node: OverlayNode): Promise<void> => {
+    nodes.splice(nodes.indexOf(node), 1)
+    node.manager.stop()
+    await node.node.stop()
+  }
+  return { net, nodes, step, addNode, removeNode, mostLinks: () => mostLinks }
 }
 
 function bruteForce(ids: readonly Id[], target: Id): string[] {
@@ -129,5 +136,27 @@ describe('the overlay with a connection budget', () => {
     expect(latecomer.node.table.size).toBeGreaterThanOrEqual(K)
     const got = await net.clock.run(latecomer.node.get(keyOf('stored before')))
     expect(got.value).toEqual(Uint8Array.of(42))
+  })
+
+  // Measured: at most 88 per staying node in this hour (173 in two hours). Before the manager skipped
+  // contacts that failed and backed off longer after each failure, dead contacts were dialed
+  // again and again: 1,126 in two hours.
+  it('creates few connections per node over an hour of churn (a node every 30 s), far from Chrome\'s 500', { timeout: 120_000 }, async () => {
+    const budget = 12
+    const { net, nodes, step, addNode, removeNode, mostLinks } = await buildOverlay(30, budget, { value: true })
+    const stayers = nodes.slice(0, 10)
+    const random = seededRandom(7)
+    const before = new Map(stayers.map((n) => [n, n.fake.transport.stats().connectionsCreated]))
+    for (let i = 0; i < 120; i++) {
+      const churnable = nodes.filter((n) => !stayers.includes(n))
+      await removeNode(churnable[Math.floor(random.float() * churnable.length)]!)
+      await addNode()
+      await step(30_000)
+    }
+    const created = stayers.map((n) => n.fake.transport.stats().connectionsCreated - before.get(n)!)
+    expect(Math.max(...created)).toBeLessThan(150)
+    expect(mostLinks()).toBeLessThanOrEqual(budget)
+    await net.clock.run(stayers[0]!.node.put(keyOf('after two hours'), Uint8Array.of(1)))
+    expect((await net.clock.run(stayers[9]!.node.get(keyOf('after two hours')))).value).toEqual(Uint8Array.of(1))
   })
 })

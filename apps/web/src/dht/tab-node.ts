@@ -108,7 +108,12 @@ export class TabNode {
       republishIntervalMs: settings.republish * 1000,
       refreshIntervalMs: settings.refresh * 1000,
     })
-    this.connections = new ConnectionManager({ transport: this.transport, table: this.node.table, clock: systemClock() })
+    this.connections = new ConnectionManager({
+      transport: this.transport,
+      table: this.node.table,
+      clock: systemClock(),
+      check: (id) => void this.node.ping(id),
+    })
     this.#entry = new Entry({
       node: this.node,
       introduce: (ids, signaler) => this.transport.introduce(ids, signaler),

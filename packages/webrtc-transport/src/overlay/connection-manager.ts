@@ -11,7 +11,7 @@
  * The transport enforces the budget: it never closes a wanted connection to make room, and
  * closes the least recently used idle unwanted one when it needs room.
  */
-import { type BucketView, type Clock, compareDistance, type Id, idEquals, type TimerHandle, toHex } from '@browser-dht/kademlia'
+import { type BucketView, type Clock, compareDistance, type Contact, type Id, idEquals, type TimerHandle, toHex } from '@browser-dht/kademlia'
 import type { WebRtcTransport } from '../webrtc-transport.ts'
 
 const SECOND = 1000
@@ -30,8 +30,13 @@ export const MANAGER_DEFAULTS = {
   intervalMs: 2 * SECOND,
   /** Connections this manager has dialing at once. */
   maxDialing: 3,
-  /** A peer that refused, failed to connect, or closed on this node to make room is left alone this long. */
+  /**
+   * A peer that refused, failed to connect, or closed on this node to make room is left alone this
+   * long; each further failure in a row doubles it, up to `maxRetryAfterMs`.
+   */
   retryAfterMs: 60 * SECOND,
+  /** The longest a peer is left alone after failures in a row. */
+  maxRetryAfterMs: 30 * 60 * SECOND,
 } as const
 
 export type ManagerTunables = { -readonly [K in keyof typeof MANAGER_DEFAULTS]: number }
@@ -40,7 +45,7 @@ export type ManagerTunables = { -readonly [K in keyof typeof MANAGER_DEFAULTS]: 
 export interface TableView {
   readonly self: Id
   buckets(): BucketView[]
-  closest(target: Id, n: number): Id[]
+  closest(target: Id, n: number, exclude?: (contact: Contact) => boolean): Id[]
 }
 
 export interface WantedQuery {
@@ -68,7 +73,8 @@ export function wantedPeers(query: WantedQuery): Id[] {
   }
   const self = table.self
   const buckets = table.buckets().map((bucket) => {
-    const contacts = bucket.contacts.filter((contact) => !avoid(contact.id))
+    // A contact whose last request failed may be gone: not worth a connection until it answers.
+    const contacts = bucket.contacts.filter((contact) => contact.failures === 0 && !avoid(contact.id))
     contacts.sort((a, b) => Number(connected(b.id)) - Number(connected(a.id)) || compareDistance(self, a.id, b.id))
     return contacts
   })
@@ -79,7 +85,7 @@ export function wantedPeers(query: WantedQuery): Id[] {
     if (first !== undefined) take(first.id)
   }
   // Then the closest neighbours, then round after round one more contact per bucket, farthest first.
-  for (const id of table.closest(self, query.neighbours + size)) {
+  for (const id of table.closest(self, query.neighbours + size, (contact) => contact.failures > 0)) {
     if (taken.size >= query.neighbours) break
     take(id)
   }
@@ -100,6 +106,12 @@ export interface ConnectionManagerOptions extends Partial<ManagerTunables> {
   transport: WebRtcTransport
   table: TableView
   clock: Clock
+  /**
+   * Called when a connection to a contact failed to open (timeout or error, not a refusal): the
+   * node should ask it something (a DHT PING, by relay), so that a contact that is gone fails its
+   * requests and leaves the routing table instead of being dialed again and again.
+   */
+  check?: (id: Id) => void
 }
 
 export interface ManagerStats {
@@ -119,8 +131,9 @@ export class ConnectionManager {
   readonly #table: TableView
   readonly #clock: Clock
   #wanted = new Set<string>()
-  /** Peer (hex) → clock time before which it is not dialed again. */
-  readonly #backoff = new Map<string, number>()
+  /** Peer (hex) → clock time before which it is not dialed again, and the failures in a row. */
+  readonly #backoff = new Map<string, { until: number; failures: number }>()
+  readonly #check: ((id: Id) => void) | undefined
   readonly #unsubscribe: (() => void)[]
   #timer: TimerHandle | undefined
   #running = false
@@ -137,10 +150,15 @@ export class ConnectionManager {
     this.#transport = options.transport
     this.#table = options.table
     this.#clock = options.clock
+    this.#check = options.check
     const transport = this.#transport
     transport.setPolicy({ wanted: (id) => this.#wanted.has(toHex(id)) })
     this.#unsubscribe = [
-      transport.on('connect:failed', ({ id }) => this.#backOff(id)),
+      transport.on('connect:failed', ({ id, reason }) => {
+        this.#backOff(id)
+        if (reason === 'connect-timeout' || reason === 'error') this.#check?.(id)
+      }),
+      transport.on('peer:connected', ({ id }) => this.#backoff.delete(toHex(id))),
       transport.on('peer:disconnected', ({ id, reason }) => {
         if (reason === 'remote-evicted') this.#backOff(id)
       }),
@@ -167,7 +185,10 @@ export class ConnectionManager {
   }
 
   stats(): ManagerStats {
-    return { wanted: this.#lastWanted, wantedConnected: this.#lastWantedConnected, dialed: this.#dialed, backingOff: this.#backoff.size }
+    const now = this.#clock.now()
+    let backingOff = 0
+    for (const entry of this.#backoff.values()) if (entry.until > now) backingOff++
+    return { wanted: this.#lastWanted, wantedConnected: this.#lastWantedConnected, dialed: this.#dialed, backingOff }
   }
 
   /** One pass: recompute the wanted set and dial what is missing of it. */
@@ -176,7 +197,8 @@ export class ConnectionManager {
     const budget = transport.options.maxConnections
     const peers = transport.peers()
     const now = this.#clock.now()
-    for (const [key, until] of this.#backoff) if (until <= now) this.#backoff.delete(key)
+    // Entries stay past their time (they remember failures in a row) until twice the longest wait.
+    for (const [key, entry] of this.#backoff) if (entry.until + this.options.maxRetryAfterMs <= now) this.#backoff.delete(key)
     const linked = new Set(peers.map((peer) => toHex(peer.id)))
     const size = Math.max(1, Math.min(budget - 1, Math.ceil(budget * this.options.wantedShare)))
     const wanted = wantedPeers({
@@ -184,7 +206,7 @@ export class ConnectionManager {
       size,
       neighbours: this.options.neighbours,
       connected: (id) => linked.has(toHex(id)),
-      avoid: (id) => this.#backoff.has(toHex(id)) && !linked.has(toHex(id)),
+      avoid: (id) => (this.#backoff.get(toHex(id))?.until ?? 0) > now && !linked.has(toHex(id)),
     })
     this.#wanted = new Set(wanted.map((id) => toHex(id)))
     this.#lastWanted = wanted.length
@@ -193,7 +215,7 @@ export class ConnectionManager {
     for (const id of wanted) {
       if (dialing >= this.options.maxDialing) break
       const key = toHex(id)
-      if (linked.has(key) || this.#backoff.has(key) || idEquals(id, this.#table.self)) continue
+      if (linked.has(key) || (this.#backoff.get(key)?.until ?? 0) > now || idEquals(id, this.#table.self)) continue
       if (!transport.connect(id)) break // no room: every connection is wanted or busy
       this.#dialed++
       dialing++
@@ -201,7 +223,10 @@ export class ConnectionManager {
   }
 
   #backOff(id: Id): void {
-    this.#backoff.set(toHex(id), this.#clock.now() + this.options.retryAfterMs)
+    const key = toHex(id)
+    const failures = (this.#backoff.get(key)?.failures ?? 0) + 1
+    const wait = Math.min(this.options.maxRetryAfterMs, this.options.retryAfterMs * 2 ** (failures - 1))
+    this.#backoff.set(key, { until: this.#clock.now() + wait, failures })
   }
 
   #schedule(): void {
