@@ -21,6 +21,8 @@ export const ErrorCode = {
   WRONG_RESPONSE_TYPE: 'ERR_WRONG_RESPONSE_TYPE',
   /** No response within `requestTimeoutMs`. */
   TIMEOUT: 'ERR_TIMEOUT',
+  /** The transport learned the request cannot reach the peer (a relay found no way to it). */
+  UNREACHABLE: 'ERR_UNREACHABLE',
   /** The caller's AbortSignal fired. */
   ABORTED: 'ERR_ABORTED',
   /** `maxInflightRequests` requests are already waiting for answers. */

@@ -120,6 +120,21 @@ describe('Rpc.request and answer', () => {
     expect(h.rpc.inflight).toBe(0)
   })
 
+  it('fails at once with ERR_UNREACHABLE, counted like a timeout, when the transport says the request cannot arrive', async () => {
+    const h = harness()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }))
+    const rid = h.sent[0]!.message.rid
+    h.rpc.undeliverable(OTHER, rid) // about another peer: ignored
+    h.rpc.undeliverable(PEER, rid + 1) // another request: ignored
+    await h.clock.advance(1)
+    expect(call.outcome).toBeUndefined()
+    h.rpc.undeliverable(PEER, rid)
+    expect(await errorCode(call.done)).toBe(ErrorCode.UNREACHABLE)
+    expect(h.timedOut).toEqual([toHex(PEER)])
+    expect(h.rpc.inflight).toBe(0)
+    expect(h.clock.pending).toBe(0)
+  })
+
   it('treats an answer that arrives after the timeout as unexpected', async () => {
     const h = harness()
     const call = track(h.rpc.request(PEER, { type: 'PING' }))

@@ -50,7 +50,7 @@ export const DROP_REASONS = [
   'relay-rate-limited',
   /** The next hop's queue was full. */
   'relay-queue-full',
-  /** A relay that claims to come from this node (a loop or a forgery). */
+  /** A relay of this node's own that came back to it (a loop, or a forgery): tried once more, else given up. */
   'relay-loop',
   /** An UNDELIVERABLE about a relay this node did not send (a relay's own notice failed too). */
   'undeliverable-lost',

@@ -10,6 +10,7 @@
  */
 import {
   compareBytes,
+  decodeMessage,
   deliverBytes,
   Emitter,
   encodeMessage,
@@ -160,6 +161,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
         handler.onMessage(from, message)
       },
       onInvalid: (from, failure) => handler.onInvalid(from, failure),
+      onUndeliverable: (to, message) => handler.onUndeliverable?.(to, message),
     }
   }
 
@@ -302,7 +304,12 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
 
   #onRelay(link: Link, frame: RelayFrame): void {
     if (!link.takeRelayToken(this.options.clock.now())) return this.#drop('relay-rate-limited')
-    if (idEquals(frame.origin, this.id)) return this.#drop('relay-loop')
+    if (idEquals(frame.origin, this.id)) {
+      // One of this node's own relays came back round: it is not getting through that way.
+      this.#drop('relay-loop')
+      if (frame.kind !== RelayKind.UNDELIVERABLE) this.#relayFailed(frame.target, frame.kind, frame.payload.slice())
+      return
+    }
     // The reverse path: whoever brought a relay from `origin` leads back toward it.
     if (!idEquals(frame.origin, link.remote)) this.#hints.learn(frame.origin, link.remote, 'reverse')
     if (idEquals(frame.target, this.id)) return this.#relayArrived(link, frame)
@@ -336,14 +343,22 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     const notice = parseUndeliverable(frame.payload)
     if (notice === undefined) return this.#drop('malformed-relay')
     this.#counters.undeliverable[notice.reason]++
+    this.#relayFailed(notice.target, notice.kind, notice.payload.slice())
+  }
+
+  /** A relay this node started will not arrive (an UNDELIVERABLE came back, or it came back itself). */
+  #relayFailed(target: Id, kind: RelayKind, payload: Uint8Array): void {
     // Once, the relay is tried again along another first hop, while its request still waits.
-    const sent = this.#sentRelays.take(relayKey(notice.target, notice.payload))
-    if (sent !== undefined && !sent.retried && this.#relay(notice.target, notice.kind, notice.payload.slice(), sent.via)) {
+    const sent = this.#sentRelays.take(relayKey(target, payload))
+    if (sent !== undefined && !sent.retried && this.#relay(target, kind, payload, sent.via)) {
       this.#counters.relaysRetried++
       return
     }
     // A signal the overlay could not deliver goes through a signaling server instead, if any.
-    if (notice.kind === RelayKind.SIGNAL) this.#signalViaServer(notice.target, notice.payload.slice())
+    if (kind === RelayKind.SIGNAL) return this.#signalViaServer(target, payload)
+    // A request that cannot arrive fails now, not after its timeout.
+    const decoded = decodeMessage(payload, this.options.limits)
+    if (decoded.ok) this.#handler?.onUndeliverable?.(target, decoded.message)
   }
 
   /** Route hints from a NODES answer: the peer that brought it leads toward the nodes it lists. */

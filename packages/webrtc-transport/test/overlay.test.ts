@@ -159,4 +159,17 @@ describe('the overlay with a connection budget', () => {
     await net.clock.run(stayers[0]!.node.put(keyOf('after two hours'), Uint8Array.of(1)))
     expect((await net.clock.run(stayers[9]!.node.get(keyOf('after two hours')))).value).toEqual(Uint8Array.of(1))
   })
+
+  it('fails a request to a node nobody can reach within milliseconds, not after its timeout', { timeout: 60_000 }, async () => {
+    const { net, nodes, step } = await buildOverlay(12, 8, { value: true })
+    await step(5000)
+    const nowhere = identityFromSecretKey(seededRandom(424242).bytes(32)).id
+    const started = net.clock.now()
+    const answered = await net.clock.run(nodes[5]!.node.ping(nowhere))
+    expect(answered).toBe(false)
+    expect(net.clock.now() - started).toBeLessThan(200) // the request timeout is 1000 ms here
+    const stats = nodes[5]!.fake.transport.stats()
+    expect(stats.relaysRetried).toBeGreaterThanOrEqual(1)
+    expect(Object.values(stats.undeliverable).reduce((a, b) => a + b, 0) + stats.dropped['relay-loop']).toBeGreaterThanOrEqual(2)
+  })
 })

@@ -144,6 +144,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#o.transport.listen({
       onMessage: (from, message) => this.#onMessage(from, message),
       onInvalid: (from, failure) => this.#onInvalid(from, failure),
+      onUndeliverable: (to, message) => {
+        if (this.#running && isRequest(message)) this.#rpc.undeliverable(to, message.rid)
+      },
     })
     this.#running = true
     this.#maintenance.start()

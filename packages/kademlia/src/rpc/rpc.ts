@@ -114,6 +114,18 @@ export class Rpc {
     return undefined
   }
 
+  /**
+   * The transport says `request` to `peer` will not arrive: it fails now with ERR_UNREACHABLE,
+   * counted like a timeout (the routing table notes a failure). Anything else is ignored.
+   */
+  undeliverable(peer: Id, rid: number): void {
+    const pending = this.#pending.get(rid)
+    if (pending === undefined || !idEquals(pending.peer, peer)) return
+    this.#settle(rid)
+    this.#options.onTimeout(peer)
+    pending.reject(new DhtError(ErrorCode.UNREACHABLE, `${pending.request.type} to ${shortHex(peer)} cannot be delivered`))
+  }
+
   /** Rejects every waiting request (on stop). */
   cancelAll(error: DhtError): void {
     for (const [rid, pending] of this.#pending) {

@@ -15,6 +15,11 @@ export interface TransportHandler {
   onMessage(from: Id, message: Message): void
   /** Bytes from `from` that did not parse. */
   onInvalid(from: Id, failure: DecodeFailure): void
+  /**
+   * Optional: the transport learned that `message`, sent to `to`, will not arrive (for example a
+   * relay found no way to it). A request fails at once with ERR_UNREACHABLE instead of timing out.
+   */
+  onUndeliverable?(to: Id, message: Message): void
 }
 
 export interface Transport {
