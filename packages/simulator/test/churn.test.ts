@@ -101,10 +101,12 @@ describe(`churn replication on a ${NODES}-node network with k = ${K} and ${RECOR
       const holding = new Set(hexes(holdersOf(net, key).map((node) => node.id)))
       for (const hex of hexes(trueClosest(liveIds(net), key, K))) expect(holding).toContain(hex)
     }
-    // Holders that noticed the same departure mostly leave the record to the first of them.
+    // Holders that noticed the same departure leave the record to the closest of them: each goes
+    // one rank later and skips a record replicated to it meanwhile. About one replication per
+    // lost copy (a copy may also come back by hand-off), far from one per holder (K - 1).
     const replications = churnReplications(net)
-    expect(replications).toBeGreaterThanOrEqual(lostCopies)
-    expect(replications).toBeLessThanOrEqual(lostCopies * (K - 1))
+    expect(replications).toBeGreaterThan(lostCopies / 2)
+    expect(replications).toBeLessThanOrEqual(lostCopies * 1.5)
   })
 
   it('never extends a TTL: records nobody republishes are gone from every node once it runs out', async () => {

@@ -17,6 +17,11 @@ interface ChurnMark {
   readonly key: Id
   /** Clock time of the latest departure that marked it. */
   markedAt: number
+  /**
+   * When it is due: the holders closest to the key go first, each rank one delay later, so the
+   * STOREs of the first holder reach the others before their turn and they skip the record.
+   */
+  dueAt: number
   /** Marked while a churn pass was replicating this very record (most likely by that pass's own timeouts). */
   readonly followUp: boolean
 }
@@ -127,15 +132,20 @@ export class Maintenance {
     const node = this.#node
     if (!this.#running || node.options.churnReplicateDelayMs <= 0 || node.records.count === 0) return
     const now = node.now()
-    const wasAmongClosest = departureTest(node.table, peer, replacement, node.options.k)
+    const { k, churnReplicateDelayMs } = node.options
+    const wasAmongClosest = departureTest(node.table, peer, replacement, k)
     let marked = false
     for (const meta of node.records.metas(now)) {
-      if (wasAmongClosest(meta.key) && this.#mark(meta.key, now)) marked = true
+      if (!wasAmongClosest(meta.key)) continue
+      // This node's rank among the holders: how many contacts it knows are closer to the key.
+      const rank = node.table.closest(meta.key, k).filter((id) => compareDistance(meta.key, id, node.id) < 0).length
+      const dueAt = now + churnReplicateDelayMs * (rank + 0.5 + this.#random.float())
+      if (this.#mark(meta.key, now, dueAt)) marked = true
     }
     if (marked) this.#armChurnPass()
   }
 
-  #mark(key: Id, now: number): boolean {
+  #mark(key: Id, now: number, dueAt: number): boolean {
     const hex = idKey(key)
     const inPass = this.#churnBatch?.get(hex)
     // A departure while a follow-up pass replicates this record: leave it to periodic replication,
@@ -144,26 +154,34 @@ export class Maintenance {
     const pending = this.#churnPending.get(hex)
     if (pending !== undefined) {
       pending.markedAt = now
+      pending.dueAt = Math.min(pending.dueAt, dueAt)
       return true
     }
     if (this.#churnPending.size >= this.#node.options.maxRecords) return false
-    this.#churnPending.set(hex, { key, markedAt: now, followUp: inPass !== undefined })
+    this.#churnPending.set(hex, { key, markedAt: now, dueAt, followUp: inPass !== undefined })
     return true
   }
 
   #armChurnPass(): void {
     if (!this.#running || this.#churnTimer !== undefined || this.#churnBatch !== undefined || this.#churnPending.size === 0) return
-    const delay = this.#node.options.churnReplicateDelayMs * (0.5 + this.#random.float())
+    let due = Number.POSITIVE_INFINITY
+    for (const mark of this.#churnPending.values()) due = Math.min(due, mark.dueAt)
     this.#churnTimer = this.#clock.setTimeout(() => {
       this.#churnTimer = undefined
       void this.#churnPass()
-    }, delay)
+    }, Math.max(0, due - this.#node.now()))
   }
 
   async #churnPass(): Promise<void> {
     const node = this.#node
-    const batch = this.#churnPending
-    this.#churnPending = new Map()
+    // Marks that are due (within a second of the earliest, so near ranks share one pass).
+    const until = node.now() + 1000
+    const batch = new Map<string, ChurnMark>()
+    for (const [hex, mark] of this.#churnPending) {
+      if (mark.dueAt > until) continue
+      batch.set(hex, mark)
+      this.#churnPending.delete(hex)
+    }
     this.#churnBatch = batch
     try {
       await forEachLimit([...batch.values()], node.options.replicateConcurrency, async (mark) => {
