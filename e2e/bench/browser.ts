@@ -10,12 +10,11 @@
  * same run (200 transport probes, one PING frame and its PONG each, one at a time between random
  * connected tabs; the heartbeat's round trips and a DHT PING beside it for comparison), and memory
  * per tab (renderer PSS from /proc, and the JS heap from CDP Performance.getMetrics). With --json
- * the last line is one JSON object.
+ * the last line is one JSON object. The app server runs with `--no-peer`: tabs only, no Node peer.
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
-import { type BrowserContext, chromium, type Page } from '@playwright/test'
-import { startProgram } from '../tests/process.ts'
+import type { Page } from '@playwright/test'
+import { newContext } from '../tests/support.ts'
+import { hook, type HookOpResult, launchChromium, log, mean, parseOptions, pick, rendererPssMb, round, sleep, startServer, summary, waitFor, wholeOption } from './common.ts'
 
 const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [--json]
 
@@ -25,126 +24,27 @@ const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [
   --json      print one JSON object as the last line
 The app must be built (the npm script does it).`
 
-interface OpResult {
-  ms: number
-  rounds: number
-  messages: number
-  holders: number
-  local?: boolean
-  value?: string
-}
-interface Status {
-  id: string
-  peers: number
-  openPeers: string[]
-  contacts: number
-  heartbeatRttMs: number[]
-  firstPeerAt: number | undefined
-  tableSizeAt: (number | undefined)[]
-}
-interface Hook {
-  put(name: string, value: string): Promise<OpResult>
-  get(name: string): Promise<OpResult>
-  ping(peerHex: string): Promise<number | undefined>
-  probe(peerHex: string): Promise<{ ms: number } | { error: string }>
-  status(): Status
-}
-/** What page functions see (they run in the page: no closures over this module). */
-type HookWindow = { __dht: Hook }
-
 function options(): { tabs: number; k: number; ops: number; json: boolean } {
-  const { values } = parseArgs({
-    options: {
+  const values = parseOptions(
+    {
       tabs: { type: 'string', default: '16' },
       k: { type: 'string', default: '20' },
       ops: { type: 'string', default: '500' },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  })
-  if (values.help) {
-    console.log(HELP)
-    process.exit(0)
-  }
-  const int = (name: string, raw: string, min: number, max: number): number => {
-    const n = Number(raw)
-    if (/^\d+$/.test(raw) && n >= min && n <= max) return n
-    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${raw}".\n\n${HELP}`)
-    process.exit(2)
-  }
+    HELP,
+  )
+  const int = (name: string, raw: string, min: number, max: number): number => wholeOption(name, raw, min, max, HELP)
   return { tabs: int('tabs', values.tabs, 2, 64), k: int('k', values.k, 1, 64), ops: int('ops', values.ops, 1, 100_000), json: values.json }
 }
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
-const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length
-const round = (n: number, digits = 2): number => Number(n.toFixed(digits))
-const summary = (values: readonly number[]): { p50: number; p99: number } => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) })
-
-/** Starts the one-process server (built app + signaling) on a free 127.0.0.1 port. */
-async function startServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const started = await startProgram('apps/web/server.ts', ['--port', '0', '--host', '127.0.0.1'], /(http:\/\/127\.0\.0\.1:\d+)\//)
-  return { url: started.match[1]!, stop: started.stop }
-}
-
-/** Renderer processes among this process's descendants, with their PSS in MB (Linux /proc). */
-function rendererPssMb(): { processes: number; mb: number } | undefined {
-  try {
-    const parent = new Map<number, number>()
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-        parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    const isOurs = (pid: number): boolean => {
-      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true
-      return false
-    }
-    let kb = 0
-    let processes = 0
-    for (const pid of parent.keys()) {
-      if (!isOurs(pid)) continue
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      if (!cmdline.includes('--type=renderer')) continue
-      const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
-      if (pss === null) continue
-      kb += Number(pss[1])
-      processes++
-    }
-    return processes === 0 ? undefined : { processes, mb: kb / 1024 }
-  } catch {
-    return undefined
-  }
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
-
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!
-const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 async function main(): Promise<void> {
   const { tabs: n, k, ops, json } = options()
   const server = await startServer()
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--allow-loopback-in-peer-connection', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  const browser = await launchChromium()
   try {
     // Two contexts (two "users"), tabs alternating, as in the e2e tests.
-    const contexts: BrowserContext[] = [await browser.newContext({ permissions: ['microphone'] }), await browser.newContext({ permissions: ['microphone'] })]
+    const contexts = [await newContext(browser), await newContext(browser)]
     const pages: Page[] = []
     const url = `${server.url}/?loopback=1&k=${k}`
     log(`opening ${n} tabs at ${url}`)
@@ -153,42 +53,42 @@ async function main(): Promise<void> {
       await page.goto(url)
       pages.push(page)
     }
-    for (const page of pages) await page.waitForFunction(() => (window as unknown as { __dht?: unknown }).__dht !== undefined)
+    for (const page of pages) await hook.ready(page)
 
     // Join: navigation start to the first open channel and to a filled routing table.
     const filled = Math.min(n - 1, k)
     await waitFor(`every tab to hold ${filled} contacts`, 120_000, async () => {
-      const statuses = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as HookWindow).__dht.status())))
+      const statuses = await Promise.all(pages.map((page) => hook.status(page)))
       return statuses.every((s) => s.firstPeerAt !== undefined && s.tableSizeAt[filled] !== undefined)
     })
-    const joined = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as HookWindow).__dht.status())))
+    const joined = await Promise.all(pages.map((page) => hook.status(page)))
     // The first tab waits for a second one to exist; its join time says nothing of joining.
     const firstPeer = joined.slice(1).map((s) => s.firstPeerAt!)
     const filledAt = joined.slice(1).map((s) => s.tableSizeAt[filled]!)
     log(`all ${n} tabs joined; routing tables hold ${joined.map((s) => s.contacts).join(', ')} contacts`)
 
     // Puts, then gets of the stored names, each from a random tab, one at a time.
-    const puts: OpResult[] = []
+    const puts: HookOpResult[] = []
     const names: string[] = []
     for (let i = 0; i < ops; i++) {
       const name = `bench/${i}`
       const value = `value ${i} ${'x'.repeat(Math.floor(Math.random() * 100))}`
-      puts.push(await pick(pages).evaluate(([key, v]) => (window as unknown as HookWindow).__dht.put(key!, v!), [name, value]))
+      puts.push(await hook.put(pick(pages), name, value))
       names.push(name)
     }
     log(`${ops} puts done`)
-    const gets: OpResult[] = []
+    const gets: HookOpResult[] = []
     let missing = 0
     for (let i = 0; i < ops; i++) {
-      const result = await pick(pages).evaluate((key) => (window as unknown as HookWindow).__dht.get(key), pick(names))
+      const result = await hook.get(pick(pages), pick(names))
       if (result.value === undefined) missing++
       gets.push(result)
     }
     log(`${ops} gets done (${missing} not found)`)
 
     // Heartbeat round trips: idle long enough for every channel's heartbeat to ping once.
-    await new Promise((resolve) => setTimeout(resolve, 12_000))
-    const idle = await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as HookWindow).__dht.status())))
+    await sleep(12_000)
+    const idle = await Promise.all(pages.map((page) => hook.status(page)))
     const heartbeat = idle.flatMap((s) => s.heartbeatRttMs)
     const ids = idle.map((s) => s.id)
 
@@ -200,7 +100,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200 && probing.length > 0; i++) {
       const from = pick(probing)
       const peer = pick(idle[from]!.openPeers)
-      const outcome = await pages[from]!.evaluate((hex) => (window as unknown as HookWindow).__dht.probe(hex), peer)
+      const outcome = await hook.probe(pages[from]!, peer)
       if ('ms' in outcome) probes.push(outcome.ms)
       else probeErrors[outcome.error] = (probeErrors[outcome.error] ?? 0) + 1
     }
@@ -209,7 +109,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       const from = Math.floor(Math.random() * n)
       const to = (from + 1 + Math.floor(Math.random() * (n - 1))) % n
-      const ms = await pages[from]!.evaluate((peer) => (window as unknown as HookWindow).__dht.ping(peer), ids[to]!)
+      const ms = await hook.ping(pages[from]!, ids[to]!)
       if (ms !== undefined) dhtPings.push(ms)
     }
 
