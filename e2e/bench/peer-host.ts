@@ -27,8 +27,6 @@ import { createLogger, NodePeer } from '@browser-dht/node-peer'
 
 /** After a crash, the dead peer's connections stay open but silent this long, then are freed. */
 const CRASH_SILENCE_MS = 60_000
-/** How often each peer's connection count is sampled for its peak. */
-const PEAK_SAMPLE_MS = 1000
 
 export interface HostPeerStats {
   id: string
@@ -133,7 +131,6 @@ const log = createLogger({
 interface Running {
   peer: NodePeer
   dir: string
-  peak: number
 }
 const peers = new Map<string, Running>()
 const retired = { count: 0, peakConnections: 0, connectionsCreated: 0 }
@@ -149,12 +146,6 @@ const add = (into: Record<string, number>, from: Record<string, number>): void =
 const loopDelay = monitorEventLoopDelay({ resolution: 20 })
 loopDelay.enable()
 
-const sampler = setInterval(() => {
-  for (const running of peers.values()) {
-    const stats = running.peer.transport.stats()
-    running.peak = Math.max(running.peak, stats.open + stats.connecting)
-  }
-}, PEAK_SAMPLE_MS)
 
 function totalsOf(peer: NodePeer): Record<string, number> {
   const node = peer.node.stats()
@@ -172,7 +163,7 @@ function totalsOf(peer: NodePeer): Record<string, number> {
 async function start(): Promise<string> {
   const dir = join(dataRoot, String(started++))
   const peer = await NodePeer.start({ dataDir: dir, signals: [signal], k, budget, loopback: true, log, sync: false })
-  peers.set(peer.id, { peer, dir, peak: 0 })
+  peers.set(peer.id, { peer, dir })
   return peer.id
 }
 
@@ -183,7 +174,7 @@ function retire(id: string): Running {
   peers.delete(id)
   const stats = running.peer.transport.stats()
   retired.count++
-  retired.peakConnections = Math.max(retired.peakConnections, running.peak, stats.open + stats.connecting)
+  retired.peakConnections = Math.max(retired.peakConnections, stats.peakConnections)
   retired.connectionsCreated = Math.max(retired.connectionsCreated, stats.connectionsCreated)
   add(closed, stats.closed)
   add(dropped, stats.dropped)
@@ -216,7 +207,7 @@ async function crash(id: string): Promise<void> {
 }
 
 function stats(): HostStats {
-  const live = [...peers.values()].map(({ peer, peak }): HostPeerStats => {
+  const live = [...peers.values()].map(({ peer }): HostPeerStats => {
     const transport = peer.transport.stats()
     const status = peer.status()
     return {
@@ -226,7 +217,7 @@ function stats(): HostStats {
       contacts: status.contacts,
       records: status.records,
       connectionsCreated: transport.connectionsCreated,
-      peakConnections: Math.max(peak, transport.open + transport.connecting),
+      peakConnections: transport.peakConnections,
     }
   })
   const allClosed = { ...closed }
@@ -287,7 +278,6 @@ let exiting = false
 async function exit(): Promise<void> {
   if (exiting) return
   exiting = true
-  clearInterval(sampler)
   await Promise.allSettled([...peers.values()].map(({ peer }) => peer.stop()))
   rmSync(dataRoot, { recursive: true, force: true })
   process.exit(0)

@@ -80,17 +80,9 @@ export function installHook(tab: TabNode): DhtHook {
     for (let n = 0; n <= size; n++) tableSizeAt[n] ??= performance.now()
   }
   noteSize()
-  let peakConnections = 0
-  const notePeak = (): void => {
-    peakConnections = Math.max(peakConnections, tab.transport.peers().length)
-  }
-  // Connections are created on dial and on offers: sampled on every event and often in between.
-  setInterval(notePeak, 100)
   tab.transport.on('peer:connected', () => {
     firstPeerAt ??= performance.now()
-    notePeak()
   })
-  tab.transport.on('connect:failed', notePeak)
   tab.node.on('peer:added', noteSize)
 
   const hook: DhtHook = {
@@ -134,7 +126,6 @@ export function installHook(tab: TabNode): DhtHook {
       return meta !== undefined && meta.expiresAt > Date.now()
     },
     status() {
-      notePeak()
       const open = tab.transport.peers().filter((peer) => peer.state === 'open')
       const stats = tab.transport.stats()
       return {
@@ -147,7 +138,7 @@ export function installHook(tab: TabNode): DhtHook {
         firstPeerAt,
         tableSizeAt: [...tableSizeAt],
         budget: tab.transport.options.maxConnections,
-        peakConnections,
+        peakConnections: stats.peakConnections,
         connectionsCreated: stats.connectionsCreated,
         signalsViaServer: stats.signalsViaServer,
         signalsViaOverlay: stats.signalsViaOverlay,

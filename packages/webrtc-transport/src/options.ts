@@ -23,10 +23,11 @@ const KIB = 1024
 
 export const DEFAULTS = {
   /**
-   * Peer connections (connecting or open) held at once: the budget B. Why 32: Kademlia needs a
-   * few connections in every non-empty bucket plus the closest neighbours. A network of N nodes
-   * fills about log2(N / k) buckets, so 2 per bucket and 6 neighbours is about 24 even at a
-   * million nodes; the rest is headroom for peers that dial this node. Each connection costs a
+   * Peer connections (connecting or open) held at once: the budget B. Why 32: relays need a
+   * connection in every non-empty bucket, and a node of an N-node network has about log2(N) of
+   * them (8 at 200 nodes, 14 at 10,000). The connection manager wants one per bucket plus the
+   * closest neighbours within half the budget (16, so one per bucket fits up to about 65,000
+   * nodes) and leaves the other half to peers that want this node. Each connection costs a
    * tab about 0.3 MB and a heartbeat, and Chrome allows 500 RTCPeerConnections per tab, counting
    * closed ones until they are garbage-collected, so the budget stays far below it.
    */

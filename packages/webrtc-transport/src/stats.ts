@@ -122,6 +122,8 @@ export interface TransportStats {
   connecting: number
   /** Peer connections created since the start (dialed and accepted). */
   connectionsCreated: number
+  /** The most connections (connecting or open) held at once since the start. */
+  peakConnections: number
   /** Of those, how many opened. */
   connectionsOpened: number
   framesSent: number
@@ -163,6 +165,7 @@ function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
 /** The counters shared by the transport and its connections. */
 export class Counters {
   connectionsCreated = 0
+  peakConnections = 0
   connectionsOpened = 0
   framesSent = 0
   bytesSent = 0

@@ -78,7 +78,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   /** Signalers, each with the function that stops listening to it. */
   readonly #signalers = new Map<Signaler, () => void>()
   /** The signaler each node was last heard through or introduced by (bounded like the hints). */
-  readonly #serverRoutes = new Map<string, Signaler>()
+  readonly #serverRoutes: BoundedMap<Signaler>
   readonly #hints: RouteHints
   /** Relays this node started lately, with their first hop, to try another after an UNDELIVERABLE. */
   readonly #sentRelays: BoundedMap<{ via: Id; retried: boolean }>
@@ -97,6 +97,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     this.id = this.options.id
     this.#hints = new RouteHints(this.options.maxRouteHints)
     this.#sentRelays = new BoundedMap(this.options.maxRouteHints)
+    this.#serverRoutes = new BoundedMap(this.options.maxRouteHints)
     this.#replay = new ReplayGuard(this.options.maxSeenSignals)
     this.#hooks = {
       signal: (link, signal) => {
@@ -277,6 +278,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     link.signalPath = path
     this.#links.set(link.key, link)
     this.#counters.connectionsCreated++
+    this.#counters.peakConnections = Math.max(this.#counters.peakConnections, this.#links.size)
     this.#armTicker()
     return link
   }
@@ -471,10 +473,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   }
 
   #rememberServer(id: Id, signaler: Signaler): void {
-    const key = toHex(id)
-    this.#serverRoutes.delete(key)
-    this.#serverRoutes.set(key, signaler)
-    if (this.#serverRoutes.size > this.options.maxRouteHints) this.#serverRoutes.delete(this.#serverRoutes.keys().next().value!)
+    this.#serverRoutes.remember(toHex(id), signaler)
   }
 
   // ---- links ----

@@ -162,7 +162,7 @@ describe('the connection budget (fake peers, virtual clock)', () => {
     await net.clock.advance(20)
     watch()
     expect(most).toBe(3)
-    expect(a.transport.stats()).toMatchObject({ open: 3, connectionsCreated: 3 })
+    expect(a.transport.stats()).toMatchObject({ open: 3, connectionsCreated: 3, peakConnections: 3 })
     expect(a.transport.stats().dropped['budget-full']).toBe(3)
   })
 

@@ -84,7 +84,8 @@ export function wantedPeers(query: WantedQuery): Id[] {
     const first = buckets[i]![0]
     if (first !== undefined) take(first.id)
   }
-  // Then the closest neighbours, then round after round one more contact per bucket, farthest first.
+  // Then the closest contacts until `neighbours` are wanted, then round after round one more
+  // contact per bucket, farthest first.
   for (const id of table.closest(self, query.neighbours + size, (contact) => contact.failures > 0)) {
     if (taken.size >= query.neighbours) break
     take(id)
