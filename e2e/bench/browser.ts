@@ -2,7 +2,7 @@
  * Browser benchmark: N tabs of the web app in one headless Chromium (loopback ICE only), driven
  * through the page's `window.__dht` hook (apps/web/src/test-hook.ts).
  *
- *   npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [--json]
+ *   npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--ops 500] [--json]
  *
  * Prints join time (navigation start to the first open data channel, and to a filled routing
  * table: min(N − 1, k) contacts), put and get latency over `--ops` puts and `--ops` gets from
@@ -16,37 +16,47 @@ import type { Page } from '@playwright/test'
 import { newContext } from '../tests/support.ts'
 import { hook, type HookOpResult, launchChromium, log, mean, parseOptions, pick, rendererPssMb, round, sleep, startServer, summary, waitFor, wholeOption } from './common.ts'
 
-const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--ops 500] [--json]
+const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--ops 500] [--json]
 
-  --tabs <n>  tabs (DHT nodes) in one headless Chromium, 2–64        default 16
-  --k <n>     bucket size and replication factor (the app's k setting) default 20
-  --ops <n>   puts, then as many gets, each from a random tab           default 500
+  --tabs <n>    tabs (DHT nodes) in one headless Chromium, 2–64        default 16
+  --k <n>       bucket size and replication factor (the app's k setting) default 20
+  --budget <n>  most WebRTC connections per tab (the app's budget setting, 2–200); below
+                tabs − 1, requests to the tabs a tab has no channel to travel as relays
+                                                                       default 32
+  --ops <n>     puts, then as many gets, each from a random tab         default 500
   --json      print one JSON object as the last line
 The app must be built (the npm script does it).`
 
-function options(): { tabs: number; k: number; ops: number; json: boolean } {
+function options(): { tabs: number; k: number; budget: number; ops: number; json: boolean } {
   const values = parseOptions(
     {
       tabs: { type: 'string', default: '16' },
       k: { type: 'string', default: '20' },
+      budget: { type: 'string', default: '32' },
       ops: { type: 'string', default: '500' },
       json: { type: 'boolean', default: false },
     },
     HELP,
   )
   const int = (name: string, raw: string, min: number, max: number): number => wholeOption(name, raw, min, max, HELP)
-  return { tabs: int('tabs', values.tabs, 2, 64), k: int('k', values.k, 1, 64), ops: int('ops', values.ops, 1, 100_000), json: values.json }
+  return {
+    tabs: int('tabs', values.tabs, 2, 64),
+    k: int('k', values.k, 1, 64),
+    budget: int('budget', values.budget, 2, 200),
+    ops: int('ops', values.ops, 1, 100_000),
+    json: values.json,
+  }
 }
 
 async function main(): Promise<void> {
-  const { tabs: n, k, ops, json } = options()
+  const { tabs: n, k, budget, ops, json } = options()
   const server = await startServer()
   const browser = await launchChromium()
   try {
     // Two contexts (two "users"), tabs alternating, as in the e2e tests.
     const contexts = [await newContext(browser), await newContext(browser)]
     const pages: Page[] = []
-    const url = `${server.url}/?loopback=1&k=${k}`
+    const url = `${server.url}/?loopback=1&k=${k}&budget=${budget}`
     log(`opening ${n} tabs at ${url}`)
     for (let i = 0; i < n; i++) {
       const page = await contexts[i % 2]!.newPage()
@@ -77,6 +87,16 @@ async function main(): Promise<void> {
       names.push(name)
     }
     log(`${ops} puts done`)
+    // How many DHT messages (requests and answers) of the gets went as relays rather than on a
+    // channel of their own: relays started per message sent, summed over every tab.
+    const traffic = async (): Promise<{ relays: number; messages: number }> => {
+      const all = await Promise.all(pages.map((page) => hook.counters(page)))
+      return {
+        relays: all.reduce((sum, c) => sum + c.transport.relaysSent, 0),
+        messages: all.reduce((sum, c) => sum + c.node.requestsSent + c.node.requestsServed, 0),
+      }
+    }
+    const before = await traffic()
     const gets: HookOpResult[] = []
     let missing = 0
     for (let i = 0; i < ops; i++) {
@@ -85,6 +105,8 @@ async function main(): Promise<void> {
       gets.push(result)
     }
     log(`${ops} gets done (${missing} not found)`)
+    const after = await traffic()
+    const relayedShare = after.messages > before.messages ? (after.relays - before.relays) / (after.messages - before.messages) : 0
 
     // Heartbeat round trips: idle long enough for every channel's heartbeat to ping once.
     await sleep(12_000)
@@ -129,6 +151,7 @@ async function main(): Promise<void> {
     const result = {
       tabs: n,
       k,
+      budget,
       ops,
       joinMs: summary(firstPeer),
       filledMs: summary(filledAt),
@@ -138,6 +161,7 @@ async function main(): Promise<void> {
       getMs: summary(gets.map((g) => g.ms)),
       getNetworkMs: network.length > 0 ? summary(network.map((g) => g.ms)) : null,
       localGets: round(gets.filter((g) => g.local === true).length / gets.length, 3),
+      relayedShare: round(relayedShare, 3),
       getsNotFound: missing,
       rounds: round(rounds),
       messages: network.length > 0 ? round(mean(network.map((g) => g.messages))) : 0,
@@ -156,12 +180,13 @@ async function main(): Promise<void> {
     const rtt = result.rawRttMs.p50
     const bound = 3 * Math.max(result.rounds, 1) * rtt
     const rows: [string, string][] = [
-      ['tabs, k', `${n}, k = ${k}`],
+      ['tabs, k, budget', `${n}, k = ${k}, budget ${budget} connections per tab`],
       ['join: load → first peer', `p50 ${result.joinMs.p50} ms, p99 ${result.joinMs.p99} ms (tabs 2–${n})`],
       [`join: load → ${filled} contacts`, `p50 ${result.filledMs.p50} ms, p99 ${result.filledMs.p99} ms; last tab opened ${result.lastTabFilledMs} ms`],
       [`put (${ops})`, `p50 ${result.putMs.p50} ms, p99 ${result.putMs.p99} ms; ${result.putRounds} rounds, ${result.putMessages} requests, ${result.putHolders} holders`],
       [`get (${ops})`, `p50 ${result.getMs.p50} ms, p99 ${result.getMs.p99} ms; ${Math.round(result.localGets * 100)} % answered locally, ${missing} not found`],
       ['get over the network', result.getNetworkMs === null ? 'none (every get was local)' : `p50 ${result.getNetworkMs.p50} ms, p99 ${result.getNetworkMs.p99} ms; ${result.rounds} rounds, ${result.messages} requests per lookup`],
+      ['messages of the gets sent as relays', `${Math.round(result.relayedShare * 100)} % (relays started / requests and answers sent)`],
       ['raw channel round trip', `p50 ${result.rawRttMs.p50} ms, p99 ${result.rawRttMs.p99} ms (probes, ${probes.length} samples${Object.keys(probeErrors).length > 0 ? `, failed ${JSON.stringify(probeErrors)}` : ''})`],
       ['heartbeat, DHT PING', `heartbeat p50 ${result.heartbeatRttMs.p50} ms, p99 ${result.heartbeatRttMs.p99} ms (${heartbeat.length} samples); DHT PING p50 ${result.dhtPingMs.p50} ms, p99 ${result.dhtPingMs.p99} ms`],
       ['memory per tab', `${result.mbPerTab} MB${pss === undefined ? ' JS heap' : ` renderer PSS (${pss.processes} renderers)`}, JS heap ${result.heapMbPerTab} MB`],
