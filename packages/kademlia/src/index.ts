@@ -20,6 +20,7 @@ export {
   shortHex,
   toHex,
 } from './keyspace/id.ts'
+export { DEFAULT_ID_PUZZLE_BITS, MAX_ID_PUZZLE_BITS, meetsIdPuzzle, puzzleBitsOf } from './keyspace/puzzle.ts'
 export type { AbortSignalLike, Clock, Random, TimerHandle } from './platform/platform.ts'
 export { cryptoRandom, systemClock } from './platform/runtime.ts'
 export { seededRandom } from './platform/seeded-random.ts'
