@@ -15,6 +15,7 @@ export {
   type Id,
   idEquals,
   idFromHex,
+  idKey,
   keyOf,
   randomIdInBucket,
   shortHex,
@@ -25,6 +26,7 @@ export type { AbortSignalLike, Clock, Random, TimerHandle } from './platform/pla
 export { cryptoRandom, systemClock } from './platform/runtime.ts'
 export { seededRandom } from './platform/seeded-random.ts'
 export { VirtualClock } from './platform/virtual-clock.ts'
+export { TokenBucket, type TokenBucketOptions } from './platform/token-bucket.ts'
 export type { Contact } from './routing-table/k-bucket.ts'
 export { type BucketView, RoutingTable, type RoutingTableOptions } from './routing-table/routing-table.ts'
 export { decodeMessage, type DecodeResult, encodeMessage, HEADER_BYTES, type WireLimits } from './wire/codec.ts'
