@@ -5,6 +5,8 @@
 export const TransportErrorCode = {
   /** An option outside its allowed range. */
   INVALID_OPTION: 'ERR_INVALID_OPTION',
+  /** The identity's ID does not solve the network's ID puzzle (`idPuzzleBits`): make one with `createIdentity`. */
+  WEAK_IDENTITY: 'ERR_WEAK_IDENTITY',
   /** A signal that is not a well-formed envelope (wrong type, missing or unknown field). */
   BAD_SIGNAL: 'ERR_BAD_SIGNAL',
   /** A signal whose SDP or candidate string is longer than `maxSignalBytes`. */

@@ -36,9 +36,12 @@ export {
 } from './overlay/connection-manager.ts'
 export { type Hint, type HintKind, type HopQuery, nextHop, RouteHints } from './overlay/routes.ts'
 export {
+  createIdentity,
+  type CreateIdentityOptions,
   generateIdentity,
   idFromPublicKey,
   identityFromSecretKey,
+  isUsablePublicKey,
   type NodeIdentity,
   PUBLIC_KEY_BYTES,
   SECRET_KEY_BYTES,
@@ -53,7 +56,6 @@ export {
   type OpenResult,
   openSignal,
   peekSignal,
-  ReplayGuard,
   sealSignal,
   SIGNAL_REJECTIONS,
   type SignalData,
@@ -66,10 +68,17 @@ export {
 export {
   byeFrame,
   ByeReason,
-  parseUndeliverable,
   type RelayFrame,
   relayFrame,
+  type RelayId,
   RelayKind,
   UNDELIVERABLE_REASONS,
+  type UndeliverableFrame,
+  undeliverableFrame,
   type UndeliverableReason,
 } from './wire/frames.ts'
+export { ReplayWindows } from './auth/replay.ts'
+export { Sequencer } from './auth/sequencer.ts'
+export { type AuthCrypto, type AuthSuite, createSuite, nobleSuite, webCryptoSuite } from './auth/suite.ts'
+export { AUTH_DOMAIN, AuthMode, MAC_TAG_BYTES, RELAY_REJECTIONS, RelayAuth, type RelayRejection } from './auth/relay-seal.ts'
+export { PeerKeys } from './auth/peer-keys.ts'

@@ -5,13 +5,19 @@
 import {
   type Clock,
   cryptoRandom,
+  DEFAULT_ID_PUZZLE_BITS,
   DEFAULT_WIRE_LIMITS,
   type Id,
   ID_BYTES,
+  MAX_ID_PUZZLE_BITS,
+  meetsIdPuzzle,
+  puzzleBitsOf,
   type Random,
   systemClock,
   type WireLimits,
 } from '@browser-dht/kademlia'
+import { AUTH_OVERHEAD_BYTES } from './auth/relay-seal.ts'
+import type { AuthCrypto } from './auth/suite.ts'
 import type { PeerFactory } from './peer/peer.ts'
 import type { NodeIdentity } from './signaling/identity.ts'
 import { maxSignedBytes } from './signaling/signed-signal.ts'
@@ -63,21 +69,46 @@ export const DEFAULTS = {
   /** Largest SDP or ICE candidate string accepted in a signal. */
   maxSignalBytes: 16 * KIB,
   /**
-   * A signed signal older than this (or dated this far in the future) by this node's clock is
-   * rejected; within it, each signal is accepted once. Generous, so clock skew between machines
-   * does not break signaling.
+   * A signed signal or an authenticated relay dated (by its seq) further than this from this
+   * node's clock, either way, is rejected; within it, each is accepted once (per-sender replay
+   * windows). Generous, so clock skew between machines does not break the overlay; it also bounds
+   * how old a message a sender forgotten by the replay windows could be replayed.
    */
-  maxSignalAgeMs: 10 * 60 * SECOND,
-  /** Signals remembered for replay protection (the oldest are forgotten beyond it). */
-  maxSeenSignals: 8192,
-  /** A relay frame starts with this many hops; a relay that would need more gives up. */
+  maxAuthAgeMs: 10 * 60 * SECOND,
+  /** Senders whose recent sequence numbers are remembered (for replays), least recently heard forgotten first. */
+  maxReplaySenders: 4096,
+  /** Sequence numbers remembered per sender; older ones than all of these are refused. */
+  replayWindow: 64,
+  /** Public keys (and MAC keys) of other nodes remembered. */
+  maxPeerKeys: 4096,
+  /**
+   * The ID puzzle's difficulty (the network's, the same on every node): an ID is accepted only if
+   * the SHA-1 of the ID starts with this many zero bits. 0 turns it off (tests).
+   */
+  idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
+  /** A relay frame starts with this many hops; one that arrives with more is clamped to it. */
   maxRelayHops: 8,
-  /** Relay frames a second one peer may send this node (to pass on or for it), after the burst. */
-  relayRatePerSecond: 200,
-  /** Relay frames one peer may send in a burst. */
-  relayBurst: 400,
-  /** Targets for which this node remembers which peer leads toward them. */
+  /**
+   * Frames of any kind a second one peer may send this node (heartbeats, DHT messages, relays to
+   * pass on or for it), after the burst; beyond it they are dropped (`frame-rate-limited`).
+   */
+  frameRatePerSecond: 500,
+  /** Frames one peer may send in a burst. */
+  frameBurst: 1000,
+  /**
+   * Public-key operations (a signature check, a MAC key's derivation) a second that the frames of
+   * one peer, or the signals of one sender through a server, may cost this node, after the burst:
+   * what bounds the CPU an attacker's connection can burn (RELAY.md has the figures).
+   */
+  authRatePerSecond: 32,
+  /** Public-key operations in a burst (a node joining signals and relays to many new peers at once). */
+  authBurst: 64,
+  /** Targets for which this node remembers which peer leads toward them; also its own relays awaiting a retry. */
   maxRouteHints: 2048,
+  /** Others' relays this node remembers passing on (to drop loops and route replies and UNDELIVERABLE back). */
+  maxForwardedRelays: 4096,
+  /** How long a relay passed on is remembered. */
+  relayMemoryMs: 30 * SECOND,
   /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
   byeLingerMs: 250,
 } as const
@@ -108,6 +139,11 @@ export interface WebRtcTransportOptions extends Partial<Tunables> {
   loopbackOnly?: boolean
   /** Parser limits; `maxMessageBytes` is also the largest DHT message sent. Default: the core's defaults. */
   limits?: WireLimits
+  /**
+   * The public-key implementation: `auto` (default) takes WebCrypto's native Ed25519 and X25519
+   * when the platform has them, else @noble/curves; tests on a virtual clock pass `noble`.
+   */
+  authCrypto?: AuthCrypto
   /** Default `systemClock()`. */
   clock?: Clock
   /** For connection session numbers and ping nonces. Default `cryptoRandom()`. */
@@ -118,8 +154,9 @@ export interface ResolvedOptions extends Tunables {
   id: Id
   identity: NodeIdentity
   signalers: Signaler[]
-  /** Largest RELAY payload accepted: a DHT message or a signed signal, plus UNDELIVERABLE's header. */
-  maxRelayPayloadBytes: number
+  /** Largest RELAY body accepted: an authenticated DHT message or a signed signal. */
+  maxRelayBodyBytes: number
+  authCrypto: AuthCrypto
   peerFactory: PeerFactory
   iceServers: IceServer[]
   loopbackOnly: boolean
@@ -133,11 +170,18 @@ const POSITIVE_INTEGERS: readonly (keyof Tunables)[] = [
   'heartbeatMaxMissed',
   'maxQueuedFrames',
   'maxEarlyCandidates',
-  'maxSeenSignals',
+  'maxReplaySenders',
+  'replayWindow',
+  'maxPeerKeys',
   'maxRelayHops',
-  'relayBurst',
+  'frameBurst',
+  'authBurst',
   'maxRouteHints',
+  'maxForwardedRelays',
 ]
+
+/** Tunables that may be 0. */
+const MAY_BE_ZERO: readonly (keyof Tunables)[] = ['idPuzzleBits']
 
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions {
@@ -149,22 +193,37 @@ export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
     const value = options[name]
     if (value === undefined) continue
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be a positive number`)
+    const zero = MAY_BE_ZERO.includes(name)
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zero)) {
+      throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be a ${zero ? 'non-negative' : 'positive'} number`)
     }
-    if (POSITIVE_INTEGERS.includes(name) && !Number.isInteger(value)) {
+    if ((POSITIVE_INTEGERS.includes(name) || zero) && !Number.isInteger(value)) {
       throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be an integer`)
     }
     tunables[name] = value
   }
   if (tunables.maxRelayHops > 255) throw new TransportError(TransportErrorCode.INVALID_OPTION, 'maxRelayHops must be at most 255')
+  if (tunables.idPuzzleBits > MAX_ID_PUZZLE_BITS) {
+    throw new TransportError(TransportErrorCode.INVALID_OPTION, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`)
+  }
+  if (!meetsIdPuzzle(identity.id, tunables.idPuzzleBits)) {
+    throw new TransportError(
+      TransportErrorCode.WEAK_IDENTITY,
+      `identity.id solves the ID puzzle to ${puzzleBitsOf(identity.id)} bits, not ${tunables.idPuzzleBits}: create it with createIdentity()`,
+    )
+  }
+  const authCrypto = options.authCrypto ?? 'auto'
+  if (authCrypto !== 'auto' && authCrypto !== 'webcrypto' && authCrypto !== 'noble') {
+    throw new TransportError(TransportErrorCode.INVALID_OPTION, 'authCrypto must be auto, webcrypto or noble')
+  }
   const limits = options.limits ?? DEFAULT_WIRE_LIMITS
   return {
     ...tunables,
     id: identity.id,
     identity,
     signalers: [...(options.signalers ?? [])],
-    maxRelayPayloadBytes: Math.max(limits.maxMessageBytes, maxSignedBytes(tunables.maxSignalBytes)) + 2 + ID_BYTES,
+    maxRelayBodyBytes: Math.max(limits.maxMessageBytes + AUTH_OVERHEAD_BYTES, maxSignedBytes(tunables.maxSignalBytes)),
+    authCrypto,
     peerFactory: options.peerFactory,
     iceServers: options.iceServers ?? [],
     loopbackOnly: options.loopbackOnly ?? false,

@@ -1,3 +1,4 @@
+import { RELAY_REJECTIONS, type RelayRejection } from './auth/relay-seal.ts'
 import { SIGNAL_REJECTIONS, type SignalRejection } from './signaling/signed-signal.ts'
 import { UNDELIVERABLE_REASONS, type UndeliverableReason } from './wire/frames.ts'
 
@@ -33,12 +34,16 @@ export const DROP_REASONS = [
   'frame-too-large',
   /** An empty or non-binary channel message. */
   'empty-frame',
-  /** A frame type byte other than 0, 1, 2. */
+  /** A frame type byte this version does not know. */
   'unknown-frame',
   /** A PING or PONG frame that is not 5 bytes. */
   'malformed-heartbeat',
-  /** A RELAY frame too short or of an unknown kind, or an UNDELIVERABLE that does not parse. */
+  /** A RELAY frame too short, with unknown flags, or a seq beyond 2^53. */
   'malformed-relay',
+  /** An UNDELIVERABLE frame of the wrong length or with an unknown reason. */
+  'malformed-undeliverable',
+  /** The peer sent more than `frameRatePerSecond` frames a second beyond `frameBurst`. */
+  'frame-rate-limited',
   /** A BYE frame that is not 2 bytes with a known reason. */
   'malformed-bye',
   // relays this node was asked to pass on (the origin is told why, in an UNDELIVERABLE)
@@ -46,14 +51,19 @@ export const DROP_REASONS = [
   'relay-no-route',
   /** The relay arrived with its last hop and this node is not its target. */
   'relay-hop-limit',
-  /** The peer it came from sent more than `relayRatePerSecond` relays a second beyond `relayBurst`. */
-  'relay-rate-limited',
   /** The next hop's queue was full. */
   'relay-queue-full',
-  /** A relay of this node's own that came back to it (a loop, or a forgery): tried once more, else given up. */
+  /**
+   * A relay this node passed on lately came again (a loop, or a replay by a peer), or one of its
+   * own came back to it (then tried once more along another first hop, else given up).
+   */
   'relay-loop',
-  /** An UNDELIVERABLE about a relay this node did not send (a relay's own notice failed too). */
-  'undeliverable-lost',
+  /** An UNDELIVERABLE about a relay this node never handed to the peer it came from (a forgery, or a late one). */
+  'undeliverable-unmatched',
+  /** A DHT relay for this node that failed its authentication (see `relaysRejected` for why): nothing is answered. */
+  'relay-unauthenticated',
+  /** A DHT message this node could not seal for a relay (the platform's crypto failed). */
+  'seal-failed',
   /** A DHT message arrived before `listen` was called. */
   'no-handler',
   // signals
@@ -144,12 +154,26 @@ export interface TransportStats {
   signalsReceived: number
   /** Signals rejected, by reason. */
   signalsRejected: Record<SignalRejection, number>
+  /** DHT relays for this node that failed authentication, by reason. */
+  relaysRejected: Record<RelayRejection, number>
+  /**
+   * Public-key operations spent on what arrived: signature checks of signals and relays, and MAC
+   * key derivations for new peers. Bounded per peer by `authRatePerSecond`.
+   */
+  authOperations: number
+  /** DHT relays this node started, signed (the target's key was not known yet) and MAC'd. */
+  relaysSigned: number
+  relaysMac: number
   /** Relay frames this node started (DHT messages and signals to nodes it has no channel to). */
   relaysSent: number
   /** Relays this node started again along another first hop after an UNDELIVERABLE. */
   relaysRetried: number
   /** Relay frames this node passed on for others. */
   relaysForwarded: number
+  /** Relay frames that arrived with more than `maxRelayHops` hops and were clamped to it. */
+  relaysClamped: number
+  /** UNDELIVERABLE frames this node passed back toward a relay's origin. */
+  undeliverablePassedBack: number
   /** Relay frames that reached this node as their target. */
   relaysReceived: number
   /** UNDELIVERABLE notices about relays this node started, by the reason the relay gave. */
@@ -180,9 +204,15 @@ export class Counters {
   signalsViaServer = 0
   signalsReceived = 0
   readonly signalsRejected = zeros(SIGNAL_REJECTIONS)
+  readonly relaysRejected = zeros(RELAY_REJECTIONS)
+  authOperations = 0
+  relaysSigned = 0
+  relaysMac = 0
   relaysSent = 0
   relaysRetried = 0
   relaysForwarded = 0
+  relaysClamped = 0
+  undeliverablePassedBack = 0
   relaysReceived = 0
   readonly undeliverable = zeros(UNDELIVERABLE_REASONS)
   readonly dropped = zeros(DROP_REASONS)
@@ -193,12 +223,13 @@ export class Counters {
   }
 
   snapshot(open: number, connecting: number): TransportStats {
-    const { dropped, closed, signalsRejected, undeliverable, ...counts } = this
+    const { dropped, closed, signalsRejected, relaysRejected, undeliverable, ...counts } = this
     return {
       open,
       connecting,
       ...counts,
       signalsRejected: { ...signalsRejected },
+      relaysRejected: { ...relaysRejected },
       undeliverable: { ...undeliverable },
       dropped: { ...dropped },
       closed: { ...closed },

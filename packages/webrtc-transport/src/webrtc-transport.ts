@@ -2,10 +2,11 @@
  * The core's `Transport` over WebRTC data channels. It sends a DHT message on the open channel to
  * its target when there is one, else through the overlay (a RELAY frame passed along open channels
  * toward the target, RELAY.md), and only dials on its own when it has no channel at all. It
- * accepts connections offered through signaling servers or through the overlay, signs every
- * signal it sends and checks every one it receives, binds every channel to the node ID that
- * signed its handshake, watches liveness with its own heartbeat, and keeps every queue and the
- * number of connections bounded. See README.md for the frame format, the glare rule and the
+ * accepts connections offered through signaling servers or through the overlay, binds every
+ * channel to the node ID that signed its handshake, and authenticates every relayed DHT message
+ * end to end (auth/relay-seal.ts): only what an origin provably sent is delivered, answered or
+ * learned from. It watches liveness with its own heartbeat, and keeps every queue, every rate and
+ * the number of connections bounded. See README.md for the frame format, the glare rule and the
  * budget policy.
  */
 import {
@@ -22,28 +23,23 @@ import {
   type Transport,
   type TransportHandler,
 } from '@browser-dht/kademlia'
+import { PeerKeys } from './auth/peer-keys.ts'
+import { RelayAuth } from './auth/relay-seal.ts'
+import { ReplayWindows } from './auth/replay.ts'
+import { Sequencer } from './auth/sequencer.ts'
+import { type AuthSuite, createSuite } from './auth/suite.ts'
 import type { TransportEvents } from './events.ts'
 import { budgetVictim } from './link/budget.ts'
 import { Link, type LinkHooks, type LinkState } from './link/link.ts'
 import { resolveOptions, type ResolvedOptions, type WebRtcTransportOptions } from './options.ts'
-import { BoundedMap } from './bounded-map.ts'
-import { nextHop, relayKey, RouteHints } from './overlay/routes.ts'
-import { loopbackOnly } from './signaling/loopback.ts'
+import { type OwnRelay, RelayRouter } from './overlay/relays.ts'
 import { SIGNAL_VERSION, type SignalEnvelope } from './signaling/signal.ts'
-import { maxSignedBytes, openSignal, ReplayGuard, sealSignal, signalData, signalDataBytes } from './signaling/signed-signal.ts'
+import { type SignalArrival, SignalExchange } from './signaling/signal-exchange.ts'
+import type { OpenedSignal } from './signaling/signed-signal.ts'
 import type { Signaler } from './signaling/signaler.ts'
 import { TransportError, TransportErrorCode } from './errors.ts'
 import { type CloseReason, Counters, type DropReason, type TransportStats } from './stats.ts'
-import {
-  ByeReason,
-  dhtFrame,
-  parseUndeliverable,
-  type RelayFrame,
-  relayFrame,
-  RelayKind,
-  undeliverablePayload,
-  type UndeliverableReason,
-} from './wire/frames.ts'
+import { ByeReason, dhtFrame, type RelayFrame, RelayKind } from './wire/frames.ts'
 
 export interface PeerInfo {
   id: Id
@@ -63,28 +59,20 @@ export interface ConnectionPolicy {
   wanted(id: Id): boolean
 }
 
-/** A relay with no peer closer to its target takes a detour only while it has more hops than this. */
-const DETOUR_MIN_HOPS = 3
-
-/** Where a signal came from: a signaling server, or the overlay. */
-type SignalPath = Signaler | 'overlay'
-
 export class WebRtcTransport extends Emitter<TransportEvents> implements Transport {
   readonly id: Id
   readonly options: ResolvedOptions
+  /** The network's ID puzzle, which the node checks too (the core's `idPuzzleBits` default). */
+  readonly idPuzzleBits: number
   readonly #links = new Map<string, Link>()
   readonly #counters = new Counters()
   readonly #hooks: LinkHooks
-  /** Signalers, each with the function that stops listening to it. */
-  readonly #signalers = new Map<Signaler, () => void>()
-  /** The signaler each node was last heard through or introduced by (bounded like the hints). */
-  readonly #serverRoutes: BoundedMap<Signaler>
-  readonly #hints: RouteHints
-  /** Relays this node started lately, with their first hop, to try another after an UNDELIVERABLE. */
-  readonly #sentRelays: BoundedMap<{ via: Id; retried: boolean }>
-  readonly #replay: ReplayGuard
+  readonly #suite: AuthSuite
+  readonly #keys: PeerKeys
+  readonly #auth: RelayAuth
+  readonly #router: RelayRouter
+  readonly #signals: SignalExchange
   #policy: ConnectionPolicy | undefined
-  #signalSequence = 0
   #handler: TransportHandler | undefined
   /** The peer whose channel brought the DHT message being delivered (for route hints). */
   #arrivingVia: Id | undefined
@@ -95,37 +83,65 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     super()
     this.options = resolveOptions(options)
     this.id = this.options.id
-    this.#hints = new RouteHints(this.options.maxRouteHints)
-    this.#sentRelays = new BoundedMap(this.options.maxRouteHints)
-    this.#serverRoutes = new BoundedMap(this.options.maxRouteHints)
-    this.#replay = new ReplayGuard(this.options.maxSeenSignals)
+    this.idPuzzleBits = this.options.idPuzzleBits
+    const { identity, clock, maxPeerKeys, maxReplaySenders, replayWindow, maxAuthAgeMs, idPuzzleBits } = this.options
+    const counters = this.#counters
+    const sequencer = new Sequencer(clock)
+    this.#suite = createSuite(identity, this.options.authCrypto)
+    this.#keys = new PeerKeys(this.id, this.#suite, maxPeerKeys)
+    const replay = new ReplayWindows(maxReplaySenders, replayWindow)
+    this.#auth = new RelayAuth({ identity, suite: this.#suite, keys: this.#keys, replay, clock, maxAgeMs: maxAuthAgeMs, idPuzzleBits, counters })
+    this.#router = new RelayRouter({
+      self: this.id,
+      options: this.options,
+      counters,
+      sequencer,
+      links: {
+        open: (except) => this.#openPeers(except),
+        isOpen: (id) => this.isConnected(id),
+        send: (to, frame) => {
+          const link = this.#links.get(toHex(to))
+          return link === undefined ? 'link-closed' : link.sendFrame(frame)
+        },
+      },
+      seal: (relay, message) => this.#auth.seal(relay, message),
+      failed: (relay) => this.#relayFailed(relay),
+    })
+    this.#signals = new SignalExchange({
+      options: this.options,
+      counters,
+      suite: this.#suite,
+      sequencer,
+      relay: (to, bytes) => this.#router.start(to, RelayKind.SIGNAL, bytes),
+      received: (opened, arrival) => this.#onSignal(opened, arrival),
+    })
     this.#hooks = {
       signal: (link, signal) => {
         const flagged = link.entering && signal.kind === 'offer' ? { ...signal, first: true as const } : signal
-        this.#sendSignal(link.remote, flagged, link.signalPath)
+        this.#signals.send(link.remote, flagged, link.signalPath)
       },
       opened: (link) => this.#opened(link),
       message: (link, payload) => this.#deliver(link.remote, link.remote, payload),
       relay: (link, frame) => this.#onRelay(link, frame),
+      undeliverable: (link, frame) => this.#router.undeliverable(link.remote, frame),
       closed: (link, reason, queuedDropped) => this.#linkClosed(link, reason, queuedDropped),
     }
     for (const signaler of this.options.signalers) this.addSignaler(signaler)
   }
 
+  /** Which public-key implementation authenticates (`authCrypto`; `auto` picks WebCrypto when it can). */
+  get authSuite(): 'webcrypto' | 'noble' {
+    return this.#suite.name
+  }
+
   /** Carries signals through `signaler` too (one more signaling server); returns its removal. */
   addSignaler(signaler: Signaler): () => void {
-    if (this.#closed || this.#signalers.has(signaler)) return () => {}
-    const unlisten = signaler.listen((from, data) => this.#onServerSignal(signaler, from, data))
-    this.#signalers.set(signaler, unlisten)
-    return () => {
-      this.#signalers.get(signaler)?.()
-      this.#signalers.delete(signaler)
-    }
+    return this.#closed ? () => {} : this.#signals.addSignaler(signaler)
   }
 
   /** `signaler`'s server knows these nodes (it named them as peers): signal them through it. */
   introduce(ids: readonly Id[], signaler: Signaler): void {
-    for (const id of ids) this.#rememberServer(id, signaler)
+    this.#signals.introduce(ids, signaler)
   }
 
   /** Sets the policy that decides which connections are kept when the budget is full. */
@@ -139,11 +155,19 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     const bytes = encodeMessage(message)
     if (bytes.length > this.options.limits.maxMessageBytes) return this.#drop('message-too-large')
     const link = this.#links.get(toHex(to))
-    if (link === undefined && this.#relay(to, RelayKind.DHT, bytes)) return
+    if (link === undefined && this.#router.start(to, RelayKind.DHT, bytes)) return
     const target = link ?? this.#dial(to)
     if (target === undefined) return
     const dropped = target.sendFrame(dhtFrame(bytes))
     if (dropped !== undefined) this.#drop(dropped)
+  }
+
+  /**
+   * True when a message to `to` goes on a data channel of its own (no relay in between), so an
+   * unanswered request is `to`'s own failure (the core's proven failures).
+   */
+  direct(to: Id): boolean {
+    return this.isConnected(to)
   }
 
   /**
@@ -173,8 +197,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    for (const unlisten of this.#signalers.values()) unlisten()
-    this.#signalers.clear()
+    this.#signals.close()
     if (this.#ticker !== undefined) this.options.clock.clearTimeout(this.#ticker)
     this.#ticker = undefined
     for (const link of [...this.#links.values()]) link.close('transport-closed', ByeReason.LEAVING)
@@ -283,120 +306,52 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     return link
   }
 
-  // ---- relays (RELAY.md) ----
-
-  /**
-   * Starts a relay toward `target`; false when this node has no open channel to send it on. With
-   * `avoid`, the first hop is not that peer and no hint is used (a second try after a relay gave up).
-   */
-  #relay(target: Id, kind: RelayKind, payload: Uint8Array, avoid?: Id): boolean {
-    const hint = avoid === undefined ? this.#hints.get(target) : undefined
-    const via = nextHop({ self: this.id, target, open: this.#openPeers(), hint, from: avoid, requireCloser: false })
-    if (via === undefined) return false
-    const frame = relayFrame({ hops: this.options.maxRelayHops, kind, target, origin: this.id, payload })
-    const dropped = this.#links.get(toHex(via))!.sendFrame(frame)
-    if (dropped !== undefined) {
-      this.#drop(dropped)
-      return true
-    }
-    this.#counters.relaysSent++
-    if (kind !== RelayKind.UNDELIVERABLE) this.#sentRelays.remember(relayKey(target, payload), { via, retried: avoid !== undefined })
-    return true
-  }
+  // ---- relays (RELAY.md; routing in overlay/relays.ts, authentication in auth/relay-seal.ts) ----
 
   #onRelay(link: Link, frame: RelayFrame): void {
-    if (!link.takeRelayToken(this.options.clock.now())) return this.#drop('relay-rate-limited')
-    if (idEquals(frame.origin, this.id)) {
-      // One of this node's own relays came back round: it is not getting through that way.
-      this.#drop('relay-loop')
-      if (frame.kind !== RelayKind.UNDELIVERABLE) this.#relayFailed(frame.target, frame.kind, frame.payload.slice())
-      return
-    }
-    // The reverse path: whoever brought a relay from `origin` leads back toward it.
-    if (!idEquals(frame.origin, link.remote)) this.#hints.learn(frame.origin, link.remote, 'reverse')
-    if (idEquals(frame.target, this.id)) return this.#relayArrived(link, frame)
-    if (frame.hops <= 1) return this.#giveUp('relay-hop-limit', frame)
-    const direct = this.#links.get(toHex(frame.target))
-    const open = this.#openPeers()
-    const hint = this.#hints.get(frame.target)
-    const next =
-      direct?.state === 'open'
-        ? direct.remote
-        : (nextHop({ self: this.id, target: frame.target, open, hint, from: link.remote, requireCloser: true }) ??
-          // No peer makes progress: while hops are left, a detour through the closest other peer.
-          (frame.hops > DETOUR_MIN_HOPS ? nextHop({ self: this.id, target: frame.target, open, from: link.remote, requireCloser: false }) : undefined))
-    if (next === undefined) return this.#giveUp('relay-no-route', frame)
-    const dropped = this.#links.get(toHex(next))!.sendFrame(relayFrame({ ...frame, hops: frame.hops - 1 }))
-    if (dropped !== undefined) return this.#giveUp('relay-queue-full', frame)
-    this.#counters.relaysForwarded++
-  }
-
-  /** Drops a relay this node cannot pass on, and tells its origin why (unless it was a notice itself). */
-  #giveUp(reason: UndeliverableReason, frame: RelayFrame): void {
-    this.#drop(reason)
-    if (frame.kind === RelayKind.UNDELIVERABLE) return
-    this.#relay(frame.origin, RelayKind.UNDELIVERABLE, undeliverablePayload(reason, frame))
-  }
-
-  #relayArrived(link: Link, frame: RelayFrame): void {
+    if (!idEquals(frame.target, this.id)) return this.#router.forward(link.remote, frame)
     this.#counters.relaysReceived++
-    if (frame.kind === RelayKind.SIGNAL) return this.#onSignedBytes(frame.payload, 'overlay', frame.origin)
-    if (frame.kind === RelayKind.DHT) return this.#deliver(frame.origin, link.remote, frame.payload)
-    const notice = parseUndeliverable(frame.payload)
-    if (notice === undefined) return this.#drop('malformed-relay')
-    this.#counters.undeliverable[notice.reason]++
-    this.#relayFailed(notice.target, notice.kind, notice.payload.slice())
+    if (frame.kind === RelayKind.SIGNAL) {
+      return this.#signals.fromOverlay(frame.body, { origin: frame.origin, via: link.remote, seq: frame.seq }, () => link.takeAuthToken())
+    }
+    const budget = (): boolean => link.takeAuthToken() && ++this.#counters.authOperations > 0
+    void this.#auth.open(frame, budget).then((result) => {
+      if (this.#closed) return
+      if (!result.ok) {
+        this.#counters.relaysRejected[result.reason]++
+        return this.#drop('relay-unauthenticated')
+      }
+      // The origin proved itself: the way this came leads back to it, and replies name its seq.
+      this.#router.hints.learn(frame.origin, link.remote, 'reverse', frame.seq)
+      this.#deliver(frame.origin, link.remote, result.message)
+    })
   }
 
-  /** A relay this node started will not arrive (an UNDELIVERABLE came back, or it came back itself). */
-  #relayFailed(target: Id, kind: RelayKind, payload: Uint8Array): void {
-    // Once, the relay is tried again along another first hop, while its request still waits.
-    const sent = this.#sentRelays.take(relayKey(target, payload))
-    if (sent !== undefined && !sent.retried && this.#relay(target, kind, payload, sent.via)) {
-      this.#counters.relaysRetried++
-      return
-    }
+  /** A relay this node started will not arrive (UNDELIVERABLE came back, or the relay itself, twice). */
+  #relayFailed(relay: OwnRelay): void {
+    if (this.#closed) return
     // A signal the overlay could not deliver goes through a signaling server instead, if any.
-    if (kind === RelayKind.SIGNAL) return this.#signalViaServer(target, payload)
-    // A request that cannot arrive fails now, not after its timeout.
-    const decoded = decodeMessage(payload, this.options.limits)
-    if (decoded.ok) this.#handler?.onUndeliverable?.(target, decoded.message)
+    if (relay.kind === RelayKind.SIGNAL) return this.#signals.viaServer(relay.target, relay.payload)
+    // A request that cannot arrive fails now (an unproven failure: a relay said so), not after its timeout.
+    const decoded = decodeMessage(relay.payload, this.options.limits)
+    if (decoded.ok) this.#handler?.onUndeliverable?.(relay.target, decoded.message)
   }
 
   /** Route hints from a NODES answer: the peer that brought it leads toward the nodes it lists. */
   #learnFrom(message: Message): void {
     const via = this.#arrivingVia
     if (via === undefined || message.type !== 'NODES') return
-    for (const id of message.nodes) if (!idEquals(id, this.id)) this.#hints.learn(id, via, 'referral')
+    for (const id of message.nodes) if (!idEquals(id, this.id)) this.#router.hints.learn(id, via, 'referral')
   }
 
-  // ---- signals (signed-signal.ts) ----
+  // ---- signals (signal-exchange.ts carries and checks them; here they act on connections) ----
 
-  #onServerSignal(signaler: Signaler, from: unknown, data: unknown): void {
+  /** A signal that passed every check arrived from `opened.from`. */
+  #onSignal(opened: OpenedSignal, arrival: SignalArrival): void {
     if (this.#closed) return
-    const bytes = signalDataBytes(data, maxSignedBytes(this.options.maxSignalBytes))
-    if (bytes === undefined || !(from instanceof Uint8Array)) {
-      this.#counters.signalsRejected.malformed++
-      return this.#drop('bad-signal')
-    }
-    this.#onSignedBytes(bytes, signaler, from)
-  }
-
-  /** A signed signal from `claimed` (as its carrier says) arrived through `path`. */
-  #onSignedBytes(bytes: Uint8Array, path: SignalPath, claimed: Id): void {
-    if (this.#closed) return
-    const { clock, maxSignalBytes, maxSignalAgeMs } = this.options
-    const result = openSignal(bytes, { self: this.id, now: clock.now(), maxSignalBytes, maxSignalAgeMs, replay: this.#replay })
-    if (!result.ok) {
-      this.#counters.signalsRejected[result.reason]++
-      return this.#drop('bad-signal')
-    }
-    const { from } = result.opened
-    if (!idEquals(from, claimed)) return this.#drop('bad-signal')
-    if (path !== 'overlay') this.#rememberServer(from, path)
-    const signal = this.options.loopbackOnly ? loopbackOnly(result.opened.signal) : result.opened.signal
-    if (signal === undefined) return this.#drop('non-loopback-candidate')
-    this.#counters.signalsReceived++
+    const { from, signal, seq } = opened
+    this.#keys.learn(from, opened.publicKey)
+    if (arrival.path === 'overlay') this.#router.hints.learn(from, arrival.via, 'reverse', arrival.seq)
     const existing = this.#links.get(toHex(from))
     if (existing !== undefined && existing.session === signal.session) {
       if (signal.kind === 'refuse') {
@@ -404,15 +359,18 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
         return
       }
       const dropped = existing.signal(signal)
-      if (dropped !== undefined) this.#drop(dropped)
+      if (dropped !== undefined) return this.#drop(dropped)
+      if (signal.kind === 'answer') existing.remoteSeq = seq
       return
     }
     if (signal.kind !== 'offer') return this.#drop('stale-signal')
-    this.#onOffer(from, existing, signal, path === 'overlay' ? 'overlay' : 'server')
+    // A connection is replaced only by an offer signed after the signal that made it (not a replay).
+    if (existing?.remoteSeq !== undefined && seq <= existing.remoteSeq) return this.#drop('stale-signal')
+    this.#onOffer(from, existing, signal, seq, arrival.path)
   }
 
   /** An offer for a new connection attempt from `from`. */
-  #onOffer(from: Id, existing: Link | undefined, offer: SignalEnvelope, path: Link['signalPath']): void {
+  #onOffer(from: Id, existing: Link | undefined, offer: SignalEnvelope, seq: number, path: Link['signalPath']): void {
     let carried: Uint8Array[] = []
     if (existing !== undefined && existing.initiator && existing.state === 'connecting') {
       // Glare: both dialed. The connection dialed by the lower ID is kept.
@@ -427,53 +385,18 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       // this node's own: it needs one connection to get in; every other offer only takes a free
       // slot or an idle one.)
       this.#drop('refused')
-      this.#sendSignal(from, { v: SIGNAL_VERSION, session: offer.session, kind: 'refuse' }, path)
+      this.#signals.send(from, { v: SIGNAL_VERSION, session: offer.session, kind: 'refuse' }, path)
       return
     }
     const link = this.#createLink(from, offer.session, false, path)
     if (link === undefined) return this.#drop('connect-failed', carried.length)
+    link.remoteSeq = seq
     for (const frame of carried) {
       const dropped = link.sendFrame(frame)
       if (dropped !== undefined) this.#drop(dropped)
     }
     const dropped = link.signal(offer)
     if (dropped !== undefined) this.#drop(dropped)
-  }
-
-  #sendSignal(to: Id, envelope: SignalEnvelope, path: Link['signalPath']): void {
-    if (this.#closed) return
-    const signal = this.options.loopbackOnly ? loopbackOnly(envelope) : envelope
-    if (signal === undefined) return this.#drop('non-loopback-candidate')
-    const sequence = this.#signalSequence
-    this.#signalSequence = (sequence + 1) >>> 0
-    const bytes = sealSignal(this.options.identity, to, sequence, this.options.clock.now(), signal)
-    this.#counters.signalsSent++
-    if (path === 'overlay' && this.#relay(to, RelayKind.SIGNAL, bytes)) {
-      this.#counters.signalsViaOverlay++
-      return
-    }
-    this.#signalViaServer(to, bytes)
-  }
-
-  /** Sends signed bytes through the server that knows `to`, or through every server when none is known. */
-  #signalViaServer(to: Id, bytes: Uint8Array): void {
-    const known = this.#serverRoutes.get(toHex(to))
-    const carriers = known !== undefined && this.#signalers.has(known) ? [known] : [...this.#signalers.keys()]
-    const data = signalData(bytes)
-    let sent = false
-    for (const signaler of carriers) {
-      try {
-        sent = signaler.send(to, data) || sent
-      } catch {
-        // Best effort: another carrier, or the connect timeout, takes it from here.
-      }
-    }
-    if (sent) this.#counters.signalsViaServer++
-    else this.#drop('no-signal-route')
-  }
-
-  #rememberServer(id: Id, signaler: Signaler): void {
-    this.#serverRoutes.remember(toHex(id), signaler)
   }
 
   // ---- links ----

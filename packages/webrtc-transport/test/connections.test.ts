@@ -8,6 +8,7 @@ import { orderedIdentities } from './helpers/ids.ts'
 import { generateIdentity } from '../src/signaling/identity.ts'
 import type { SignalEnvelope } from '../src/signaling/signal.ts'
 import { sealSignal, type SignalData, signalData } from '../src/signaling/signed-signal.ts'
+import { nobleSuite } from '../src/auth/suite.ts'
 
 const hex = (ids: Uint8Array[]): string[] => ids.map((id) => toHex(id)).sort()
 
@@ -110,14 +111,15 @@ describe('connection lifecycle (fake peers, virtual clock)', () => {
     const bIdentity = generateIdentity()
     net.add({ identity: bIdentity })
     const inject = net.signaling.signaler(bIdentity.id)
-    const sealed = (envelope: SignalEnvelope, to = a.id): SignalData => signalData(sealSignal(bIdentity, to, 7, net.clock.now(), envelope))
-    inject.send(a.id, sealed({ v: 1, session: 5, kind: 'answer', sdp: 'fake 0' })) // stale: no such attempt
+    let seq = net.clock.now() * 1000
+    const sealed = async (envelope: SignalEnvelope, to = a.id): Promise<SignalData> => signalData(await sealSignal(bIdentity, nobleSuite(bIdentity), to, ++seq, envelope))
+    inject.send(a.id, await sealed({ v: 1, session: 5, kind: 'answer', sdp: 'fake 0' })) // stale: no such attempt
     inject.send(a.id, { kind: 'offer' } as never) // not signed
-    net.signaling.signaler(a.id).send(a.id, sealed({ v: 1, session: 5, kind: 'refuse' })) // from b, but carried as from a
-    inject.send(a.id, sealed({ v: 1, session: 6, kind: 'refuse' }, net.add().id)) // addressed to another node
+    net.signaling.signaler(a.id).send(a.id, await sealed({ v: 1, session: 5, kind: 'refuse' })) // from b, but carried as from a
+    inject.send(a.id, await sealed({ v: 1, session: 6, kind: 'refuse' }, net.add().id)) // addressed to another node
     await net.clock.advance(5)
     expect(a.transport.stats().dropped).toMatchObject({ 'stale-signal': 1, 'bad-signal': 3 })
-    expect(a.transport.stats().signalsRejected).toMatchObject({ malformed: 1, 'not-for-us': 1 })
+    expect(a.transport.stats().signalsRejected).toMatchObject({ malformed: 1, 'wrong-signer': 1, 'not-for-us': 1 })
     expect(a.transport.peers()).toEqual([])
   })
 

@@ -6,13 +6,13 @@ import {
   dhtFrame,
   FrameType,
   parseFrame,
-  parseUndeliverable,
   pingFrame,
   pongFrame,
   RELAY_HEADER_BYTES,
   relayFrame,
   RelayKind,
-  undeliverablePayload,
+  UNDELIVERABLE_FRAME_BYTES,
+  undeliverableFrame,
 } from '../src/wire/frames.ts'
 
 describe('channel frames', () => {
@@ -40,25 +40,33 @@ describe('channel frames', () => {
     expect(parseFrame(dhtFrame(new Uint8Array(10)), 10).ok).toBe(true)
   })
 
-  it('carries a relay with its hops, kind, target, origin and payload, and rejects malformed or oversized ones', () => {
+  it('carries a relay with its hops, kind, detour flag, target, origin, seq, replyTo and body, and rejects malformed or oversized ones', () => {
     const target = new Uint8Array(20).fill(1)
     const origin = new Uint8Array(20).fill(2)
-    const payload = Uint8Array.of(9, 8, 7)
-    const frame = relayFrame({ hops: 5, kind: RelayKind.DHT, target, origin, payload })
-    expect(parseFrame(Buffer.from(frame), 10)).toEqual({ ok: true, frame: { type: 'relay', hops: 5, kind: RelayKind.DHT, target, origin, payload } })
+    const body = Uint8Array.of(9, 8, 7)
+    const relay = { hops: 5, kind: RelayKind.DHT, detoured: true, target, origin, seq: 2 ** 52 + 3, replyTo: 17, body }
+    const frame = relayFrame(relay)
+    expect(parseFrame(Buffer.from(frame), 10)).toEqual({ ok: true, frame: { type: 'relay', ...relay } })
+    expect(parseFrame(relayFrame({ ...relay, kind: RelayKind.SIGNAL, detoured: false }), 10)).toMatchObject({ ok: true, frame: { kind: RelayKind.SIGNAL, detoured: false } })
     expect(parseFrame(frame.subarray(0, RELAY_HEADER_BYTES), 10)).toEqual({ ok: false, reason: 'malformed-relay' })
-    const badKind = Uint8Array.from(frame)
-    badKind[2] = 7
-    expect(parseFrame(badKind, 10)).toEqual({ ok: false, reason: 'malformed-relay' })
+    const badFlags = Uint8Array.from(frame)
+    badFlags[2] = 0x02
+    expect(parseFrame(badFlags, 10)).toEqual({ ok: false, reason: 'malformed-relay' })
+    const hugeSeq = Uint8Array.from(frame)
+    hugeSeq[43] = 0xff // a seq beyond 2^53: no honest sender writes one
+    expect(parseFrame(hugeSeq, 10)).toEqual({ ok: false, reason: 'malformed-relay' })
     expect(parseFrame(frame, 10, 2)).toEqual({ ok: false, reason: 'frame-too-large' })
   })
 
-  it('wraps an undeliverable relay with its reason and reads it back', () => {
-    const original = { type: 'relay' as const, hops: 1, kind: RelayKind.SIGNAL, target: new Uint8Array(20).fill(3), origin: new Uint8Array(20), payload: Uint8Array.of(1, 2) }
-    const notice = parseUndeliverable(undeliverablePayload('relay-hop-limit', original))
-    expect(notice).toEqual({ reason: 'relay-hop-limit', kind: RelayKind.SIGNAL, target: original.target, payload: original.payload })
-    expect(parseUndeliverable(Uint8Array.of(9, 0, ...new Uint8Array(20)))).toBeUndefined()
-    expect(parseUndeliverable(Uint8Array.of(0, 0))).toBeUndefined()
+  it('names an undeliverable relay by target, origin and seq, with the reason', () => {
+    const relay = { target: new Uint8Array(20).fill(3), origin: new Uint8Array(20).fill(4), seq: 123_456_789 }
+    const frame = undeliverableFrame('relay-hop-limit', relay)
+    expect(frame.length).toBe(UNDELIVERABLE_FRAME_BYTES)
+    expect(parseFrame(frame, 10)).toEqual({ ok: true, frame: { type: 'undeliverable', reason: 'relay-hop-limit', ...relay } })
+    const badReason = Uint8Array.from(frame)
+    badReason[1] = 9
+    expect(parseFrame(badReason, 10)).toEqual({ ok: false, reason: 'malformed-undeliverable' })
+    expect(parseFrame(frame.subarray(0, 20), 10)).toEqual({ ok: false, reason: 'malformed-undeliverable' })
   })
 
   it('says why in a two-byte BYE', () => {
@@ -71,15 +79,15 @@ describe('channel frames', () => {
   it('turns any bytes into a frame or a rejection without throwing', () => {
     const frameType = fc.constantFrom(...Object.values(FrameType), 9)
     fc.assert(
-      fc.property(frameType, fc.uint8Array({ maxLength: 96 }), fc.integer({ min: 0, max: 64 }), (type, rest, max) => {
+      fc.property(frameType, fc.uint8Array({ maxLength: 120 }), fc.integer({ min: 0, max: 64 }), (type, rest, max) => {
         const result = parseFrame(Uint8Array.of(type, ...rest), max)
         if (result.ok && result.frame.type === 'dht') expect(result.frame.payload.length).toBeLessThanOrEqual(max)
-        if (result.ok && result.frame.type === 'relay') {
-          expect(result.frame.payload.length).toBeLessThanOrEqual(max)
+        if (result.ok && (result.frame.type === 'relay' || result.frame.type === 'undeliverable')) {
           expect(result.frame.target.length).toBe(20)
           expect(result.frame.origin.length).toBe(20)
+          expect(Number.isSafeInteger(result.frame.seq)).toBe(true)
         }
-        if (result.ok && result.frame.type === 'relay' && result.frame.kind === RelayKind.UNDELIVERABLE) parseUndeliverable(result.frame.payload)
+        if (result.ok && result.frame.type === 'relay') expect(result.frame.body.length).toBeLessThanOrEqual(max)
       }),
     )
   })

@@ -4,13 +4,13 @@
  * heartbeat and its timers. The transport owns the map of links; a link reports back through
  * `LinkHooks` and, once closed, holds no timer and no reference the transport needs to clear.
  */
-import type { Id, TimerHandle } from '@browser-dht/kademlia'
+import { type Id, type TimerHandle, TokenBucket } from '@browser-dht/kademlia'
 import type { PeerLike, PeerSignal } from '../peer/peer.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { TransportError, TransportErrorCode } from '../errors.ts'
 import { envelopeOf, type SignalEnvelope, withoutCandidates } from '../signaling/signal.ts'
 import type { CloseReason, Counters, DropReason } from '../stats.ts'
-import { byeFrame, ByeReason, parseFrame, pingFrame, pongFrame, type RelayFrame } from '../wire/frames.ts'
+import { byeFrame, ByeReason, parseFrame, pingFrame, pongFrame, type RelayFrame, type UndeliverableFrame } from '../wire/frames.ts'
 import { Heartbeat } from './heartbeat.ts'
 
 export type LinkState = 'connecting' | 'open' | 'closed'
@@ -23,6 +23,8 @@ export interface LinkHooks {
   message(link: Link, payload: Uint8Array): void
   /** A RELAY frame arrived (to pass on, or for this node). */
   relay(link: Link, frame: RelayFrame): void
+  /** An UNDELIVERABLE frame arrived (about a relay this node started or passed on). */
+  undeliverable(link: Link, frame: UndeliverableFrame): void
   /** The link closed; `queuedDropped` frames were still waiting. */
   closed(link: Link, reason: CloseReason, queuedDropped: number): void
 }
@@ -59,9 +61,15 @@ export class Link {
   signalPath: 'overlay' | 'server' = 'server'
   /** Dialed while this node had no other open connection: its offer says so (`first`). */
   entering = false
-  /** Relay frames this link may still bring in now (a token bucket, refilled with time). */
-  #relayTokens: number
-  #relayRefilledAt: number
+  /**
+   * The newest seq of the remote's signals applied to this connection (its offer or answer): a
+   * later offer replaces the connection only if it was signed after it (a higher seq).
+   */
+  remoteSeq: number | undefined = undefined
+  /** Frames of any type the remote may still send now (`frameRatePerSecond`, `frameBurst`). */
+  readonly #frames: TokenBucket
+  /** Public-key operations the remote's frames may still cost this node (`authRatePerSecond`, `authBurst`). */
+  readonly #auth: TokenBucket
   #state: LinkState = 'connecting'
   #openedAt: number | undefined
   /** Last time a DHT message went either way (heartbeats do not count). */
@@ -95,8 +103,9 @@ export class Link {
     this.#hooks = init.hooks
     this.createdAt = this.#o.clock.now()
     this.#lastUsed = this.createdAt
-    this.#relayTokens = this.#o.relayBurst
-    this.#relayRefilledAt = this.createdAt
+    const now = (): number => this.#o.clock.now()
+    this.#frames = new TokenBucket({ burst: this.#o.frameBurst, perSecond: this.#o.frameRatePerSecond, now })
+    this.#auth = new TokenBucket({ burst: this.#o.authBurst, perSecond: this.#o.authRatePerSecond, now })
     this.#heartbeat = new Heartbeat(this.#o.heartbeatIntervalMs, this.#o.heartbeatMaxMissed, this.createdAt)
     this.#peer = this.#o.peerFactory(
       { initiator: init.initiator, iceServers: this.#o.iceServers, loopbackOnly: this.#o.loopbackOnly },
@@ -223,16 +232,11 @@ export class Link {
   }
 
   /**
-   * Takes one relay token: false when the remote has sent more than `relayRatePerSecond` relay
-   * frames a second beyond a burst of `relayBurst`.
+   * Takes a token for one public-key operation (a signature check, a MAC key's derivation) that a
+   * frame from this remote asks of this node: false beyond `authRatePerSecond` after `authBurst`.
    */
-  takeRelayToken(now: number): boolean {
-    const { relayBurst, relayRatePerSecond } = this.#o
-    this.#relayTokens = Math.min(relayBurst, this.#relayTokens + ((now - this.#relayRefilledAt) * relayRatePerSecond) / 1000)
-    this.#relayRefilledAt = now
-    if (this.#relayTokens < 1) return false
-    this.#relayTokens--
-    return true
+  takeAuthToken(): boolean {
+    return this.#auth.take()
   }
 
   /**
@@ -378,7 +382,8 @@ export class Link {
     this.#heartbeat.heard(now)
     this.#counters.framesReceived++
     if (data instanceof Uint8Array) this.#counters.bytesReceived += data.length
-    const result = parseFrame(data, this.#o.limits.maxMessageBytes, this.#o.maxRelayPayloadBytes)
+    if (!this.#frames.take()) return this.#counters.drop('frame-rate-limited')
+    const result = parseFrame(data, this.#o.limits.maxMessageBytes, this.#o.maxRelayBodyBytes)
     if (!result.ok) {
       this.#counters.drop(result.reason)
       return
@@ -403,6 +408,8 @@ export class Link {
     } else if (frame.type === 'relay') {
       this.#lastUsed = now
       this.#hooks.relay(this, frame)
+    } else if (frame.type === 'undeliverable') {
+      this.#hooks.undeliverable(this, frame)
     } else {
       this.#lastUsed = now
       this.#hooks.message(this, frame.payload)

@@ -2,17 +2,19 @@
  * Where to send a relay next. A node with no open channel to the target passes the frame to one
  * of its open channels, the first that applies of:
  *
- * 1. a reverse hint: the peer that last brought it a relay from the target. Following these
- *    retraces a path a frame just took the other way, so answers find their way back;
- * 2. a referral hint: the peer whose NODES answer named the target (at the origin; in the middle
- *    of a path only if it is closer to the target than this node);
+ * 1. a reverse hint: the peer that last brought this node an authenticated relay from the target
+ *    (only the endpoints of a relay can check who sent it, so only they learn these). Following
+ *    them retraces a path a frame just took the other way, so answers find their way back;
+ * 2. a referral hint: the peer whose NODES answer (authenticated) named the target (at the
+ *    origin; in the middle of a path only if it is closer to the target than this node);
  * 3. the connected peer closest to the target by XOR (in the middle of a path only if it is
  *    strictly closer to the target than this node, else there is no route).
  *
  * Steps 2 and 3 always make progress toward the target and step 1 follows a path that existed a
- * moment ago, so a frame rarely circles; the hop limit ends one that does.
+ * moment ago; a node passes each frame on at most once (relays.ts) and the hop limit ends any
+ * path that still wanders.
  */
-import { compareDistance, type Id, idEquals, toHex } from '@browser-dht/kademlia'
+import { compareDistance, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 import { BoundedMap } from '../bounded-map.ts'
 
 export type HintKind = 'reverse' | 'referral'
@@ -20,6 +22,8 @@ export type HintKind = 'reverse' | 'referral'
 export interface Hint {
   via: Id
   kind: HintKind
+  /** Reverse hints: the seq of the relay that taught it, which a reply names as `replyTo`. */
+  seq?: number
 }
 
 /**
@@ -37,16 +41,16 @@ export class RouteHints {
     return this.#via.size
   }
 
-  /** `via` (a peer with an open channel) leads toward `target`. */
-  learn(target: Id, via: Id, kind: HintKind): void {
+  /** `via` (a peer with an open channel) leads toward `target`; `seq` names a reverse hint's relay. */
+  learn(target: Id, via: Id, kind: HintKind, seq?: number): void {
     if (idEquals(target, via)) return
-    const key = toHex(target)
+    const key = idKey(target)
     if (kind === 'referral' && this.#via.get(key)?.kind === 'reverse') return
-    this.#via.remember(key, { via, kind })
+    this.#via.remember(key, seq === undefined ? { via, kind } : { via, kind, seq })
   }
 
   get(target: Id): Hint | undefined {
-    return this.#via.get(toHex(target))
+    return this.#via.get(idKey(target))
   }
 }
 
@@ -78,11 +82,4 @@ export function nextHop(query: HopQuery): Id | undefined {
   if (best === undefined) return undefined
   if (requireCloser && compareDistance(target, best, self) >= 0) return undefined
   return best
-}
-
-/** Names a relay by its target and a 32-bit FNV-1a hash of its payload (for UNDELIVERABLE matching). */
-export function relayKey(target: Id, payload: Uint8Array): string {
-  let hash = 0x811c9dc5
-  for (const byte of payload) hash = Math.imul(hash ^ byte, 0x01000193)
-  return `${toHex(target)}:${payload.length}:${hash >>> 0}`
 }

@@ -4,8 +4,9 @@
  * between) can tell who dialed, and a connection is bound to the ID that signed its handshake.
  * Browser-safe: no Node built-ins (randomness comes from `crypto.getRandomValues`).
  */
-import { type Id, keyOf } from '@browser-dht/kademlia'
+import { type AbortSignalLike, DEFAULT_ID_PUZZLE_BITS, type Id, keyOf, MAX_ID_PUZZLE_BITS, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { subtle as platformSubtle, type WebCryptoKeyPair } from '../auth/webcrypto.ts'
 
 export const PUBLIC_KEY_BYTES = 32
 export const SECRET_KEY_BYTES = 32
@@ -20,9 +21,75 @@ export interface NodeIdentity {
   readonly id: Id
 }
 
-/** A fresh random identity. */
+/**
+ * A fresh random identity that does NOT solve the ID puzzle: for tests and networks that turn the
+ * puzzle off (`idPuzzleBits: 0`). Nodes of a network with the puzzle use `createIdentity`.
+ */
 export function generateIdentity(): NodeIdentity {
   return identityFromSecretKey(ed25519.utils.randomSecretKey())
+}
+
+/** Key pairs generated at once while searching for a puzzle solution (WebCrypto works them in parallel). */
+const PUZZLE_BATCH = 16
+
+export interface CreateIdentityOptions {
+  /** The network's ID puzzle (`idPuzzleBits`). Default `DEFAULT_ID_PUZZLE_BITS`. */
+  puzzleBits?: number
+  /** Stops the search: the promise rejects with the signal's reason. */
+  signal?: AbortSignalLike
+  /** Called every batch with the number of key pairs tried so far (for a progress display). */
+  onProgress?: (tried: number) => void
+}
+
+/**
+ * A fresh identity whose ID solves the ID puzzle: key pairs are generated until the SHA-1 of the
+ * ID has `puzzleBits` leading zero bits, about 2^puzzleBits of them (a geometric number of
+ * tries). WebCrypto's native key generation when the platform has Ed25519 (several times faster,
+ * and it leaves the page responsive), else @noble/curves with a pause every batch. Keep the
+ * result: the search is paid once per identity.
+ */
+export async function createIdentity(options: CreateIdentityOptions = {}): Promise<NodeIdentity> {
+  const bits = options.puzzleBits ?? DEFAULT_ID_PUZZLE_BITS
+  if (!Number.isInteger(bits) || bits < 0 || bits > MAX_ID_PUZZLE_BITS) throw new RangeError(`puzzleBits must be 0..${MAX_ID_PUZZLE_BITS}`)
+  const batch = await webCryptoBatch().catch(() => nobleBatch)
+  for (let tried = 0; ; tried += PUZZLE_BATCH) {
+    if (options.signal?.aborted === true) throw options.signal.reason ?? new Error('aborted')
+    const found = await batch(bits)
+    if (found !== undefined) return found
+    options.onProgress?.(tried + PUZZLE_BATCH)
+  }
+}
+
+type PuzzleBatch = (bits: number) => Promise<NodeIdentity | undefined>
+
+/** One batch with noble: synchronous key generation, then a pause so the page stays responsive. */
+const nobleBatch: PuzzleBatch = async (bits) => {
+  for (let i = 0; i < PUZZLE_BATCH; i++) {
+    const identity = generateIdentity()
+    if (meetsIdPuzzle(identity.id, bits)) return identity
+  }
+  const { setTimeout } = globalThis as unknown as { setTimeout: (callback: () => void, ms: number) => unknown }
+  await new Promise<void>((resolve) => setTimeout(resolve, 0))
+  return undefined
+}
+
+/** The WebCrypto batch, or a rejection when the platform has no Ed25519. */
+async function webCryptoBatch(): Promise<PuzzleBatch> {
+  const subtle = platformSubtle()
+  if (subtle === undefined) throw new Error('no WebCrypto')
+  await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])
+  const one = async (bits: number): Promise<NodeIdentity | undefined> => {
+    const pair = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as WebCryptoKeyPair
+    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey))
+    if (!meetsIdPuzzle(idFromPublicKey(publicKey), bits)) return undefined
+    // PKCS #8 of an Ed25519 key: a 16-byte prefix, then the 32-byte seed.
+    const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey))
+    return identityFromSecretKey(pkcs8.slice(pkcs8.length - SECRET_KEY_BYTES))
+  }
+  return async (bits) => {
+    const results = await Promise.all(Array.from({ length: PUZZLE_BATCH }, () => one(bits)))
+    return results.find((identity) => identity !== undefined)
+  }
 }
 
 /** The identity of a stored secret key (32 bytes). */
@@ -42,15 +109,28 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 /**
- * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a public key that is
- * not of small order (for which signatures can be forged without the secret key). Never throws.
+ * True for a public key that is a canonically encoded curve point not of small order. Signatures
+ * under a small-order key can be forged without any secret key, and Diffie-Hellman with one
+ * yields a value everyone can compute. Never throws.
  */
-export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false
+export function isUsablePublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) return false
   try {
-    if (ed25519.Point.fromBytes(publicKey, false).isSmallOrder()) return false
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
+    return !ed25519.Point.fromBytes(publicKey, false).isSmallOrder()
   } catch {
     return false // not a point on the curve, or a non-canonical encoding
+  }
+}
+
+/**
+ * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a usable public key
+ * (`isUsablePublicKey`). Never throws.
+ */
+export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
   }
 }

@@ -15,9 +15,9 @@ export interface MemorySignalingOptions {
   latencyMs?: number
   /**
    * Decides per signal whether it is delivered (tests use it to lose or inspect signals); it sees
-   * the envelope inside the signed signal (unverified). Default: all.
+   * the envelope inside the signed signal (unverified) and the signed data as sent. Default: all.
    */
-  filter?: (from: Id, to: Id, signal: SignalEnvelope | undefined) => boolean
+  filter?: (from: Id, to: Id, signal: SignalEnvelope | undefined, data: SignalData) => boolean
 }
 
 export interface MemorySignalingStats {
@@ -60,7 +60,7 @@ export class MemorySignaling {
 
   #send(from: Id, to: Id, signal: SignalData): void {
     this.stats.sent++
-    if (this.#filter !== undefined && !this.#filter(from, to, peekSignal(signal))) {
+    if (this.#filter !== undefined && !this.#filter(from, to, peekSignal(signal), signal)) {
       this.stats.dropped++
       return
     }

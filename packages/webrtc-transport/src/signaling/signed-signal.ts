@@ -4,32 +4,38 @@
  * forge, alter or replay it.
  *
  *   offset  bytes  field
- *   0       1      version (2)
+ *   0       1      version (3)
  *   1       32     sender's ed25519 public key (the sender's node ID is its SHA-1)
  *   33      20     recipient's node ID
- *   53      4      sequence number (u32, big-endian; per sender, never reused within a session)
- *   57      8      sender's clock when signing (f64 ms since the epoch, big-endian)
- *   65      n      body: the UTF-8 JSON of a `SignalEnvelope` (v1: session, kind, sdp / candidate)
- *   65+n    64     ed25519 signature of SIGNED_DOMAIN followed by bytes 0 .. 65+n
+ *   53      8      seq: the sender's sequence number (u64, µs since 1970 by its clock, rising;
+ *                  auth/sequencer.ts), which also dates the signal
+ *   61      n      body: the UTF-8 JSON of a `SignalEnvelope` (v1: session, kind, sdp / candidate)
+ *   61+n    64     ed25519 signature of SIGNED_DOMAIN followed by bytes 0 .. 61+n
  *
- * The recipient accepts a signal only if it is addressed to it, signed by the key whose SHA-1 is
- * the sender's ID, no older (or further in the future) than `maxSignalAgeMs`, and not seen before
- * (`ReplayGuard`). The SDP inside carries the sender's DTLS fingerprint, so the data channel that
- * results can only be completed by the holder of the signing key's certificate: the connection is
- * bound to the ID that signed it.
+ * The recipient accepts a signal only if, checked in this order (everything before the signature
+ * costs microseconds, so junk costs no public-key operation): it is well formed and addressed to
+ * it, dated within `maxAuthAgeMs` of its clock, signed under a key whose SHA-1 is the sender the
+ * carrier named (the relay's origin, the server's `from`), that ID solves the ID puzzle, the
+ * envelope parses, its seq was not seen from that sender (per-sender `ReplayWindows`), the
+ * carrier's budget of signature checks has a token, and the signature verifies. The SDP inside
+ * carries the sender's DTLS fingerprint, so the data channel that results can only be completed
+ * by the holder of the signing key's certificate: the connection is bound to the ID that signed it.
  *
- * Through a signaling server the bytes go base64-encoded inside `{ v: 2, signed }` (`SignalData`).
+ * Through a signaling server the bytes go base64-encoded inside `{ v: 3, signed }` (`SignalData`).
  * `openSignal` is the one function that reads a signed signal from outside.
  */
-import { type Id, ID_BYTES, idEquals, toHex } from '@browser-dht/kademlia'
-import { BoundedMap } from '../bounded-map.ts'
-import { idFromPublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, sign, SIGNATURE_BYTES, verifySignature } from './identity.ts'
+import { type Id, ID_BYTES, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
+import type { ReplayWindows } from '../auth/replay.ts'
+import { seqTimeMs } from '../auth/sequencer.ts'
+import type { AuthSuite } from '../auth/suite.ts'
+import { readU64, writeU64 } from '../wire/frames.ts'
+import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './identity.ts'
 import { parseSignal, type SignalEnvelope } from './signal.ts'
 
-export const SIGNED_VERSION = 2
+export const SIGNED_VERSION = 3
 /** Prefixed to what is signed, so a signal signature is worthless in any other protocol. */
-export const SIGNED_DOMAIN = 'browser-dht/signal/v2\n'
-const HEADER_BYTES = 1 + PUBLIC_KEY_BYTES + ID_BYTES + 4 + 8
+export const SIGNED_DOMAIN = 'browser-dht/signal/v3\n'
+const HEADER_BYTES = 1 + PUBLIC_KEY_BYTES + ID_BYTES + 8
 /** Bytes a signed signal adds to its JSON body. */
 export const SIGNED_OVERHEAD = HEADER_BYTES + SIGNATURE_BYTES
 /** Room for the JSON field names and escapes around an SDP or candidate of `maxSignalBytes`. */
@@ -50,12 +56,24 @@ export interface SignalData {
 export interface OpenedSignal {
   /** The signer's node ID. */
   from: Id
-  sequence: number
+  publicKey: Uint8Array
+  seq: number
   signal: SignalEnvelope
 }
 
-/** Why a signed signal was not accepted. */
-export const SIGNAL_REJECTIONS = ['malformed', 'too-large', 'not-for-us', 'bad-signature', 'expired', 'replayed', 'bad-envelope'] as const
+/** Why a signed signal was not accepted, in the order the checks run. */
+export const SIGNAL_REJECTIONS = [
+  'malformed',
+  'too-large',
+  'not-for-us',
+  'expired',
+  'wrong-signer',
+  'weak-id',
+  'bad-envelope',
+  'replayed',
+  'rate-limited',
+  'bad-signature',
+] as const
 export type SignalRejection = (typeof SIGNAL_REJECTIONS)[number]
 
 export type OpenResult = { ok: true; opened: OpenedSignal } | { ok: false; reason: SignalRejection }
@@ -71,49 +89,54 @@ function signedMessage(bytes: Uint8Array, end: number): Uint8Array {
   return message
 }
 
-/** Signs `signal` from `identity` to node `to`. */
-export function sealSignal(identity: NodeIdentity, to: Id, sequence: number, now: number, signal: SignalEnvelope): Uint8Array {
+/** Signs `signal` from `identity` (through `suite`) to node `to`, numbered `seq`. */
+export async function sealSignal(identity: NodeIdentity, suite: AuthSuite, to: Id, seq: number, signal: SignalEnvelope): Promise<Uint8Array> {
   const body = encoder.encode(JSON.stringify(signal))
   const out = new Uint8Array(HEADER_BYTES + body.length + SIGNATURE_BYTES)
-  const view = new DataView(out.buffer)
   out[0] = SIGNED_VERSION
   out.set(identity.publicKey, 1)
   out.set(to, 1 + PUBLIC_KEY_BYTES)
-  view.setUint32(1 + PUBLIC_KEY_BYTES + ID_BYTES, sequence >>> 0)
-  view.setFloat64(1 + PUBLIC_KEY_BYTES + ID_BYTES + 4, now)
+  writeU64(new DataView(out.buffer), 1 + PUBLIC_KEY_BYTES + ID_BYTES, seq)
   out.set(body, HEADER_BYTES)
   const end = HEADER_BYTES + body.length
-  out.set(sign(identity.secretKey, signedMessage(out, end)), end)
+  out.set(await suite.sign(signedMessage(out, end)), end)
   return out
 }
 
 export interface OpenContext {
   /** This node: signals to any other ID are rejected. */
   self: Id
+  /** Who the carrier says sent it (a relay's origin, a server's `from`). */
+  claimed: Id
   now: number
   maxSignalBytes: number
-  maxSignalAgeMs: number
-  replay: ReplayGuard
+  maxAuthAgeMs: number
+  idPuzzleBits: number
+  replay: ReplayWindows
+  suite: AuthSuite
+  /** Asked for a token right before the signature check; false refuses the signal (`rate-limited`). */
+  budget(): boolean
 }
 
 /**
- * Checks and opens signed bytes from outside. Never throws. The replay guard remembers the
- * signal only when everything else checked out, so junk cannot fill it.
+ * Checks and opens signed bytes from outside, cheapest checks first (see above). Never rejects.
+ * The replay windows admit the signal only once its signature verified, so junk cannot fill them.
  */
-export function openSignal(bytes: unknown, context: OpenContext): OpenResult {
+export async function openSignal(bytes: unknown, context: OpenContext): Promise<OpenResult> {
   if (!(bytes instanceof Uint8Array) || bytes.length < SIGNED_OVERHEAD + 2 || bytes[0] !== SIGNED_VERSION) {
     return { ok: false, reason: 'malformed' }
   }
   if (bytes.length > maxSignedBytes(context.maxSignalBytes)) return { ok: false, reason: 'too-large' }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (!idEquals(bytes.subarray(1 + PUBLIC_KEY_BYTES, 1 + PUBLIC_KEY_BYTES + ID_BYTES), context.self)) return { ok: false, reason: 'not-for-us' }
+  const seq = readU64(view, 1 + PUBLIC_KEY_BYTES + ID_BYTES)
+  if (seq === undefined) return { ok: false, reason: 'malformed' }
+  if (Math.abs(context.now - seqTimeMs(seq)) > context.maxAuthAgeMs) return { ok: false, reason: 'expired' }
   const publicKey = Uint8Array.from(bytes.subarray(1, 1 + PUBLIC_KEY_BYTES))
-  const to = bytes.subarray(1 + PUBLIC_KEY_BYTES, 1 + PUBLIC_KEY_BYTES + ID_BYTES)
-  if (!idEquals(to, context.self)) return { ok: false, reason: 'not-for-us' }
-  const sequence = view.getUint32(1 + PUBLIC_KEY_BYTES + ID_BYTES)
-  const signedAt = view.getFloat64(1 + PUBLIC_KEY_BYTES + ID_BYTES + 4)
-  if (!Number.isFinite(signedAt) || Math.abs(context.now - signedAt) > context.maxSignalAgeMs) return { ok: false, reason: 'expired' }
+  const from = keyOf(publicKey)
+  if (!idEquals(from, context.claimed)) return { ok: false, reason: 'wrong-signer' }
+  if (!meetsIdPuzzle(from, context.idPuzzleBits)) return { ok: false, reason: 'weak-id' }
   const end = bytes.length - SIGNATURE_BYTES
-  if (!verifySignature(bytes.subarray(end), signedMessage(bytes, end), publicKey)) return { ok: false, reason: 'bad-signature' }
   let raw: unknown
   try {
     raw = JSON.parse(decoder.decode(bytes.subarray(HEADER_BYTES, end)))
@@ -122,36 +145,12 @@ export function openSignal(bytes: unknown, context: OpenContext): OpenResult {
   }
   const parsed = parseSignal(raw, context.maxSignalBytes)
   if (!parsed.ok) return { ok: false, reason: 'bad-envelope' }
-  const from = idFromPublicKey(publicKey)
-  if (!context.replay.admit(from, parsed.signal.session, sequence, signedAt + context.maxSignalAgeMs, context.now)) {
-    return { ok: false, reason: 'replayed' }
-  }
-  return { ok: true, opened: { from, sequence, signal: parsed.signal } }
-}
-
-/**
- * The signals seen recently, so each is accepted once. An entry lives until its signal would be
- * too old anyway; beyond `capacity` the oldest entries (the nearest to expiry) are forgotten.
- */
-export class ReplayGuard {
-  readonly #seen: BoundedMap<number>
-
-  constructor(capacity: number) {
-    this.#seen = new BoundedMap(capacity)
-  }
-
-  get size(): number {
-    return this.#seen.size
-  }
-
-  /** True the first time a (sender, session, sequence) is offered before `expiresAt`. */
-  admit(from: Id, session: number, sequence: number, expiresAt: number, now: number): boolean {
-    const key = `${toHex(from)}:${session}:${sequence}`
-    const known = this.#seen.get(key)
-    if (known !== undefined && known >= now) return false
-    this.#seen.remember(key, expiresAt)
-    return true
-  }
+  const sender = idKey(from)
+  if (!context.replay.fresh(sender, seq)) return { ok: false, reason: 'replayed' }
+  if (!context.budget()) return { ok: false, reason: 'rate-limited' }
+  if (!(await context.suite.verify(bytes.subarray(end), signedMessage(bytes, end), publicKey))) return { ok: false, reason: 'bad-signature' }
+  if (!context.replay.admit(sender, seq)) return { ok: false, reason: 'replayed' }
+  return { ok: true, opened: { from, publicKey, seq, signal: parsed.signal } }
 }
 
 /** `bytes` as base64 (for `SignalData`). */

@@ -4,44 +4,65 @@
  *   0x00 DHT    | encoded DHT message (the core's wire format, WIRE.md)
  *   0x01 PING   | u32 nonce (big-endian)            — 5 bytes in all
  *   0x02 PONG   | u32 nonce echoed from the PING    — 5 bytes in all
- *   0x03 RELAY  | hops u8 | kind u8 | target 20 | origin 20 | payload
- *                 kind 0 SIGNAL: a signed signal (signed-signal.ts) for `target`
- *                 kind 1 DHT: a DHT message from `origin` for `target`
- *                 kind 2 UNDELIVERABLE: from the relay that gave up (`origin`) to the origin of
- *                        the relay it could not pass on (`target`); payload = reason u8 | the
- *                        original kind u8 | the original target 20 | the original payload
+ *   0x03 RELAY  | hops u8 | flags u8 | target 20 | origin 20 | seq u64 | replyTo u64 | body
+ *                 flags: bit 0 the kind (0 SIGNAL, 1 DHT), bit 7 set once the frame took its
+ *                 detour; the other bits are zero
+ *                 SIGNAL: body = a signed signal (signed-signal.ts) for `target`
+ *                 DHT:    body = an authenticated DHT message from `origin` (auth/relay-seal.ts)
+ *                 seq: the origin's sequence number of this frame (µs of its clock, rising);
+ *                 replyTo: the seq of the last relay the origin received from `target`, or 0
  *   0x04 BYE    | reason u8 (0 leaving, 1 budget) — 2 bytes in all; the sender closes next
+ *   0x05 UNDELIVERABLE | reason u8 | target 20 | origin 20 | seq u64 — 50 bytes in all: names a
+ *                 relay (by target, origin and seq) that could not be passed on. It goes back
+ *                 hop by hop, each node sending it only to the peer that brought it the relay.
  *
  * RELAY.md describes the relay protocol. `parseFrame` is the one function that reads a frame
  * from a peer: any bytes become a typed frame or a typed rejection, never an exception.
  */
 import { type Id, ID_BYTES } from '@browser-dht/kademlia'
 
-export const FrameType = { DHT: 0x00, PING: 0x01, PONG: 0x02, RELAY: 0x03, BYE: 0x04 } as const
+export const FrameType = { DHT: 0x00, PING: 0x01, PONG: 0x02, RELAY: 0x03, BYE: 0x04, UNDELIVERABLE: 0x05 } as const
 
 /** Bytes of a PING or PONG frame. */
 export const HEARTBEAT_FRAME_BYTES = 5
-/** Bytes of a RELAY frame before its payload. */
-export const RELAY_HEADER_BYTES = 3 + 2 * ID_BYTES
+/** Bytes of a RELAY frame before its body. */
+export const RELAY_HEADER_BYTES = 3 + 2 * ID_BYTES + 16
+/** Bytes of an UNDELIVERABLE frame. */
+export const UNDELIVERABLE_FRAME_BYTES = 2 + 2 * ID_BYTES + 8
 
-export const RelayKind = { SIGNAL: 0, DHT: 1, UNDELIVERABLE: 2 } as const
+export const RelayKind = { SIGNAL: 0, DHT: 1 } as const
 export type RelayKind = (typeof RelayKind)[keyof typeof RelayKind]
 
+/** Set in a relay's flags once it took a detour (a hop that made no progress): it takes no second. */
+const DETOURED = 0x80
+
 /** Why a relay gave up (carried in UNDELIVERABLE, counted by every node as a drop reason). */
-export const UNDELIVERABLE_REASONS = ['relay-no-route', 'relay-hop-limit', 'relay-queue-full'] as const
+export const UNDELIVERABLE_REASONS = ['relay-no-route', 'relay-hop-limit', 'relay-queue-full', 'relay-loop'] as const
 export type UndeliverableReason = (typeof UNDELIVERABLE_REASONS)[number]
 
 /** Why a node closes a connection, told to the other end in BYE. */
 export const ByeReason = { LEAVING: 0, BUDGET: 1 } as const
 export type ByeReason = (typeof ByeReason)[keyof typeof ByeReason]
 
-export interface RelayFrame {
+/** What names a relay frame everywhere along its path (its origin chose `seq`). */
+export interface RelayId {
+  target: Id
+  origin: Id
+  seq: number
+}
+
+export interface RelayFrame extends RelayId {
   type: 'relay'
   hops: number
   kind: RelayKind
-  target: Id
-  origin: Id
-  payload: Uint8Array
+  detoured: boolean
+  replyTo: number
+  body: Uint8Array
+}
+
+export interface UndeliverableFrame extends RelayId {
+  type: 'undeliverable'
+  reason: UndeliverableReason
 }
 
 export type Frame =
@@ -50,11 +71,34 @@ export type Frame =
   | { type: 'pong'; nonce: number }
   | RelayFrame
   | { type: 'bye'; reason: ByeReason }
+  | UndeliverableFrame
 
 /** Why an incoming frame was dropped. */
-export type FrameRejection = 'empty-frame' | 'unknown-frame' | 'malformed-heartbeat' | 'frame-too-large' | 'malformed-relay' | 'malformed-bye'
+export type FrameRejection =
+  | 'empty-frame'
+  | 'unknown-frame'
+  | 'malformed-heartbeat'
+  | 'frame-too-large'
+  | 'malformed-relay'
+  | 'malformed-bye'
+  | 'malformed-undeliverable'
 
 export type FrameResult = { ok: true; frame: Frame } | { ok: false; reason: FrameRejection }
+
+/** Largest sequence number: 2^53 − 1 µs, about 285 years after 1970 (the u64 field holds more). */
+const MAX_SEQ = Number.MAX_SAFE_INTEGER
+
+/** Writes `value` (0..2^53 − 1) as a big-endian u64. */
+export function writeU64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, Math.floor(value / 2 ** 32))
+  view.setUint32(at + 4, value >>> 0)
+}
+
+/** Reads a big-endian u64; undefined when it exceeds 2^53 − 1 (no honest sender writes one). */
+export function readU64(view: DataView, at: number): number | undefined {
+  const value = view.getUint32(at) * 2 ** 32 + view.getUint32(at + 4)
+  return value <= MAX_SEQ ? value : undefined
+}
 
 /** Wraps an encoded DHT message. */
 export function dhtFrame(message: Uint8Array): Uint8Array {
@@ -77,41 +121,30 @@ export function byeFrame(reason: ByeReason): Uint8Array {
 }
 
 export function relayFrame(frame: Omit<RelayFrame, 'type'>): Uint8Array {
-  const out = new Uint8Array(RELAY_HEADER_BYTES + frame.payload.length)
+  const out = new Uint8Array(RELAY_HEADER_BYTES + frame.body.length)
+  const view = new DataView(out.buffer)
   out[0] = FrameType.RELAY
   out[1] = frame.hops
-  out[2] = frame.kind
-  out.set(frame.target, 3)
-  out.set(frame.origin, 3 + ID_BYTES)
-  out.set(frame.payload, RELAY_HEADER_BYTES)
+  out[2] = frame.kind | (frame.detoured ? DETOURED : 0)
+  writeIds(out, view, 3, frame)
+  writeU64(view, 3 + 2 * ID_BYTES + 8, frame.replyTo)
+  out.set(frame.body, RELAY_HEADER_BYTES)
   return out
 }
 
-/** The payload of an UNDELIVERABLE relay: the reason, then the original kind, target and payload. */
-export function undeliverablePayload(reason: UndeliverableReason, original: RelayFrame): Uint8Array {
-  const out = new Uint8Array(2 + ID_BYTES + original.payload.length)
-  out[0] = UNDELIVERABLE_REASONS.indexOf(reason)
-  out[1] = original.kind
-  out.set(original.target, 2)
-  out.set(original.payload, 2 + ID_BYTES)
+export function undeliverableFrame(reason: UndeliverableReason, relay: RelayId): Uint8Array {
+  const out = new Uint8Array(UNDELIVERABLE_FRAME_BYTES)
+  out[0] = FrameType.UNDELIVERABLE
+  out[1] = UNDELIVERABLE_REASONS.indexOf(reason)
+  writeIds(out, new DataView(out.buffer), 2, relay)
   return out
 }
 
-export interface Undeliverable {
-  reason: UndeliverableReason
-  kind: RelayKind
-  /** Where the original relay was going. */
-  target: Id
-  payload: Uint8Array
-}
-
-/** Reads an UNDELIVERABLE payload; undefined when malformed. */
-export function parseUndeliverable(payload: Uint8Array): Undeliverable | undefined {
-  if (payload.length < 2 + ID_BYTES) return undefined
-  const reason = UNDELIVERABLE_REASONS[payload[0]!]
-  const kind = payload[1]!
-  if (reason === undefined || (kind !== RelayKind.SIGNAL && kind !== RelayKind.DHT)) return undefined
-  return { reason, kind, target: payload.slice(2, 2 + ID_BYTES), payload: payload.subarray(2 + ID_BYTES) }
+/** target, origin, seq from `at` on. */
+function writeIds(out: Uint8Array, view: DataView, at: number, relay: RelayId): void {
+  out.set(relay.target, at)
+  out.set(relay.origin, at + ID_BYTES)
+  writeU64(view, at + 2 * ID_BYTES, relay.seq)
 }
 
 function heartbeatFrame(type: number, nonce: number): Uint8Array {
@@ -122,15 +155,16 @@ function heartbeatFrame(type: number, nonce: number): Uint8Array {
 }
 
 /**
- * Reads one frame. A DHT payload longer than `maxMessageBytes`, or a relay payload longer than
- * `maxRelayPayloadBytes`, is rejected before anything else looks at it. Payloads are plain
+ * Reads one frame. A DHT payload longer than `maxMessageBytes`, or a relay body longer than
+ * `maxRelayBodyBytes`, is rejected before anything else looks at it. Payloads are plain
  * `Uint8Array` views into `bytes`, even when `bytes` is a Buffer (simple-peer delivers Buffers in
  * Node and its bundled Buffer in the browser): the core's parser copies what it keeps with
  * `slice`, which on a Buffer would return a view instead.
  */
-export function parseFrame(bytes: unknown, maxMessageBytes: number, maxRelayPayloadBytes = maxMessageBytes): FrameResult {
+export function parseFrame(bytes: unknown, maxMessageBytes: number, maxRelayBodyBytes = maxMessageBytes): FrameResult {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) return { ok: false, reason: 'empty-frame' }
   const view = (from: number, to = bytes.length): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset + from, to - from)
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   switch (bytes[0]) {
     case FrameType.DHT:
       if (bytes.length - 1 > maxMessageBytes) return { ok: false, reason: 'frame-too-large' }
@@ -138,35 +172,38 @@ export function parseFrame(bytes: unknown, maxMessageBytes: number, maxRelayPayl
     case FrameType.PING:
     case FrameType.PONG: {
       if (bytes.length !== HEARTBEAT_FRAME_BYTES) return { ok: false, reason: 'malformed-heartbeat' }
-      const nonce = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
-      return { ok: true, frame: { type: bytes[0] === FrameType.PING ? 'ping' : 'pong', nonce } }
+      return { ok: true, frame: { type: bytes[0] === FrameType.PING ? 'ping' : 'pong', nonce: data.getUint32(1) } }
     }
     case FrameType.RELAY: {
       if (bytes.length <= RELAY_HEADER_BYTES) return { ok: false, reason: 'malformed-relay' }
-      if (bytes.length - RELAY_HEADER_BYTES > maxRelayPayloadBytes) return { ok: false, reason: 'frame-too-large' }
-      const kind = bytes[2]!
-      if (kind !== RelayKind.SIGNAL && kind !== RelayKind.DHT && kind !== RelayKind.UNDELIVERABLE) {
-        return { ok: false, reason: 'malformed-relay' }
-      }
-      return {
-        ok: true,
-        frame: {
-          type: 'relay',
-          hops: bytes[1]!,
-          kind,
-          // Copies (on a Buffer, `slice` would return a view of the channel's bytes).
-          target: Uint8Array.from(view(3, 3 + ID_BYTES)),
-          origin: Uint8Array.from(view(3 + ID_BYTES, RELAY_HEADER_BYTES)),
-          payload: view(RELAY_HEADER_BYTES),
-        },
-      }
+      if (bytes.length - RELAY_HEADER_BYTES > maxRelayBodyBytes) return { ok: false, reason: 'frame-too-large' }
+      const flags = bytes[2]!
+      const ids = readIds(bytes, data, 3)
+      const replyTo = readU64(data, 3 + 2 * ID_BYTES + 8)
+      if ((flags & ~(DETOURED | 1)) !== 0 || ids === undefined || replyTo === undefined) return { ok: false, reason: 'malformed-relay' }
+      const kind = (flags & 1) as RelayKind
+      return { ok: true, frame: { type: 'relay', hops: bytes[1]!, kind, detoured: (flags & DETOURED) !== 0, ...ids, replyTo, body: view(RELAY_HEADER_BYTES) } }
     }
     case FrameType.BYE: {
       const reason = bytes[1]
       if (bytes.length !== 2 || (reason !== ByeReason.LEAVING && reason !== ByeReason.BUDGET)) return { ok: false, reason: 'malformed-bye' }
       return { ok: true, frame: { type: 'bye', reason } }
     }
+    case FrameType.UNDELIVERABLE: {
+      const reason = UNDELIVERABLE_REASONS[bytes[1]!]
+      const ids = bytes.length === UNDELIVERABLE_FRAME_BYTES ? readIds(bytes, data, 2) : undefined
+      if (reason === undefined || ids === undefined) return { ok: false, reason: 'malformed-undeliverable' }
+      return { ok: true, frame: { type: 'undeliverable', reason, ...ids } }
+    }
     default:
       return { ok: false, reason: 'unknown-frame' }
   }
+}
+
+/** target, origin (copies: on a Buffer, `slice` would return a view of the channel's bytes) and seq. */
+function readIds(bytes: Uint8Array, view: DataView, at: number): RelayId | undefined {
+  const seq = readU64(view, at + 2 * ID_BYTES)
+  if (seq === undefined) return undefined
+  const copy = (from: number): Id => Uint8Array.from(bytes.subarray(from, from + ID_BYTES))
+  return { target: copy(at), origin: copy(at + ID_BYTES), seq }
 }

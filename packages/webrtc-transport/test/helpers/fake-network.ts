@@ -5,7 +5,7 @@ import { MemorySignaling, type MemorySignalingOptions } from '../../src/signalin
 import { WebRtcTransport } from '../../src/webrtc-transport.ts'
 import type { WebRtcTransportOptions } from '../../src/options.ts'
 import type { CloseReason } from '../../src/stats.ts'
-import { FakePeers } from './fake-peer.ts'
+import { type FakePeer, FakePeers } from './fake-peer.ts'
 import { Inbox } from './inbox.ts'
 
 export interface FakeNode {
@@ -13,6 +13,8 @@ export interface FakeNode {
   transport: WebRtcTransport
   inbox: Inbox
   events: { type: string; id: Id; reason?: CloseReason }[]
+  /** The fake peer connections this node's transport made, in order. */
+  created: FakePeer[]
 }
 
 export class FakeNetwork {
@@ -29,9 +31,18 @@ export class FakeNetwork {
   add(options: Partial<Omit<WebRtcTransportOptions, 'signalers'>> = {}): FakeNode {
     const identity = options.identity ?? generateIdentity()
     const id = identity.id
+    const created: FakePeer[] = []
+    // No ID puzzle (tests make hundreds of identities), and noble's crypto: WebCrypto's work
+    // finishes outside the order a virtual clock can follow.
     const transport = new WebRtcTransport({
-      peerFactory: this.peers.factory,
+      peerFactory: (init, events) => {
+        const peer = this.peers.factory(init, events) as FakePeer
+        created.push(peer)
+        return peer
+      },
       clock: this.clock,
+      idPuzzleBits: 0,
+      authCrypto: 'noble',
       ...options,
       identity,
       signalers: [this.signaling.signaler(id)],
@@ -42,8 +53,15 @@ export class FakeNetwork {
     transport.on('peer:connected', (e) => events.push({ type: 'connected', id: e.id }))
     transport.on('peer:disconnected', (e) => events.push({ type: 'disconnected', id: e.id, reason: e.reason }))
     transport.on('connect:failed', (e) => events.push({ type: 'failed', id: e.id, reason: e.reason }))
-    const node = { id, transport, inbox, events }
+    const node = { id, transport, inbox, events, created }
     this.nodes.push(node)
     return node
+  }
+
+  /** `from`'s live fake connection to `to` (to write raw frames on, as an attacker would). */
+  channel(from: FakeNode, to: FakeNode): FakePeer {
+    const peer = from.created.find((p) => !p.destroyed && p.partner !== undefined && to.created.includes(p.partner))
+    if (peer === undefined) throw new Error('no open channel between these nodes')
+    return peer
   }
 }

@@ -34,6 +34,11 @@ export class FakePeer implements PeerLike {
   readonly sent: Uint8Array[] = []
   #partner: FakePeer | undefined
 
+  /** The fake peer at the other end, once the offer or answer named it. */
+  get partner(): FakePeer | undefined {
+    return this.#partner
+  }
+
   constructor(
     readonly hub: FakePeers,
     readonly n: number,

@@ -40,6 +40,7 @@ export class TestNetwork {
       peerFactory: realPeers,
       loopbackOnly: true,
       iceServers: [],
+      idPuzzleBits: 0,
       ...options,
       identity,
       signalers: [this.signaling.signaler(id)],

@@ -1,0 +1,152 @@
+/**
+ * End-to-end authentication of a relayed DHT message: the body of a RELAY frame of kind DHT.
+ *
+ *   mode u8 | origin's ed25519 public key 32 | tag | the encoded DHT message
+ *   mode 0: tag = ed25519 signature (64) by the origin's key
+ *   mode 1: tag = HMAC-SHA256 (first 16 bytes) under the pair's MAC key, origin → target (peer-keys.ts)
+ *
+ * The tag covers AUTH_DOMAIN ‖ mode ‖ target ‖ origin ‖ seq ‖ replyTo ‖ message, so a relay
+ * cannot alter the message, redirect it to another target, move it to another origin or give it
+ * another sequence number; it can only drop it. The origin's ID is the SHA-1 of the key in the
+ * frame, so the key is the origin's (and only the holder of its secret can sign under it or
+ * compute the MAC key). The origin signs when it does not know the target's public key yet (the
+ * first message to a node it only heard named), and MACs every later message: a MAC costs
+ * microseconds, a signature check tens to hundreds (RELAY.md has the measurements).
+ *
+ * Checks on arrival, cheapest first, so that junk costs no public-key operation: the body's
+ * shape, SHA-1(key) = origin, the ID puzzle, the age of `seq`, replay (per sender), then a token
+ * from the budget of the link it came on, and only then the signature or the MAC key's
+ * derivation. `RelayAuth.open` is the one function that reads this body.
+ */
+import { type Clock, ID_BYTES, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../signaling/identity.ts'
+import { type RelayFrame, type RelayId, writeU64 } from '../wire/frames.ts'
+import type { Counters } from '../stats.ts'
+import type { PeerKeys } from './peer-keys.ts'
+import type { ReplayWindows } from './replay.ts'
+import { seqTimeMs } from './sequencer.ts'
+import type { AuthSuite } from './suite.ts'
+
+export const AuthMode = { SIGNATURE: 0, MAC: 1 } as const
+export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode]
+
+/** Bytes of a MAC tag (HMAC-SHA256 truncated, as RFC 2104 allows down to half the output). */
+export const MAC_TAG_BYTES = 16
+/** Most bytes the authentication adds to a DHT message (a signed one). */
+export const AUTH_OVERHEAD_BYTES = 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES
+/** Prefixed to what is signed or MAC'd, so a tag means nothing in any other protocol. */
+export const AUTH_DOMAIN = 'browser-dht/relay/v1\n'
+
+/** Why an authenticated relay was not accepted (counted per reason in `relaysRejected`). */
+export const RELAY_REJECTIONS = ['malformed', 'bad-key', 'weak-id', 'expired', 'replayed', 'rate-limited', 'bad-tag'] as const
+export type RelayRejection = (typeof RELAY_REJECTIONS)[number]
+
+const DOMAIN_BYTES = new TextEncoder().encode(AUTH_DOMAIN)
+
+/** What the tag covers. */
+function authData(mode: AuthMode, relay: RelayId & { replyTo: number }, message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DOMAIN_BYTES.length + 1 + 2 * ID_BYTES + 16 + message.length)
+  const view = new DataView(out.buffer)
+  let at = DOMAIN_BYTES.length
+  out.set(DOMAIN_BYTES)
+  out[at++] = mode
+  out.set(relay.target, at)
+  out.set(relay.origin, at + ID_BYTES)
+  at += 2 * ID_BYTES
+  writeU64(view, at, relay.seq)
+  writeU64(view, at + 8, relay.replyTo)
+  out.set(message, at + 16)
+  return out
+}
+
+function macTag(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return hmac(sha256, key, data).subarray(0, MAC_TAG_BYTES)
+}
+
+/** Compares in time independent of where the bytes differ. */
+function sameTag(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
+export type OpenResult = { ok: true; message: Uint8Array; publicKey: Uint8Array } | { ok: false; reason: RelayRejection }
+
+export interface RelayAuthInit {
+  identity: NodeIdentity
+  suite: AuthSuite
+  keys: PeerKeys
+  replay: ReplayWindows
+  clock: Clock
+  /** A relay whose seq is further than this from this node's clock is refused (`expired`). */
+  maxAgeMs: number
+  idPuzzleBits: number
+  /** Counts `relaysSigned` and `relaysMac`. */
+  counters: Counters
+}
+
+export class RelayAuth {
+  readonly #o: RelayAuthInit
+
+  constructor(init: RelayAuthInit) {
+    this.#o = init
+  }
+
+  /** The body of a DHT relay from this node: MAC'd when the target's key is known, else signed. */
+  async seal(relay: Omit<RelayId, 'origin'> & { replyTo: number }, message: Uint8Array): Promise<Uint8Array> {
+    const { identity, keys, suite } = this.#o
+    const ids = { ...relay, origin: identity.id }
+    const targetKey = keys.publicKey(relay.target)
+    const macKeys = targetKey === undefined ? undefined : await keys.macKeys(relay.target, targetKey)
+    const mode = macKeys === undefined ? AuthMode.SIGNATURE : AuthMode.MAC
+    const data = authData(mode, ids, message)
+    const tag = macKeys === undefined ? await suite.sign(data) : macTag(macKeys.send, data)
+    if (mode === AuthMode.MAC) this.#o.counters.relaysMac++
+    else this.#o.counters.relaysSigned++
+    const out = new Uint8Array(1 + PUBLIC_KEY_BYTES + tag.length + message.length)
+    out[0] = mode
+    out.set(identity.publicKey, 1)
+    out.set(tag, 1 + PUBLIC_KEY_BYTES)
+    out.set(message, 1 + PUBLIC_KEY_BYTES + tag.length)
+    return out
+  }
+
+  /**
+   * Checks a DHT relay addressed to this node (cheap checks first, see above) and admits its seq.
+   * `budget` is asked for a token before any public-key operation; without one the relay is
+   * refused as `rate-limited`. Never rejects.
+   */
+  async open(frame: RelayFrame, budget: () => boolean): Promise<OpenResult> {
+    const { body, origin, seq } = frame
+    const { keys, replay, suite, clock, maxAgeMs, idPuzzleBits } = this.#o
+    const mode = body[0]
+    if (mode !== AuthMode.SIGNATURE && mode !== AuthMode.MAC) return { ok: false, reason: 'malformed' }
+    const tagBytes = mode === AuthMode.SIGNATURE ? SIGNATURE_BYTES : MAC_TAG_BYTES
+    if (body.length < 1 + PUBLIC_KEY_BYTES + tagBytes) return { ok: false, reason: 'malformed' }
+    const publicKey = body.subarray(1, 1 + PUBLIC_KEY_BYTES)
+    if (!idEquals(keyOf(publicKey), origin)) return { ok: false, reason: 'bad-key' }
+    if (!meetsIdPuzzle(origin, idPuzzleBits)) return { ok: false, reason: 'weak-id' }
+    if (Math.abs(clock.now() - seqTimeMs(seq)) > maxAgeMs) return { ok: false, reason: 'expired' }
+    const sender = idKey(origin)
+    if (!replay.fresh(sender, seq)) return { ok: false, reason: 'replayed' }
+    const tag = body.subarray(1 + PUBLIC_KEY_BYTES, 1 + PUBLIC_KEY_BYTES + tagBytes)
+    const message = body.subarray(1 + PUBLIC_KEY_BYTES + tagBytes)
+    const data = authData(mode, frame, message)
+    const ready = mode === AuthMode.MAC ? keys.ready(origin) : undefined
+    if (ready === undefined && !budget()) return { ok: false, reason: 'rate-limited' }
+    let valid: boolean
+    if (mode === AuthMode.SIGNATURE) {
+      valid = await suite.verify(tag, data, publicKey)
+    } else {
+      const macKeys = ready ?? (await keys.macKeys(origin, publicKey))
+      valid = macKeys !== undefined && sameTag(tag, macTag(macKeys.receive, data))
+    }
+    if (!valid) return { ok: false, reason: 'bad-tag' }
+    if (!replay.admit(sender, seq)) return { ok: false, reason: 'replayed' }
+    keys.learn(origin, publicKey)
+    return { ok: true, message, publicKey }
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * One malicious tab against the real transport (fake peers, virtual clock): every attack of
+ * issue 8 that a peer can make, written as the attacker would make it (raw frames on its own data
+ * channel), each shown to fail and to be counted. The network's own tests of the server are in
+ * packages/signaling-server/test; of lookups under Sybils, in packages/simulator.
+ *
+ * The honest line is V — Y — X: V reaches X only through Y. The attacker M holds one channel, to
+ * V, and is farther from X than Y, so V's honest traffic to X does not pass M.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  compareDistance,
+  createNode,
+  decodeMessage,
+  DEFAULT_WIRE_LIMITS,
+  type Id,
+  idEquals,
+  type KademliaNode,
+  keyOf,
+  meetsIdPuzzle,
+  seededRandom,
+  toHex,
+} from '@browser-dht/kademlia'
+import { AuthMode, MAC_TAG_BYTES } from '../src/auth/relay-seal.ts'
+import { nobleSuite } from '../src/auth/suite.ts'
+import { DEFAULTS } from '../src/options.ts'
+import { generateIdentity, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
+import { sealSignal, signalDataBytes } from '../src/signaling/signed-signal.ts'
+import { TransportErrorCode } from '../src/errors.ts'
+import { RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
+import { WebRtcTransport } from '../src/webrtc-transport.ts'
+import { forgedBody, forgedRelay, relaysIn } from './helpers/attacker.ts'
+import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'
+import type { FakePeer } from './helpers/fake-peer.ts'
+import { ping } from './helpers/messages.ts'
+
+interface Honest {
+  fake: FakeNode
+  node: KademliaNode
+  identity: NodeIdentity
+}
+
+let seed = 1
+function honest(net: FakeNetwork, identity = generateIdentity()): Honest {
+  const fake = net.add({ identity })
+  const node = createNode({ id: fake.id, transport: fake.transport, clock: net.clock, random: seededRandom(seed++), k: 8, requestTimeoutMs: 1000 })
+  return { fake, node, identity }
+}
+
+/** V — Y — X, and the attacker M with one channel, to V. */
+async function line() {
+  const net = new FakeNetwork()
+  const [xIdentity, yIdentity] = [generateIdentity(), generateIdentity()]
+  let mIdentity = generateIdentity()
+  while (compareDistance(xIdentity.id, yIdentity.id, mIdentity.id) > 0) mIdentity = generateIdentity()
+  const x = honest(net, xIdentity)
+  const y = honest(net, yIdentity)
+  const v = honest(net)
+  const m = net.add({ identity: mIdentity })
+  for (const { node } of [x, y, v]) await node.start()
+  await net.clock.run(x.node.ping(y.fake.id))
+  await net.clock.run(v.node.ping(y.fake.id))
+  m.transport.send(v.fake.id, ping(1))
+  await net.clock.advance(20)
+  expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true) // through Y
+  expect(v.fake.transport.isConnected(x.fake.id)).toBe(false)
+  const attacker = net.channel(m, v.fake)
+  return { net, x, y, v, m, mIdentity, attacker }
+}
+
+/** The DHT messages V sent as relays on the channel `on` since frame `from` (what a relay on the path reads). */
+function relayedMessages(on: FakePeer, from = 0) {
+  return relaysIn(on.sent.slice(from)).flatMap((relay) => {
+    if (relay.kind !== RelayKind.DHT) return []
+    const tagBytes = relay.body[0] === AuthMode.MAC ? MAC_TAG_BYTES : SIGNATURE_BYTES
+    const decoded = decodeMessage(relay.body.subarray(1 + PUBLIC_KEY_BYTES + tagBytes), DEFAULT_WIRE_LIMITS)
+    return decoded.ok ? [{ relay, message: decoded.message }] : []
+  })
+}
+
+/** A sequence number that is new and fresh now, as an honest sender's would be. */
+let sequence = 0
+function fresh(net: FakeNetwork): number {
+  return net.clock.now() * 1000 + ++sequence
+}
+
+/** Relay and DHT frames (not heartbeats) a fake peer sent from frame `from` on. */
+function answersSent(peer: FakePeer, from: number): number {
+  return peer.sent.slice(from).filter((frame) => frame[0] === 0x00 || frame[0] === 0x03).length
+}
+
+describe('speaking as someone else', () => {
+  it('relays naming made-up IDs or honest nodes as their origin are dropped, counted, never answered and never enter the routing table', async () => {
+    const { net, x, v, mIdentity, attacker } = await line()
+    const before = v.fake.transport.stats()
+    const vToM = net.channel(v.fake, net.nodes.find((n) => idEquals(n.id, mIdentity.id))!)
+    const sentBefore = vToM.sent.length
+    const servedBefore = v.node.stats().requestsServed
+    const madeUp = Array.from({ length: 16 }, () => generateIdentity().id)
+    // Made-up IDs, with the attacker's own key (which does not hash to them).
+    for (const [i, id] of madeUp.entries()) {
+      attacker.send(forgedRelay({ seq: fresh(net), target: v.fake.id, origin: id, body: forgedBody(mIdentity.publicKey, { type: 'FIND_NODE', rid: i, target: id, count: 8 }) }))
+    }
+    // An honest node's ID with its real public key, but a tag the attacker cannot make: a
+    // signature, and a MAC.
+    attacker.send(forgedRelay({ seq: fresh(net), target: v.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'PING', rid: 77 }) }))
+    attacker.send(forgedRelay({ seq: fresh(net), target: v.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'PING', rid: 78 }, AuthMode.MAC) }))
+    await net.clock.advance(50)
+    const after = v.fake.transport.stats()
+    expect(after.relaysRejected['bad-key'] - before.relaysRejected['bad-key']).toBe(16)
+    expect(after.relaysRejected['bad-tag'] - before.relaysRejected['bad-tag']).toBe(2)
+    expect(after.dropped['relay-unauthenticated'] - before.dropped['relay-unauthenticated']).toBe(18)
+    for (const id of madeUp) expect(v.node.table.has(id)).toBe(false)
+    expect(answersSent(vToM, sentBefore)).toBe(0)
+    expect(v.node.stats().requestsServed).toBe(servedBefore)
+  })
+
+  it('forged answers from an honest node do not reach a lookup, even when the attacker knows the request IDs', async () => {
+    const { net, x, y, v, attacker } = await line()
+    const vToY = net.channel(v.fake, y.fake)
+    const seen = vToY.sent.length
+    const madeUp = Array.from({ length: 8 }, () => generateIdentity().id)
+    const lookup = v.node.findNode(keyOf('anything'))
+    // An eavesdropper on V's path reads each request as it leaves and answers it "as" X at once.
+    let forged = 0
+    for (let tick = 0; tick < 40; tick++) {
+      await net.clock.advance(1)
+      for (const { relay, message } of relayedMessages(vToY, seen)) {
+        if (!idEquals(relay.target, x.fake.id) || message.type !== 'FIND_NODE') continue
+        attacker.send(forgedRelay({ seq: fresh(net), target: v.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'NODES', rid: message.rid, nodes: madeUp }) }))
+        forged++
+      }
+      if (forged > 0) break
+    }
+    const { closest } = await net.clock.run(lookup)
+    expect(forged).toBeGreaterThan(0)
+    for (const id of madeUp) expect(closest.map(toHex)).not.toContain(toHex(id))
+    expect(closest.map(toHex)).toContain(toHex(x.fake.id))
+    expect(v.fake.transport.stats().relaysRejected['bad-tag']).toBeGreaterThanOrEqual(forged)
+  })
+
+  it('a node that vanished is not kept alive by forged PONGs in its name', async () => {
+    const { net, x, y, v, attacker } = await line()
+    // X vanishes: nothing it sends gets out any more, though Y's channel to it still looks open.
+    net.channel(x.fake, y.fake).delivers = false
+    const vToY = net.channel(v.fake, y.fake)
+    const seen = vToY.sent.length
+    const pinged = v.node.ping(x.fake.id)
+    await net.clock.advance(5)
+    const request = relayedMessages(vToY, seen).find(({ relay }) => idEquals(relay.target, x.fake.id))
+    expect(request?.message.type).toBe('PING')
+    attacker.send(forgedRelay({ seq: fresh(net), target: v.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'PONG', rid: request!.message.rid }) }))
+    expect(await net.clock.run(pinged)).toBe(false)
+    expect(v.fake.transport.stats().relaysRejected['bad-tag']).toBe(1)
+  })
+
+  it('forged relays teach no way back: the victim’s next request to that node still goes the honest way', async () => {
+    const { net, x, v, m, attacker } = await line()
+    for (let i = 0; i < 10; i++) {
+      attacker.send(forgedRelay({ seq: fresh(net), target: v.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'PING', rid: i }) }))
+    }
+    await net.clock.advance(20)
+    const vToM = net.channel(v.fake, m)
+    const sent = vToM.sent.length
+    expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
+    expect(relaysIn(vToM.sent.slice(sent)).filter((relay) => idEquals(relay.target, x.fake.id))).toEqual([])
+  })
+})
+
+describe('evicting a live contact', () => {
+  it('an UNDELIVERABLE from a peer the relay never went through is ignored and counted; the request succeeds and the contact stays', async () => {
+    const { net, x, y, v, attacker } = await line()
+    const vToY = net.channel(v.fake, y.fake)
+    const seen = vToY.sent.length
+    const pinged = v.node.ping(x.fake.id)
+    await net.clock.advance(1)
+    const relay = relaysIn(vToY.sent.slice(seen)).find((r) => idEquals(r.target, x.fake.id))!
+    // The attacker knows the relay's exact name (target, origin, seq) and says it did not get through.
+    attacker.send(undeliverableFrame('relay-no-route', relay))
+    expect(await net.clock.run(pinged)).toBe(true)
+    const stats = v.fake.transport.stats()
+    expect(stats.dropped['undeliverable-unmatched']).toBe(1)
+    expect(stats.relaysRetried).toBe(0)
+    expect(v.node.table.has(x.fake.id)).toBe(true)
+  })
+
+  it('a first hop that lies is only a hint: the relay takes another way and the request succeeds', async () => {
+    const net = new FakeNetwork()
+    const [v, x, y] = [honest(net), honest(net), honest(net)]
+    const m = net.add()
+    for (const { node } of [v, x, y]) await node.start()
+    await net.clock.run(x.node.ping(y.fake.id))
+    await net.clock.run(v.node.ping(y.fake.id))
+    m.transport.send(v.fake.id, ping(1))
+    m.transport.send(x.fake.id, ping(1))
+    await net.clock.advance(20)
+    // M (connected to both) carries V's relays honestly, but answers the first with UNDELIVERABLE.
+    const mToV = net.channel(m, v.fake)
+    const vToM = net.channel(v.fake, m)
+    const vToY = net.channel(v.fake, y.fake)
+    const [seenM, seenY] = [vToM.sent.length, vToY.sent.length]
+    const pinged = v.node.ping(x.fake.id)
+    await net.clock.advance(1)
+    const first = [...relaysIn(vToM.sent.slice(seenM)), ...relaysIn(vToY.sent.slice(seenY))].find((r) => idEquals(r.target, x.fake.id))!
+    const viaM = relaysIn(vToM.sent.slice(seenM)).includes(first)
+    const liar = viaM ? mToV : net.channel(y.fake, v.fake)
+    liar.send(undeliverableFrame('relay-no-route', first))
+    expect(await net.clock.run(pinged)).toBe(true)
+    expect(v.fake.transport.stats().undeliverable['relay-no-route']).toBe(1)
+    expect(v.fake.transport.stats().relaysRetried).toBe(1)
+    expect(v.node.table.has(x.fake.id)).toBe(true)
+  })
+})
+
+describe('amplification', () => {
+  it('a relay claiming 255 hops is clamped to maxRelayHops, and no node passes one frame on twice', async () => {
+    const net = new FakeNetwork()
+    const nodes = Array.from({ length: 8 }, () => net.add())
+    // Every honest node connected to every other: many ways for a frame to circle.
+    for (const a of nodes) for (const b of nodes) if (a !== b) a.transport.send(b.id, ping(1))
+    await net.clock.advance(50)
+    const m = net.add()
+    m.transport.send(nodes[0]!.id, ping(1))
+    await net.clock.advance(20)
+    const forwardedBefore = nodes.reduce((sum, n) => sum + n.transport.stats().relaysForwarded, 0)
+    const frame = forgedRelay({ seq: fresh(net), target: generateIdentity().id, origin: m.id, hops: 255, body: new Uint8Array(16 * 1024) })
+    for (let i = 0; i < 100; i++) net.channel(m, nodes[0]!).send(frame) // and the same frame again and again
+    await net.clock.advance(100)
+    const forwarded = nodes.reduce((sum, n) => sum + n.transport.stats().relaysForwarded, 0) - forwardedBefore
+    expect(forwarded).toBeLessThanOrEqual(DEFAULTS.maxRelayHops)
+    expect(nodes[0]!.transport.stats().relaysClamped).toBe(1)
+    expect(nodes[0]!.transport.stats().dropped['relay-loop']).toBe(99)
+  })
+
+  it('relayed FIND_VALUE "from" a victim makes the holder send the victim nothing', async () => {
+    const { net, x, v, mIdentity } = await line()
+    // A holder H with a large value, which the attacker is connected to.
+    const h = honest(net)
+    await h.node.start()
+    await net.clock.run(h.node.ping(x.fake.id))
+    await net.clock.run(h.node.records.accept(keyOf('big'), new Uint8Array(60_000), 3_600_000, 'publish', net.clock.now()))
+    const m = net.nodes.find((n) => idEquals(n.id, mIdentity.id))!
+    m.transport.connect(h.fake.id)
+    await net.clock.advance(20)
+    const received = v.fake.transport.stats().bytesReceived
+    const holderSent = h.fake.transport.stats().bytesSent
+    const served = h.node.stats().requestsServed
+    for (let i = 0; i < 200; i++) {
+      const body = forgedBody(v.identity.publicKey, { type: 'FIND_VALUE', rid: i, key: keyOf('big'), count: 8 })
+      net.channel(m, h.fake).send(forgedRelay({ target: h.fake.id, origin: v.fake.id, seq: fresh(net), body }))
+    }
+    await net.clock.advance(1000)
+    expect(h.fake.transport.stats().bytesSent - holderSent).toBeLessThan(1000) // heartbeats at most
+    expect(v.fake.transport.stats().bytesReceived - received).toBeLessThan(1000)
+    const rejected = h.fake.transport.stats().relaysRejected
+    expect(rejected['bad-tag'] + rejected['rate-limited']).toBe(200)
+    expect(h.node.stats().requestsServed).toBe(served)
+  })
+})
+
+describe('burning CPU', () => {
+  it('one link can make a node check at most authBurst signatures, then authRatePerSecond a second; cheap rejections cost none', async () => {
+    const net = new FakeNetwork()
+    const v = net.add()
+    const mIdentity = generateIdentity()
+    const m = net.add({ identity: mIdentity })
+    m.transport.send(v.id, ping(1))
+    await net.clock.advance(20)
+    const channel = net.channel(m, v)
+    const signal = { v: 1 as const, session: 1, kind: 'offer' as const, sdp: 'v=0' }
+    const before = v.transport.stats().authOperations
+    // 1,000 signals in one second with valid shapes and bad signatures: each would cost a check.
+    for (let i = 0; i < 1000; i++) {
+      const bytes = await sealSignal(mIdentity, nobleSuite(mIdentity), v.id, net.clock.now() * 1000 + i, signal)
+      bytes[bytes.length - 1]! ^= 1
+      channel.send(forgedRelay({ seq: fresh(net), target: v.id, origin: m.id, kind: RelayKind.SIGNAL, body: bytes }))
+      if (i % 100 === 99) await net.clock.advance(100)
+    }
+    await net.clock.advance(10)
+    const stats = v.transport.stats()
+    const spent = stats.authOperations - before
+    expect(spent).toBeLessThanOrEqual(DEFAULTS.authBurst + DEFAULTS.authRatePerSecond * 1.1)
+    expect(stats.signalsRejected['bad-signature']).toBe(spent)
+    expect(stats.signalsRejected['rate-limited']).toBe(1000 - spent)
+    // Claimed as another sender than the key that signed: refused with no check at all.
+    const other = generateIdentity().id
+    for (let i = 0; i < 300; i++) {
+      const bytes = await sealSignal(mIdentity, nobleSuite(mIdentity), v.id, net.clock.now() * 1000 + 5000 + i, signal)
+      channel.send(forgedRelay({ seq: fresh(net), target: v.id, origin: other, kind: RelayKind.SIGNAL, body: bytes }))
+    }
+    await net.clock.advance(10)
+    expect(v.transport.stats().authOperations - before).toBe(spent)
+    expect(v.transport.stats().signalsRejected['wrong-signer']).toBe(300)
+  })
+})
+
+describe('replaying an old offer', () => {
+  it('a captured offer from an earlier connection does not close the live one, even after the attacker flushed the replay memory', async () => {
+    const captured: unknown[] = []
+    const watched: { id?: Id } = {}
+    const net = new FakeNetwork({
+      signaling: {
+        filter: (from, _to, envelope, data) => {
+          if (watched.id !== undefined && idEquals(from, watched.id) && envelope?.kind === 'offer') captured.push(data)
+          return true
+        },
+      },
+    })
+    // The victim remembers the windows of 2 senders only, so the attacker can push X's out.
+    const v = net.add({ maxReplaySenders: 2 })
+    const a = net.add()
+    watched.id = a.id
+    a.transport.send(v.id, ping(1))
+    await net.clock.advance(20)
+    // A's side of the connection goes away without V hearing of it (a reload), and A dials anew.
+    net.channel(a, v).delivers = false
+    a.transport.disconnect(v.id)
+    a.transport.send(v.id, ping(2)) // a second connection: the one that is live now
+    await net.clock.advance(20)
+    expect(captured).toHaveLength(2)
+    expect(v.transport.isConnected(a.id)).toBe(true)
+    const m = net.add()
+    m.transport.send(v.id, ping(3))
+    await net.clock.advance(20)
+    // The attacker makes signals of its own from many identities, flushing every window...
+    for (let i = 0; i < 4; i++) {
+      const sybil = generateIdentity()
+      const bytes = await sealSignal(sybil, nobleSuite(sybil), v.id, net.clock.now() * 1000 + i, { v: 1, session: 99, kind: 'refuse' })
+      net.channel(m, v).send(forgedRelay({ seq: fresh(net), target: v.id, origin: sybil.id, kind: RelayKind.SIGNAL, body: bytes }))
+    }
+    await net.clock.advance(20)
+    // ...then replays the first offer, as if relayed from A.
+    const old = signalDataBytes(captured[0], 1 << 16)!
+    const stale = v.transport.stats().dropped['stale-signal']
+    net.channel(m, v).send(forgedRelay({ seq: fresh(net), target: v.id, origin: a.id, kind: RelayKind.SIGNAL, body: old }))
+    await net.clock.advance(20)
+    expect(v.transport.isConnected(a.id)).toBe(true)
+    expect(v.transport.stats().closed.replaced).toBe(1) // the second offer replaced the first connection, nothing since
+    expect(v.transport.stats().dropped['stale-signal'] - stale).toBe(1)
+    // While A's window is remembered, the same replay is refused as a replay.
+    net.channel(m, v).send(forgedRelay({ seq: fresh(net), target: v.id, origin: a.id, kind: RelayKind.SIGNAL, body: old }))
+    await net.clock.advance(20)
+    expect(v.transport.stats().signalsRejected.replayed).toBe(1)
+  })
+})
+
+describe('choosing an ID', () => {
+  it('a node whose ID does not solve the puzzle cannot make a transport, and its signals and relays are refused before any check', async () => {
+    const net = new FakeNetwork()
+    let weak = generateIdentity()
+    while (meetsIdPuzzle(weak.id, 8)) weak = generateIdentity()
+    expect(() => new WebRtcTransport({ identity: weak, peerFactory: net.peers.factory, idPuzzleBits: 8 })).toThrow(
+      expect.objectContaining({ code: TransportErrorCode.WEAK_IDENTITY }),
+    )
+    let strong = generateIdentity()
+    while (!meetsIdPuzzle(strong.id, 8)) strong = generateIdentity()
+    const v = net.add({ identity: strong, idPuzzleBits: 8 })
+    // The weak node turns its own check off and dials the victim: its offer is refused.
+    const m = net.add({ identity: weak, idPuzzleBits: 0 })
+    m.transport.send(v.id, ping(1))
+    await net.clock.advance(100)
+    expect(v.transport.isConnected(m.id)).toBe(false)
+    expect(v.transport.stats().signalsRejected['weak-id']).toBeGreaterThan(0)
+    expect(v.transport.stats().authOperations).toBe(0)
+  })
+})

@@ -1,0 +1,240 @@
+/**
+ * The pieces of authentication on their own: sequence numbers, per-sender replay windows, the two
+ * crypto suites (which must agree byte for byte), and the seal and open of a relayed DHT message.
+ */
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { meetsIdPuzzle, VirtualClock } from '@browser-dht/kademlia'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { PeerKeys } from '../src/auth/peer-keys.ts'
+import { AuthMode, MAC_TAG_BYTES, RelayAuth } from '../src/auth/relay-seal.ts'
+import { ReplayWindows } from '../src/auth/replay.ts'
+import { Sequencer } from '../src/auth/sequencer.ts'
+import { type AuthSuite, nobleSuite, webCryptoSuite } from '../src/auth/suite.ts'
+import { subtle } from '../src/auth/webcrypto.ts'
+import { generateIdentity, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
+import { Counters } from '../src/stats.ts'
+import { RelayKind, type RelayFrame } from '../src/wire/frames.ts'
+
+const NOW = 1_700_000_000_000
+
+describe('sequence numbers', () => {
+  it('rise strictly, follow the clock in microseconds, and never step back with it', async () => {
+    const clock = new VirtualClock(NOW)
+    const sequencer = new Sequencer(clock)
+    const first = sequencer.next()
+    expect(first).toBe(NOW * 1000)
+    expect(sequencer.next()).toBe(first + 1)
+    await clock.advance(5)
+    expect(sequencer.next()).toBe((NOW + 5) * 1000)
+    let time = NOW
+    const stepsBack = new Sequencer({ now: () => time, setTimeout: () => 0, clearTimeout: () => {} })
+    const a = stepsBack.next()
+    time -= 60_000
+    expect(stepsBack.next()).toBe(a + 1)
+  })
+})
+
+describe('per-sender replay windows', () => {
+  it('admit each seq of a sender once, in any order within the window', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 8 }), (seqs) => {
+        const windows = new ReplayWindows(4, 8)
+        for (const seq of seqs) expect(windows.admit('alice', seq)).toBe(true)
+        for (const seq of seqs) expect(windows.admit('alice', seq)).toBe(false)
+      }),
+    )
+  })
+
+  it('refuse anything at or below the oldest seq they had to forget', () => {
+    const windows = new ReplayWindows(4, 3)
+    for (const seq of [10, 20, 30, 40]) expect(windows.admit('alice', seq)).toBe(true)
+    // 10 was pushed out: it, and everything older, is refused from now on.
+    expect(windows.fresh('alice', 10)).toBe(false)
+    expect(windows.fresh('alice', 5)).toBe(false)
+    expect(windows.fresh('alice', 15)).toBe(true)
+  })
+
+  it('keep senders apart, so one sender flooding its own window leaves another sender’s intact', () => {
+    const windows = new ReplayWindows(4, 8)
+    expect(windows.admit('alice', 7)).toBe(true)
+    for (let seq = 1; seq <= 10_000; seq++) windows.admit('mallory', seq)
+    expect(windows.admit('alice', 7)).toBe(false)
+    expect(windows.size).toBe(2)
+  })
+
+  it('check without admitting, so a forgery checked first cannot block the real message', () => {
+    const windows = new ReplayWindows(4, 8)
+    expect(windows.fresh('alice', 9)).toBe(true)
+    expect(windows.fresh('alice', 9)).toBe(true)
+    expect(windows.admit('alice', 9)).toBe(true)
+  })
+
+  it('remember at most the given number of senders', () => {
+    const windows = new ReplayWindows(3, 8)
+    for (let i = 0; i < 10; i++) windows.admit(`sender ${i}`, 1)
+    expect(windows.size).toBe(3)
+  })
+})
+
+const platform = subtle()
+const suites = (identity: NodeIdentity): AuthSuite[] => [nobleSuite(identity), ...(platform === undefined ? [] : [webCryptoSuite(identity, platform, true)])]
+
+describe('the crypto suites (noble and WebCrypto)', () => {
+  it('is WebCrypto here (Node 20 has native Ed25519 and X25519)', () => {
+    expect(platform).toBeDefined()
+  })
+
+  it('make the same signatures and the same shared secrets, and each verifies the other', async () => {
+    const alice = generateIdentity()
+    const bob = generateIdentity()
+    const message = new TextEncoder().encode('the same bytes')
+    const [nobleAlice, webAlice] = suites(alice)
+    const [nobleBob, webBob] = suites(bob)
+    const signature = await nobleAlice!.sign(message)
+    expect(await webAlice!.sign(message)).toEqual(signature)
+    for (const suite of [nobleBob!, webBob!]) {
+      expect(await suite.verify(signature, message, alice.publicKey)).toBe(true)
+      expect(await suite.verify(signature, Uint8Array.of(1), alice.publicKey)).toBe(false)
+    }
+    const secret = await nobleAlice!.sharedSecret(bob.publicKey)
+    expect(secret).toHaveLength(32)
+    expect(await webAlice!.sharedSecret(bob.publicKey)).toEqual(secret)
+    expect(await nobleBob!.sharedSecret(alice.publicKey)).toEqual(secret)
+    expect(await webBob!.sharedSecret(alice.publicKey)).toEqual(secret)
+  })
+
+  it('refuse a small-order public key, under which anyone can forge (WebCrypto alone would accept it)', async () => {
+    // The identity point: with R = identity and S = 0, the signature "verifies" for any message.
+    const identityPoint = ed25519.Point.ZERO.toBytes()
+    const forged = new Uint8Array(SIGNATURE_BYTES)
+    forged.set(identityPoint, 0)
+    for (const suite of suites(generateIdentity())) {
+      expect(await suite.verify(forged, Uint8Array.of(1, 2, 3), identityPoint)).toBe(false)
+      expect(await suite.sharedSecret(identityPoint)).toBeUndefined()
+    }
+  })
+})
+
+interface Party {
+  identity: NodeIdentity
+  auth: RelayAuth
+  keys: PeerKeys
+  counters: Counters
+  checks: { sign: number; verify: number; derive: number }
+}
+
+/** One node's RelayAuth, on a noble suite that counts its public-key operations. */
+function party(clock: VirtualClock, idPuzzleBits = 0): Party {
+  const identity = generateIdentity()
+  const inner = nobleSuite(identity)
+  const checks = { sign: 0, verify: 0, derive: 0 }
+  const suite: AuthSuite = {
+    name: 'noble',
+    sign: (m) => (checks.sign++, inner.sign(m)),
+    verify: (s, m, k) => (checks.verify++, inner.verify(s, m, k)),
+    sharedSecret: (k) => (checks.derive++, inner.sharedSecret(k)),
+  }
+  const keys = new PeerKeys(identity.id, suite, 16)
+  const counters = new Counters()
+  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(16, 8), clock, maxAgeMs: 60_000, idPuzzleBits, counters })
+  return { identity, auth, keys, counters, checks }
+}
+
+let nextSeq = NOW * 1000
+async function sealed(from: Party, to: Party, message = Uint8Array.of(1, 2, 3, 4), replyTo = 0): Promise<RelayFrame> {
+  const seq = ++nextSeq
+  const body = await from.auth.seal({ target: to.identity.id, seq, replyTo }, message)
+  return { type: 'relay', hops: 8, kind: RelayKind.DHT, detoured: false, target: to.identity.id, origin: from.identity.id, seq, replyTo, body }
+}
+
+describe('an authenticated relay', () => {
+  it('is signed to a node whose key the origin does not know, and MAC’d once it does', async () => {
+    const clock = new VirtualClock(NOW)
+    const [alice, bob] = [party(clock), party(clock)]
+    const first = await sealed(alice, bob)
+    expect(first.body[0]).toBe(AuthMode.SIGNATURE)
+    expect(first.body.length).toBe(1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES + 4)
+    const opened = await bob.auth.open(first, () => true)
+    expect(opened).toEqual({ ok: true, message: Uint8Array.of(1, 2, 3, 4), publicKey: alice.identity.publicKey })
+    // Bob now knows Alice's key: his answer is MAC'd, and Alice checks it after one derivation.
+    const answer = await sealed(bob, alice, Uint8Array.of(9), first.seq)
+    expect(answer.body[0]).toBe(AuthMode.MAC)
+    expect(answer.body.length).toBe(1 + PUBLIC_KEY_BYTES + MAC_TAG_BYTES + 1)
+    expect((await alice.auth.open(answer, () => true)).ok).toBe(true)
+    // From then on both ways are MAC'd with no public-key operation at all.
+    const before = { ...alice.checks }
+    const again = await sealed(alice, bob)
+    expect(again.body[0]).toBe(AuthMode.MAC)
+    expect((await bob.auth.open(again, () => false)).ok).toBe(true)
+    expect(alice.checks).toEqual(before)
+    expect(alice.counters.relaysSigned).toBe(1)
+    expect(alice.counters.relaysMac).toBe(1)
+  })
+
+  it('cannot be altered, redirected, moved to another origin, renumbered or replayed', async () => {
+    const clock = new VirtualClock(NOW)
+    const [alice, bob, carol] = [party(clock), party(clock), party(clock)]
+    // Carol knows Bob, so one frame of each mode is at hand.
+    expect((await bob.auth.open(await sealed(carol, bob), () => true)).ok).toBe(true)
+    for (const frame of [await sealed(alice, bob), await sealed(carol, bob), await sealed(carol, bob)]) {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(frame.body.length - 1), fc.integer({ min: 1, max: 255 }), async (at, flip) => {
+          const body = Uint8Array.from(frame.body)
+          body[at]! ^= flip
+          expect((await bob.auth.open({ ...frame, body }, () => true)).ok).toBe(false)
+        }),
+        { numRuns: 40 },
+      )
+      expect(await alice.auth.open({ ...frame, target: alice.identity.id }, () => true)).toMatchObject({ ok: false })
+      expect(await bob.auth.open({ ...frame, seq: frame.seq + 1 }, () => true)).toEqual({ ok: false, reason: 'bad-tag' })
+      expect(await bob.auth.open({ ...frame, replyTo: 5 }, () => true)).toEqual({ ok: false, reason: 'bad-tag' })
+      expect(await bob.auth.open({ ...frame, origin: generateIdentity().id }, () => true)).toEqual({ ok: false, reason: 'bad-key' })
+      expect((await bob.auth.open(frame, () => true)).ok).toBe(true)
+      expect(await bob.auth.open(frame, () => true)).toEqual({ ok: false, reason: 'replayed' })
+    }
+  })
+
+  it('is not accepted back by its own origin (each direction has its own MAC key)', async () => {
+    const clock = new VirtualClock(NOW)
+    const [alice, bob] = [party(clock), party(clock)]
+    await bob.auth.open(await sealed(alice, bob), () => true)
+    await alice.auth.open(await sealed(bob, alice), () => true)
+    const toBob = await sealed(alice, bob)
+    expect(toBob.body[0]).toBe(AuthMode.MAC)
+    // Reflected to Alice as if Bob had sent it to her.
+    const reflected = { ...toBob, target: alice.identity.id, origin: bob.identity.id }
+    const body = Uint8Array.from(toBob.body)
+    body.set(bob.identity.publicKey, 1)
+    expect(await alice.auth.open({ ...reflected, body }, () => true)).toEqual({ ok: false, reason: 'bad-tag' })
+  })
+
+  it('runs every cheap check before a public-key operation, and spends one only with a token', async () => {
+    const clock = new VirtualClock(NOW)
+    const [alice, bob, mallory] = [party(clock), party(clock), party(clock)]
+    const frame = await sealed(alice, bob)
+    const cases: [RelayFrame, string][] = [
+      [{ ...frame, body: frame.body.subarray(0, 40) }, 'malformed'],
+      [{ ...frame, body: Uint8Array.of(7, ...frame.body.subarray(1)) }, 'malformed'],
+      [{ ...frame, origin: mallory.identity.id }, 'bad-key'],
+      [{ ...frame, seq: frame.seq + 3_600_000_000 }, 'expired'],
+    ]
+    for (const [forged, reason] of cases) {
+      expect(await bob.auth.open(forged, () => true)).toEqual({ ok: false, reason })
+    }
+    expect(await bob.auth.open(frame, () => false)).toEqual({ ok: false, reason: 'rate-limited' })
+    expect(bob.checks).toEqual({ sign: 0, verify: 0, derive: 0 })
+  })
+
+  it('refuses an origin whose ID does not solve the puzzle, before any signature check', async () => {
+    const clock = new VirtualClock(NOW)
+    const bob = party(clock, 12)
+    let alice = party(clock)
+    while (meetsIdPuzzle(alice.identity.id, 12)) alice = party(clock)
+    const frame = await sealed(alice, bob)
+    const result = await bob.auth.open(frame, () => true)
+    if (!result.ok) expect(result.reason).toBe('weak-id')
+    else expect.fail('a weak ID was accepted')
+    expect(bob.checks.verify).toBe(0)
+  })
+})
