@@ -8,15 +8,17 @@
  * `id` is there for people (and as a check: it must match the key). Everything read back goes
  * through `parseIdentityFile`. A file that does not parse is an `IdentityFileError`, never
  * replaced: losing the key means losing the node ID, so a person decides (move the file away to
- * start as a new node). Creation is atomic and never overwrites: the file is written to a temp
+ * start as a new node). A valid file whose ID does not solve the network's ID puzzle (made before
+ * the puzzle existed) cannot join, so it is moved aside and a new identity is created. Creation is atomic and never overwrites: the file is written to a temp
  * name, fsynced, then hard-linked to `identity.json` (which fails if another process got there
  * first; its identity is then used).
  */
 import { randomBytes } from 'node:crypto'
-import { type FileHandle, link, mkdir, open, rm } from 'node:fs/promises'
+import { type FileHandle, link, mkdir, open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { toHex } from '@browser-dht/kademlia'
-import { generateIdentity, type Identity, identityFromSecretKey } from '@browser-dht/signaling-server'
+import { DEFAULT_ID_PUZZLE_BITS, meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
+import { type Identity, identityFromSecretKey } from '@browser-dht/signaling-server'
+import { createIdentity } from '@browser-dht/webrtc-transport/identity'
 import { codeOf, messageOf } from './errno.ts'
 
 export const IDENTITY_FILE_NAME = 'identity.json'
@@ -55,6 +57,11 @@ export interface LoadedIdentity {
   readonly path: string
   /** True if group or others may read the file (mode & 0o077); worth a warning. */
   readonly permissive: boolean
+  /**
+   * Set when the stored identity did not solve the network's ID puzzle: where its file was moved
+   * (kept, never deleted) before a new identity was created in its place.
+   */
+  readonly replacedWeak?: string
 }
 
 const SECRET_KEY_HEX = /^[0-9a-f]{64}$/
@@ -85,24 +92,44 @@ export function encodeIdentityFile(identity: Identity): string {
 }
 
 export interface LoadIdentityOptions {
-  /** Makes the identity of a new node. Default: `generateIdentity` (random). */
-  readonly generate?: () => Identity
+  /**
+   * The network's ID puzzle (the transport's `idPuzzleBits`): a stored identity whose ID does not
+   * solve it is moved aside and replaced. Default `DEFAULT_ID_PUZZLE_BITS`.
+   */
+  readonly puzzleBits?: number
+  /** Makes the identity of a new node. Default: `createIdentity` (solves the puzzle). */
+  readonly generate?: () => Identity | Promise<Identity>
 }
 
 /**
- * The identity in `<dataDir>/identity.json`, created there (with the directory) if missing.
- * Throws `IdentityFileError` when the file is corrupt or cannot be read or written.
+ * The identity in `<dataDir>/identity.json`, created there (with the directory) if missing, or
+ * if the stored one does not solve the ID puzzle (then the old file is renamed
+ * `identity.weak-<ms since 1970>.json`, never deleted). Throws `IdentityFileError` when the file
+ * is corrupt or cannot be read or written.
  */
 export async function loadOrCreateIdentity(dataDir: string, options: LoadIdentityOptions = {}): Promise<LoadedIdentity> {
   const path = join(dataDir, IDENTITY_FILE_NAME)
+  const puzzleBits = options.puzzleBits ?? DEFAULT_ID_PUZZLE_BITS
   const existing = await readIdentity(path)
-  if (existing !== undefined) return { ...existing, created: false, path }
-  const identity = (options.generate ?? generateIdentity)()
+  if (existing !== undefined && meetsIdPuzzle(existing.identity.id, puzzleBits)) return { ...existing, created: false, path }
+  const replacedWeak = existing === undefined ? undefined : await moveAside(dataDir, path)
+  const identity = await (options.generate ?? (() => createIdentity({ puzzleBits })))()
   const created = await createIdentityFile(dataDir, path, identity)
-  if (created) return { identity, created: true, path, permissive: false }
+  if (created) return { identity, created: true, path, permissive: false, ...(replacedWeak === undefined ? {} : { replacedWeak }) }
   const raced = await readIdentity(path)
   if (raced === undefined) throw new IdentityFileError(IdentityFileErrorCode.UNREADABLE, path, 'was created and then vanished')
   return { ...raced, created: false, path }
+}
+
+/** Renames the identity file out of the way (keeping the key); returns its new path. */
+async function moveAside(dataDir: string, path: string): Promise<string> {
+  const aside = join(dataDir, `identity.weak-${Date.now()}.json`)
+  try {
+    await rename(path, aside)
+  } catch (error) {
+    throw new IdentityFileError(IdentityFileErrorCode.UNREADABLE, path, `cannot move a weak identity aside: ${messageOf(error)}`)
+  }
+  return aside
 }
 
 /** The identity in the file, or undefined if there is no file. */

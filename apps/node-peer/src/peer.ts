@@ -44,6 +44,8 @@ export interface PeerConfig {
   sync?: boolean
   /** Core tunables beyond k (tests shorten the maintenance intervals). */
   node?: Partial<Tunables>
+  /** The network's ID puzzle. Default: the transport's (`DEFAULT_ID_PUZZLE_BITS`). */
+  idPuzzleBits?: number
 }
 
 export interface PeerStatus {
@@ -90,8 +92,9 @@ export class NodePeer {
 
   /** Loads (or creates) the identity and records in `dataDir`, then enters the network. */
   static async start(config: PeerConfig): Promise<NodePeer> {
-    const { identity, created } = await loadOrCreateIdentity(config.dataDir)
+    const { identity, created, replacedWeak } = await loadOrCreateIdentity(config.dataDir, { puzzleBits: config.idPuzzleBits })
     const log = config.log.forPeer(identity.id)
+    if (replacedWeak !== undefined) log.warn('identity-replaced', { reason: 'the stored ID does not solve the ID puzzle', movedTo: replacedWeak })
     const store = new FileRecordStore({ dir: join(config.dataDir, 'records'), sync: config.sync ?? true })
     const signalers = config.signals.map(() => new ClientSignaler())
     const transport = new WebRtcTransport({
@@ -101,6 +104,7 @@ export class NodePeer {
       iceServers: [],
       loopbackOnly: config.loopback,
       maxConnections: config.budget,
+      ...(config.idPuzzleBits === undefined ? {} : { idPuzzleBits: config.idPuzzleBits }),
     })
     const node = createNode({ ...config.node, id: identity.id, transport, clock: systemClock(), random: cryptoRandom(), store, k: config.k })
     const connections = new ConnectionManager({ transport, table: node.table, clock: systemClock(), check: (id) => void node.ping(id) })

@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { toHex } from '@browser-dht/kademlia'
+import { meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
 import { generateIdentity } from '@browser-dht/signaling-server'
+import { createIdentity } from '@browser-dht/webrtc-transport/identity'
 import { describe, expect, it } from 'vitest'
 import {
   encodeIdentityFile,
@@ -48,11 +49,24 @@ describe('loadOrCreateIdentity', () => {
 
   it('reads an identity written by encodeIdentityFile and says when others may read it', async () => {
     const dir = await temp.make()
-    const identity = generateIdentity()
+    const identity = await createIdentity({ puzzleBits: 6 })
     await writeFile(join(dir, IDENTITY_FILE_NAME), encodeIdentityFile(identity), { mode: 0o644 })
-    const loaded = await loadOrCreateIdentity(dir)
+    const loaded = await loadOrCreateIdentity(dir, { puzzleBits: 6 })
     expect(loaded).toMatchObject({ created: false, permissive: process.platform !== 'win32' })
     expect(loaded.identity.id).toEqual(identity.id)
+  })
+
+  it('moves a stored identity that does not solve the ID puzzle aside, keeps it, and creates one that does', async () => {
+    const dir = await temp.make()
+    let weak = generateIdentity()
+    while (meetsIdPuzzle(weak.id, 6)) weak = generateIdentity()
+    await writeFile(join(dir, IDENTITY_FILE_NAME), encodeIdentityFile(weak), { mode: 0o600 })
+    const loaded = await loadOrCreateIdentity(dir, { puzzleBits: 6 })
+    expect(loaded.created).toBe(true)
+    expect(meetsIdPuzzle(loaded.identity.id, 6)).toBe(true)
+    expect(loaded.replacedWeak).toMatch(/identity\.weak-\d+\.json$/)
+    expect(await readFile(loaded.replacedWeak!, 'utf8')).toBe(encodeIdentityFile(weak))
+    expect((await loadOrCreateIdentity(dir, { puzzleBits: 6 })).identity.id).toEqual(loaded.identity.id)
   })
 
   it('gives ERR_IDENTITY_CORRUPT for a corrupt file and leaves it as it was', async () => {

@@ -16,7 +16,7 @@ import {
   systemClock,
   toHex as keyHex,
 } from '@browser-dht/kademlia'
-import { browserPeerFactory, ConnectionManager, PEER_GONE, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
+import { browserPeerFactory, ConnectionManager, PEER_GONE, DEFAULTS as TRANSPORT_DEFAULTS, WebRtcTransport } from '@browser-dht/webrtc-transport/browser'
 import { ClientSignaler, Entry, type Identity, SignalingLink, type SignalingState } from '@browser-dht/signaling-server/client'
 import { loadIdentity, newIdentity } from '../identity/session-identity.ts'
 import type { Settings } from '../settings.ts'
@@ -135,13 +135,25 @@ export class TabNode {
 
   /** Opens the tab's node: identity, lock, stored records, then connects to the network. */
   static async open(settings: Settings, events: TabNodeEvents): Promise<TabNode> {
-    let { identity, restored } = loadIdentity(sessionStorage)
+    const puzzleBits = TRANSPORT_DEFAULTS.idPuzzleBits
+    const started = performance.now()
+    const options = {
+      puzzleBits,
+      onProgress: (tried: number) => {
+        if (tried % 4096 === 0) events.log(`Creating this tab’s node ID: ${tried.toLocaleString('en')} key pairs tried (about ${(2 ** puzzleBits).toLocaleString('en')} needed on average)…`)
+      },
+    }
+    const loaded = await loadIdentity(sessionStorage, options)
+    let { identity, restored } = loaded
+    const { replacedWeak } = loaded
+    if (replacedWeak) events.log(`This tab’s stored node ID did not solve the network’s ID puzzle (${puzzleBits} bits), so it was replaced by a new one.`)
     if (!(await holdLockForever(databaseNameOf(identity.id)))) {
       // Another live tab holds this ID (a duplicated tab copies sessionStorage): be a new node.
-      identity = newIdentity(sessionStorage)
+      identity = await newIdentity(sessionStorage, options)
       restored = false
       if (!(await holdLockForever(databaseNameOf(identity.id)))) throw new Error('could not lock a fresh node database')
     }
+    if (!restored) events.log(`Found a node ID that solves the ID puzzle in ${Math.round(performance.now() - started)} ms.`)
     const tab = new TabNode({ identity, restored, settings, events })
     await tab.#start(settings)
     return tab
