@@ -155,6 +155,7 @@ function printTable(envs: Summary[]): void {
   sized('Ed25519 sign', 'sign')
   sized('Ed25519 verify (WebCrypto: key imported before)', 'verify')
   sized('Ed25519 import public key + verify', 'importVerify')
+  console.log(row('  small-order check of a public key (once per key)', '', cellsOf((env) => env.us.smallOrderCheck ?? {})))
   console.log(row('pair keys: to Montgomery, X25519, HKDF to 2 keys', '', cellsOf((env) => env.us.pairKeys ?? {})))
   sized('HMAC-SHA256, truncated to 16 bytes', 'mac')
   for (const size of SIZES) console.log(row('(S) request + answer: 2 sign + 2 verify', String(size), cellsOf((env) => env.exchangeUs[size]!.signed)))

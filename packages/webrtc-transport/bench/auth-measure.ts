@@ -30,6 +30,7 @@ export type OpId =
   | 'sign'
   | 'verify' // noble: strict (zip215: false) plus the small-order check; WebCrypto: an imported key
   | 'importVerify' // WebCrypto: import the raw public key, then verify (a key seen the first time)
+  | 'smallOrderCheck' // noble: decode a public key and reject small order (WebCrypto does not: see checks)
   | 'pairKeys' // the peer's key to Montgomery form, X25519, HKDF-SHA256 to 2 directional keys
   | 'mac' // HMAC-SHA256 of the message, truncated to 16 bytes
 
@@ -265,6 +266,7 @@ export async function measureAuthCosts(options: AuthBenchOptions, progress: (wha
     await async('importVerify', 'webcrypto', async () => consume(await s.verify('Ed25519', await s.importKey('raw', rawKey, 'Ed25519', false, ['verify']), signature, message)), size)
   }
 
+  sync('smallOrderCheck', 'noble', () => consume(ed25519.Point.fromBytes(a.publicKey, false).isSmallOrder()))
   sync('pairKeys', 'noble', () => consume(pairKeysNoble(b.montSecret, b.publicKey, a.publicKey)))
   await async('pairKeys', 'webcrypto', async () => consume(await pairKeysWebCrypto(b.x25519Key, b.publicKey, a.publicKey)))
   const nobleKeys = pairKeysNoble(a.montSecret, a.publicKey, b.publicKey)
