@@ -1,7 +1,7 @@
 import { DhtError, ErrorCode } from '@browser-dht/kademlia'
 import { describe, expect, it } from 'vitest'
 import { ringFraction, ringPoint } from '../src/ui/ring.ts'
-import { checkRequest, describeError, formatBytes, formatDuration, MAX_NAME_LENGTH, notFound } from '../src/ui/words.ts'
+import { checkRequest, describeError, formatBytes, formatDuration, MAX_NAME_LENGTH, notFound, refusedSummary } from '../src/ui/words.ts'
 
 const context = { maxValueBytes: 65_536 }
 
@@ -76,5 +76,18 @@ describe('the keyspace ring', () => {
     const right = ringPoint(0.25, 100)
     expect(top.y).toBeLessThan(right.y)
     expect(right.x).toBeGreaterThan(top.x)
+  })
+})
+
+describe('refusedSummary', () => {
+  it('says so when everything proved its sender', () => {
+    expect(refusedSummary({ relays: 0, signals: 0, rateLimited: 0 })).toBe('Every relayed message and connection signal so far proved who sent it.')
+  })
+
+  it('counts what was refused, and how much of it only for going too fast', () => {
+    expect(refusedSummary({ relays: 1200, signals: 3, rateLimited: 0 })).toBe(
+      'Refused 1,200 relayed message(s) and 3 connection signal(s) whose sender could not be proven (forged, replayed, too old or a weak ID); nothing was answered.',
+    )
+    expect(refusedSummary({ relays: 5, signals: 0, rateLimited: 2 })).toContain(', 2 of them because a peer sent more than this tab checks a second;')
   })
 })

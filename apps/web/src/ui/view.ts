@@ -7,7 +7,7 @@ import type { TabNode } from '../dht/tab-node.ts'
 import type { SignalingState } from '@browser-dht/signaling-server/client'
 import { byId, code, row } from './dom.ts'
 import { createRing, renderRing, type RingModel } from './ring.ts'
-import { formatBytes, formatDuration, shortId } from './words.ts'
+import { formatBytes, formatDuration, refusedSummary, shortId } from './words.ts'
 
 const MAX_ROWS = 100
 
@@ -109,7 +109,12 @@ export class PageView {
       `(${manager.wantedConnected} of the ${manager.wanted} this tab wants for its buckets). ` +
       `Other nodes are reached through these peers: ${stats.relaysSent} message(s) relayed for this tab, ` +
       `${stats.relaysForwarded} passed on for others; ${stats.signalsViaOverlay} connection signal(s) went through the overlay, ` +
-      `${stats.signalsViaServer} through a signaling server.`
+      `${stats.signalsViaServer} through a signaling server. ` +
+      refusedSummary({
+        relays: stats.dropped['relay-unauthenticated'],
+        signals: Object.values(stats.signalsRejected).reduce((sum, n) => sum + n, 0),
+        rateLimited: stats.relaysRejected['rate-limited'] + stats.signalsRejected['rate-limited'],
+      })
   }
 
   #renderBuckets(tab: TabNode): void {

@@ -89,3 +89,20 @@ export function formatDuration(ms: number): string {
 export function shortId(hex: string): string {
   return `${hex.slice(0, 8)}…${hex.slice(-4)}`
 }
+
+export interface RefusedCounts {
+  /** Relayed DHT messages whose origin could not be proven (forged, replayed, too old, weak ID). */
+  relays: number
+  /** Connection signals refused for the same reasons. */
+  signals: number
+  /** Of those, refused only because a peer asked for more signature checks than its budget. */
+  rateLimited: number
+}
+
+/** What the tab refused from peers because nobody could prove who sent it, in words. */
+export function refusedSummary(counts: RefusedCounts): string {
+  const { relays, signals, rateLimited } = counts
+  if (relays === 0 && signals === 0) return 'Every relayed message and connection signal so far proved who sent it.'
+  const limited = rateLimited > 0 ? `, ${formatCount(rateLimited)} of them because a peer sent more than this tab checks a second` : ''
+  return `Refused ${formatCount(relays)} relayed message(s) and ${formatCount(signals)} connection signal(s) whose sender could not be proven (forged, replayed, too old or a weak ID)${limited}; nothing was answered.`
+}
