@@ -3,7 +3,7 @@
  * (`createSignalingServer({ maxClients: 100 })`); the frame parsers take the `FrameLimits` part.
  * Pure data: no Node built-ins, so the browser client can share the frame limits.
  */
-import { DhtError, ErrorCode } from '@browser-dht/kademlia'
+import { DEFAULT_ID_PUZZLE_BITS, DhtError, ErrorCode, MAX_ID_PUZZLE_BITS } from '@browser-dht/kademlia'
 
 /** Bounds the frame parsers enforce (both directions). */
 export interface FrameLimits {
@@ -43,6 +43,13 @@ export interface Tunables extends FrameLimits {
   readonly maxBufferedBytes: number
   /** `close()` sends close frames, then terminates sockets still open after this long. Default 1 s. */
   readonly shutdownGraceMs: number
+  // ---- registration
+  /**
+   * The ID puzzle: a `register` whose ID's SHA-1 has fewer leading zero bits gets `ERR_WEAK_ID`
+   * (the core's `meetsIdPuzzle`). 0 disables it; at most the core's MAX_ID_PUZZLE_BITS.
+   * Default: the core's DEFAULT_ID_PUZZLE_BITS (13).
+   */
+  readonly idPuzzleBits: number
 }
 
 export const DEFAULTS: Tunables = Object.freeze({
@@ -59,7 +66,44 @@ export const DEFAULTS: Tunables = Object.freeze({
   registerTimeoutMs: 10_000,
   maxBufferedBytes: 256 * 1024,
   shutdownGraceMs: 1000,
+  idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
 })
+
+/**
+ * What each tunable may be: `count` a positive integer, `count0` a non-negative one, `rate` a
+ * positive number, `flag` a boolean.
+ */
+type Kind = 'count' | 'count0' | 'rate' | 'flag'
+const KINDS: { readonly [K in keyof Tunables]: Kind } = {
+  maxFrameBytes: 'count',
+  maxSignalBytes: 'count',
+  maxSignalDepth: 'count',
+  maxPayloadBytes: 'count',
+  maxClients: 'count',
+  maxPeersPerReply: 'count',
+  rateBurst: 'count',
+  ratePerSecond: 'rate',
+  maxStrikes: 'count',
+  heartbeatIntervalMs: 'count',
+  registerTimeoutMs: 'count',
+  maxBufferedBytes: 'count',
+  shutdownGraceMs: 'count',
+  idPuzzleBits: 'count0',
+}
+
+const KIND_TEXT: Record<Kind, string> = {
+  count: 'a positive integer',
+  count0: 'a non-negative integer',
+  rate: 'a positive number',
+  flag: 'true or false',
+}
+
+function valid(kind: Kind, value: unknown): boolean {
+  if (kind === 'flag') return typeof value === 'boolean'
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false
+  if (kind === 'rate') return value > 0
+  return Number.isInteger(value) && value >= (kind === 'count' ? 1 : 0)
+}
 
 /** The frame limits with their defaults, for the parsers. */
 export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
@@ -83,16 +127,42 @@ export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
     const value = overrides[name]
     if (value === undefined) continue
-    if (!Number.isFinite(value) || value <= 0 || (name !== 'ratePerSecond' && !Number.isInteger(value))) {
-      throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a positive ${name === 'ratePerSecond' ? 'number' : 'integer'}`)
-    }
+    if (!valid(KINDS[name], value)) throw invalid(`${name} must be ${KIND_TEXT[KINDS[name]]}`)
     Object.assign(resolved, { [name]: value })
   }
-  if (resolved.maxPayloadBytes < resolved.maxFrameBytes) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxPayloadBytes must be at least maxFrameBytes')
-  }
-  if (resolved.maxSignalBytes > resolved.maxFrameBytes) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxSignalBytes must be at most maxFrameBytes')
-  }
+  const rules: [boolean, string][] = [
+    [resolved.maxPayloadBytes >= resolved.maxFrameBytes, 'maxPayloadBytes must be at least maxFrameBytes'],
+    [resolved.maxSignalBytes <= resolved.maxFrameBytes, 'maxSignalBytes must be at most maxFrameBytes'],
+    [resolved.idPuzzleBits <= MAX_ID_PUZZLE_BITS, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`],
+  ]
+  for (const [holds, message] of rules) if (!holds) throw invalid(message)
   return Object.freeze(resolved)
+}
+
+/**
+ * Command-line overrides: each `name=value` names a tunable (`maxClients=500`,
+ * `idPuzzleBits=0`). Throws ERR_INVALID_OPTION for an unknown name or a value of the wrong
+ * kind; the bounds are then checked by `resolveTunables`.
+ */
+export function parseTunableAssignments(assignments: readonly string[]): Partial<Tunables> {
+  const parsed: Partial<Record<keyof Tunables, number | boolean>> = {}
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf('=')
+    const name = assignment.slice(0, Math.max(0, equals))
+    if (equals < 0 || !Object.hasOwn(DEFAULTS, name)) throw invalid(`not a tunable: ${JSON.stringify(assignment.slice(0, 60))} (expected name=value, a name from DEFAULTS)`)
+    const key = name as keyof Tunables
+    const text = assignment.slice(equals + 1)
+    const value = KINDS[key] === 'flag' ? parseFlag(text) : /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined
+    if (value === undefined || !valid(KINDS[key], value)) throw invalid(`${name} must be ${KIND_TEXT[KINDS[key]]}, got ${JSON.stringify(text.slice(0, 40))}`)
+    parsed[key] = value
+  }
+  return parsed as Partial<Tunables>
+}
+
+function parseFlag(text: string): boolean | undefined {
+  return text === 'true' ? true : text === 'false' ? false : undefined
+}
+
+function invalid(message: string): DhtError {
+  return new DhtError(ErrorCode.INVALID_OPTION, message)
 }

@@ -2,7 +2,7 @@
  * Test helpers: a real server on 127.0.0.1 port 0, and a raw `ws` client that queues the frames
  * it receives so a test can `await next()` them in order.
  */
-import { toHex } from '@browser-dht/kademlia'
+import { meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
 import { afterEach } from 'vitest'
 import { WebSocket } from 'ws'
 import { isRecord } from '../src/protocol/json.ts'
@@ -15,10 +15,13 @@ export interface Started {
   readonly log: string[]
 }
 
-/** A server on 127.0.0.1 with an OS-chosen port; log lines are kept instead of printed. */
+/**
+ * A server on 127.0.0.1 with an OS-chosen port; log lines are kept instead of printed. The ID
+ * puzzle is off (`idPuzzleBits: 0`) unless the test asks for it: test identities are random.
+ */
 export async function startServer(options: SignalingServerOptions = {}): Promise<Started> {
   const log: string[] = []
-  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', log: (line) => log.push(line), ...options })
+  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', log: (line) => log.push(line), idPuzzleBits: 0, ...options })
   return { server, url: server.url(), log }
 }
 
@@ -90,6 +93,14 @@ export class RawClient {
 
   close(): void {
     this.socket.close()
+  }
+}
+
+/** A random identity whose ID solves (or, with `solves: false`, fails) the ID puzzle of `bits`. */
+export function identityForPuzzle(bits: number, solves = true): Identity {
+  for (;;) {
+    const identity = generateIdentity()
+    if (meetsIdPuzzle(identity.id, bits) === solves) return identity
   }
 }
 

@@ -18,6 +18,12 @@ export const SignalingErrorCode = {
   SIGNAL_TOO_LARGE: 'ERR_SIGNAL_TOO_LARGE',
   /** A signal's `data` nests objects/arrays deeper than `maxSignalDepth`. */
   SIGNAL_TOO_DEEP: 'ERR_SIGNAL_TOO_DEEP',
+  /**
+   * The ID (SHA-1 of the public key) does not solve the ID puzzle: the SHA-1 of the ID has fewer
+   * than `idPuzzleBits` leading zero bits. Checked before the signature. Not worth retrying with
+   * the same key.
+   */
+  WEAK_ID: 'ERR_WEAK_ID',
   /** The signature does not verify over this connection's challenge, or the key is unusable. */
   BAD_SIGNATURE: 'ERR_BAD_SIGNATURE',
   /** A second `register` on a connection that is already registered. */

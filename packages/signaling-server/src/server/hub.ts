@@ -23,6 +23,7 @@ const STRIKES: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   SignalingErrorCode.INVALID_FIELD,
   SignalingErrorCode.SIGNAL_TOO_LARGE,
   SignalingErrorCode.SIGNAL_TOO_DEEP,
+  SignalingErrorCode.WEAK_ID,
   SignalingErrorCode.BAD_SIGNATURE,
   SignalingErrorCode.ALREADY_REGISTERED,
   SignalingErrorCode.NOT_REGISTERED,
