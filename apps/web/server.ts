@@ -1,7 +1,7 @@
 /**
  * One process, one origin: serves the built web app (dist/) and the signaling server at /signal,
  * plus /healthz, and runs one Node peer that enters through it, so the network is never empty.
- * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--help]
+ * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--tunable name=value]… [--help]
  */
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
-import { createSignalingServer } from '@browser-dht/signaling-server'
+import { isDhtError } from '@browser-dht/kademlia'
+import { createSignalingServer, parseTunableAssignments, resolveTunables, type Tunables } from '@browser-dht/signaling-server'
 import { serveStatic } from './server/static-files.ts'
 
 const HELP = `Serves the browser-dht web app and its signaling server on one address.
@@ -20,6 +21,9 @@ const HELP = `Serves the browser-dht web app and its signaling server on one add
   --peer-k <n>       that peer's k (default 20: use the k of the tabs' URL, e.g. 3 with ?k=3)
   --no-peer          run no Node peer
   --loopback         the Node peer uses only 127.0.0.1 ICE candidates (tests; tabs: ?loopback=1)
+  --tunable <name=value>  a bound of the signaling server (repeatable; names and defaults in
+                     packages/signaling-server/src/options.ts), e.g. --tunable trustProxy=true
+                     behind a reverse proxy, --tunable maxSocketsPerAddress=64 for a big NAT
   --help             this text
 
 The app is read from apps/web/dist: build it first (npm start does).`
@@ -28,6 +32,7 @@ interface ServerOptions {
   port: number
   host: string
   peer: { data: string; k: number; loopback: boolean } | undefined
+  tunables: Partial<Tunables>
 }
 
 function options(): ServerOptions {
@@ -39,6 +44,7 @@ function options(): ServerOptions {
       'peer-k': { type: 'string', default: '20' },
       'no-peer': { type: 'boolean' },
       loopback: { type: 'boolean' },
+      tunable: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   })
@@ -57,11 +63,24 @@ function options(): ServerOptions {
     process.exit(2)
   }
   const peer = values['no-peer'] === true ? undefined : { data: values['peer-data'], k, loopback: values.loopback === true }
-  return { port, host: values.host, peer }
+  return { port, host: values.host, peer, tunables: tunablesOf(values.tunable ?? []) }
+}
+
+/** The `--tunable` overrides, checked against the signaling server's bounds (exit code 2 if bad). */
+function tunablesOf(assignments: readonly string[]): Partial<Tunables> {
+  try {
+    const tunables = parseTunableAssignments(assignments)
+    resolveTunables(tunables)
+    return tunables
+  } catch (error) {
+    if (!isDhtError(error, 'ERR_INVALID_OPTION')) throw error
+    console.error(`--tunable: ${error.message}.`)
+    process.exit(2)
+  }
 }
 
 async function main(): Promise<void> {
-  const { port, host, peer: peerOptions } = options()
+  const { port, host, peer: peerOptions, tunables } = options()
   const root = join(dirname(fileURLToPath(import.meta.url)), 'dist')
   if (!existsSync(join(root, 'index.html'))) {
     console.error(`No built app in ${root}. Run: npx --yes pnpm@10.34.8 --filter @browser-dht/web build`)
@@ -69,8 +88,8 @@ async function main(): Promise<void> {
   }
   const http = createServer()
   // Tabs and Node peers do not search for IDs that solve the ID puzzle yet (their identities are
-  // random), so this server asks for none; drop `idPuzzleBits: 0` once they do.
-  const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0 })
+  // random), so this server asks for none unless told; drop `idPuzzleBits: 0` once they do.
+  const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0, ...tunables })
   http.on('request', (request, response) => {
     if (signaling.handleRequest(request, response)) return
     serveStatic(root, request, response).catch(() => {

@@ -11,6 +11,7 @@ export {
   DEFAULT_PORT,
   DEFAULTS,
   type FrameLimits,
+  parseTunableAssignments,
   resolveTunables,
   type Tunables,
 } from './options.ts'

@@ -43,6 +43,41 @@ export interface Tunables extends FrameLimits {
   readonly maxBufferedBytes: number
   /** `close()` sends close frames, then terminates sockets still open after this long. Default 1 s. */
   readonly shutdownGraceMs: number
+  /**
+   * A socket refused on arrival (server full, or a per-address/per-network cap) gets an error
+   * frame and a close frame, and is terminated if it has not closed this long after: refused
+   * sockets count towards no cap, so they must not linger. Default 1 s.
+   */
+  readonly refusedGraceMs: number
+
+  // ---- per client address (src/server/admission.ts). A client's address is the TCP peer's, or
+  // ---- with `trustProxy` the last X-Forwarded-For entry; its network is its /24 (IPv4, and
+  // ---- IPv4-mapped IPv6) or /48 (IPv6). See PROTOCOL.md, "Per-address caps".
+  /**
+   * Open WebSocket connections from one address; the next gets `ERR_ADDRESS_FULL` and close 4001.
+   * Default 16: a household or small office behind one NAT rarely has more tabs of the app open.
+   */
+  readonly maxSocketsPerAddress: number
+  /** Open WebSocket connections from one network; the next gets `ERR_NETWORK_FULL` and close 4002. Default 64. */
+  readonly maxSocketsPerNetwork: number
+  /**
+   * `register` attempts a minute from one address: a token bucket holding this many, refilled
+   * evenly over a minute. The next gets `ERR_ADDRESS_REGISTER_RATE` and close 4003. Default 30.
+   */
+  readonly registrationsPerMinutePerAddress: number
+  /** The same per network (`ERR_NETWORK_REGISTER_RATE`, close 4004). Default 120. */
+  readonly registrationsPerMinutePerNetwork: number
+  /**
+   * Registration buckets (addresses and networks) kept at once; a bucket that has refilled is
+   * dropped, and beyond this the least recently used one is (it starts full again). Default 20,000.
+   */
+  readonly maxTrackedAddresses: number
+  /**
+   * Take the client's address from the last X-Forwarded-For entry (the one the reverse proxy in
+   * front appended) instead of the TCP peer's. Only behind a proxy that sets it. Default false.
+   */
+  readonly trustProxy: boolean
+
   // ---- registration
   /**
    * The ID puzzle: a `register` whose ID's SHA-1 has fewer leading zero bits gets `ERR_WEAK_ID`
@@ -66,6 +101,13 @@ export const DEFAULTS: Tunables = Object.freeze({
   registerTimeoutMs: 10_000,
   maxBufferedBytes: 256 * 1024,
   shutdownGraceMs: 1000,
+  refusedGraceMs: 1000,
+  maxSocketsPerAddress: 16,
+  maxSocketsPerNetwork: 64,
+  registrationsPerMinutePerAddress: 30,
+  registrationsPerMinutePerNetwork: 120,
+  maxTrackedAddresses: 20_000,
+  trustProxy: false,
   idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
 })
 
@@ -88,6 +130,13 @@ const KINDS: { readonly [K in keyof Tunables]: Kind } = {
   registerTimeoutMs: 'count',
   maxBufferedBytes: 'count',
   shutdownGraceMs: 'count',
+  refusedGraceMs: 'count',
+  maxSocketsPerAddress: 'count',
+  maxSocketsPerNetwork: 'count',
+  registrationsPerMinutePerAddress: 'count',
+  registrationsPerMinutePerNetwork: 'count',
+  maxTrackedAddresses: 'count',
+  trustProxy: 'flag',
   idPuzzleBits: 'count0',
 }
 
@@ -133,6 +182,8 @@ export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
   const rules: [boolean, string][] = [
     [resolved.maxPayloadBytes >= resolved.maxFrameBytes, 'maxPayloadBytes must be at least maxFrameBytes'],
     [resolved.maxSignalBytes <= resolved.maxFrameBytes, 'maxSignalBytes must be at most maxFrameBytes'],
+    [resolved.maxSocketsPerNetwork >= resolved.maxSocketsPerAddress, 'maxSocketsPerNetwork must be at least maxSocketsPerAddress'],
+    [resolved.registrationsPerMinutePerNetwork >= resolved.registrationsPerMinutePerAddress, 'registrationsPerMinutePerNetwork must be at least registrationsPerMinutePerAddress'],
     [resolved.idPuzzleBits <= MAX_ID_PUZZLE_BITS, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`],
   ]
   for (const [holds, message] of rules) if (!holds) throw invalid(message)

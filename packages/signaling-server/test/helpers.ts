@@ -33,14 +33,24 @@ function toFrame(value: unknown): Frame {
   return { ...value, type }
 }
 
+export interface RawClientOptions {
+  /** Answer pings (default true). */
+  readonly autoPong?: boolean
+  /** Sent as X-Forwarded-For: the client's address for a server with `trustProxy`. */
+  readonly forwardedFor?: string
+  /** Sent as the Origin header (default: none, like a Node peer). */
+  readonly origin?: string
+}
+
 export class RawClient {
   readonly socket: WebSocket
   readonly closed: Promise<{ code: number; reason: string }>
   readonly #frames: Frame[] = []
   readonly #waiters: ((frame: Frame) => void)[] = []
 
-  constructor(url: string, options: { autoPong?: boolean } = {}) {
-    this.socket = new WebSocket(url, { autoPong: options.autoPong ?? true })
+  constructor(url: string, options: RawClientOptions = {}) {
+    const headers = options.forwardedFor === undefined ? {} : { 'x-forwarded-for': options.forwardedFor }
+    this.socket = new WebSocket(url, { autoPong: options.autoPong ?? true, headers, ...(options.origin === undefined ? {} : { origin: options.origin }) })
     this.socket.on('message', (data: Buffer) => {
       const frame = toFrame(JSON.parse(data.toString('utf8')))
       const waiter = this.#waiters.shift()
@@ -105,8 +115,8 @@ export function identityForPuzzle(bits: number, solves = true): Identity {
 }
 
 /** Connects, answers the challenge with `identity`'s signature, and returns the `registered` frame. */
-export async function connectAndRegister(url: string, identity: Identity = generateIdentity()): Promise<{ client: RawClient; identity: Identity; registered: Frame }> {
-  const client = new RawClient(url)
+export async function connectAndRegister(url: string, identity: Identity = generateIdentity(), options: RawClientOptions = {}): Promise<{ client: RawClient; identity: Identity; registered: Frame }> {
+  const client = new RawClient(url, options)
   const challenge = await client.expect('challenge')
   client.send(registerFrame(identity, String(challenge.nonce)))
   const registered = await client.expect('registered')
@@ -138,8 +148,8 @@ export function useServerAndClients() {
       clients.push(client)
       return client
     },
-    async register(url: string) {
-      const peer = await connectAndRegister(url)
+    async register(url: string, options: RawClientOptions = {}) {
+      const peer = await connectAndRegister(url, generateIdentity(), options)
       clients.push(peer.client)
       return { ...peer, id: toHex(peer.identity.id) }
     },

@@ -38,6 +38,14 @@ export const SignalingErrorCode = {
   RATE_LIMITED: 'ERR_RATE_LIMITED',
   /** `maxClients` connections are open; the socket is closed with 1013 right after. */
   SERVER_FULL: 'ERR_SERVER_FULL',
+  /** `maxSocketsPerAddress` connections are open from your address; closed with 4001 right after. */
+  ADDRESS_FULL: 'ERR_ADDRESS_FULL',
+  /** `maxSocketsPerNetwork` connections are open from your /24 or /48; closed with 4002 right after. */
+  NETWORK_FULL: 'ERR_NETWORK_FULL',
+  /** Your address used up `registrationsPerMinutePerAddress`; closed with 4003 right after. */
+  ADDRESS_REGISTER_RATE: 'ERR_ADDRESS_REGISTER_RATE',
+  /** Your /24 or /48 used up `registrationsPerMinutePerNetwork`; closed with 4004 right after. */
+  NETWORK_REGISTER_RATE: 'ERR_NETWORK_REGISTER_RATE',
   /** Another connection registered this ID with a fresh valid signature; closed with 4000. */
   REPLACED: 'ERR_REPLACED',
   /** A bug in the server; the connection stays open. */
@@ -75,4 +83,12 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
   /** The same ID registered from a newer connection. Clients should not reconnect on this code. */
   REPLACED: 4000,
+  /** Too many connections from your address (`maxSocketsPerAddress`). */
+  ADDRESS_FULL: 4001,
+  /** Too many connections from your network, its /24 or /48 (`maxSocketsPerNetwork`). */
+  NETWORK_FULL: 4002,
+  /** Too many registrations a minute from your address (`registrationsPerMinutePerAddress`). */
+  ADDRESS_REGISTER_RATE: 4003,
+  /** Too many registrations a minute from your network (`registrationsPerMinutePerNetwork`). */
+  NETWORK_REGISTER_RATE: 4004,
 } as const

@@ -23,8 +23,9 @@ export function dispatch(hub: Hub, connection: Connection, frame: ClientFrame): 
 
 /**
  * Registers the ID the signature proves, cheap checks first: the ID is the SHA-1 of the public
- * key, it must solve the ID puzzle (one more SHA-1), and only then is the ed25519 signature
- * verified. If a live connection holds that ID, the newer proof wins: the older connection gets
+ * key, it must solve the ID puzzle (one more SHA-1), the address and its network must have a
+ * registration token left (else the connection is refused and closed), and only then is the
+ * ed25519 signature verified. If a live connection holds that ID, the newer proof wins: the older connection gets
  * ERR_REPLACED and close 4000 (see PROTOCOL.md, "Collisions").
  */
 function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame): void {
@@ -35,6 +36,8 @@ function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame):
   if (!meetsIdPuzzle(idFromPublicKey(hexToBytes(frame.publicKey)), bits)) {
     return hub.reject(connection, SignalingErrorCode.WEAK_ID, `this ID does not solve the ID puzzle: SHA-1(ID) must start with ${bits} zero bits`)
   }
+  const refusal = hub.admission.admitRegistration(connection.address)
+  if (refusal !== undefined) return hub.refuse(connection, refusal)
   const id = verifyChallenge({ nonce: connection.nonce, publicKey: frame.publicKey, signature: frame.signature })
   if (id === undefined) {
     return hub.reject(connection, SignalingErrorCode.BAD_SIGNATURE, 'the signature does not verify over this connection\'s challenge')

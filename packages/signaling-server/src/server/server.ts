@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream'
 import { cryptoRandom, type Random } from '@browser-dht/kademlia'
 import { WebSocketServer } from 'ws'
 import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunables } from '../options.ts'
+import { clientAddressOf } from './address.ts'
 import { Hub } from './hub.ts'
 
 export interface SignalingServerOptions extends Partial<Tunables> {
@@ -29,7 +30,7 @@ export interface SignalingServerOptions extends Partial<Tunables> {
   readonly log?: (line: string) => void
   /** Nonces and peer sampling. Default: `crypto.getRandomValues`. */
   readonly random?: Random
-  /** Milliseconds clock of the rate limiter. Default `performance.now`. */
+  /** Milliseconds clock of the rate limiters. Default `performance.now`. */
   readonly now?: () => number
 }
 
@@ -72,7 +73,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       if (owned) refuseUpgrade(socket)
       return
     }
-    wss.handleUpgrade(request, socket, head, (ws) => hub.accept(ws, remoteOf(request)))
+    const address = clientAddressOf(request, tunables.trustProxy)
+    wss.handleUpgrade(request, socket, head, (ws) => hub.accept(ws, address, remoteOf(request)))
   }
 
   httpServer.on('upgrade', onUpgrade)
@@ -94,7 +96,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         clearInterval(heartbeat)
         httpServer.off('upgrade', onUpgrade)
         await hub.closeAll()
-        for (const socket of wss.clients) socket.terminate() // sockets refused as ERR_SERVER_FULL
+        for (const socket of wss.clients) socket.terminate() // sockets refused on arrival (server full, per-address caps)
         wss.close()
         if (!owned) return
         httpServer.off('request', onRequest)
