@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
 import { isDhtError } from '@browser-dht/kademlia'
-import { createSignalingServer, parseTunableAssignments, resolveTunables, type Tunables } from '@browser-dht/signaling-server'
+import { createSignalingServer, hardenHttpServer, parseTunableAssignments, resolveTunables, type Tunables } from '@browser-dht/signaling-server'
 import { serveStatic } from './server/static-files.ts'
 
 const HELP = `Serves the browser-dht web app and its signaling server on one address.
@@ -87,6 +87,9 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   const http = createServer()
+  // Header and request timeouts and the TCP connection cap of the signaling server, for every
+  // request this server answers (static files included).
+  hardenHttpServer(http, tunables)
   // Tabs and Node peers do not search for IDs that solve the ID puzzle yet (their identities are
   // random), so this server asks for none unless told; drop `idPuzzleBits: 0` once they do.
   const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0, ...tunables })

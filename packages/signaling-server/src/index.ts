@@ -4,6 +4,7 @@
  * side is `@browser-dht/signaling-server/client`. Frames and handshake: PROTOCOL.md.
  */
 export { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/server.ts'
+export { type HardenOptions, hardenHttpServer } from './server/http-hardening.ts'
 export {
   DEFAULT_FRAME_LIMITS,
   DEFAULT_HOST,

@@ -78,6 +78,17 @@ export interface Tunables extends FrameLimits {
    */
   readonly trustProxy: boolean
 
+  // ---- HTTP (src/server/http-hardening.ts; `hardenHttpServer` for a server the caller owns)
+  /** Node's `server.headersTimeout`: a request whose headers are not complete by then gets 408. Default 10 s. */
+  readonly headersTimeoutMs: number
+  /** Node's `server.requestTimeout`: the whole request. At least `headersTimeoutMs`. Default 30 s. */
+  readonly requestTimeoutMs: number
+  /**
+   * Node's `server.maxConnections`: TCP connections at once (WebSockets, plain HTTP, handshakes);
+   * beyond it Node drops new ones unanswered. At least `maxClients`. Default 4,000 (2 × maxClients).
+   */
+  readonly maxConnections: number
+
   // ---- registration
   /**
    * The ID puzzle: a `register` whose ID's SHA-1 has fewer leading zero bits gets `ERR_WEAK_ID`
@@ -108,6 +119,9 @@ export const DEFAULTS: Tunables = Object.freeze({
   registrationsPerMinutePerNetwork: 120,
   maxTrackedAddresses: 20_000,
   trustProxy: false,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 4000,
   idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
 })
 
@@ -137,6 +151,9 @@ const KINDS: { readonly [K in keyof Tunables]: Kind } = {
   registrationsPerMinutePerNetwork: 'count',
   maxTrackedAddresses: 'count',
   trustProxy: 'flag',
+  headersTimeoutMs: 'count',
+  requestTimeoutMs: 'count',
+  maxConnections: 'count',
   idPuzzleBits: 'count0',
 }
 
@@ -184,6 +201,8 @@ export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
     [resolved.maxSignalBytes <= resolved.maxFrameBytes, 'maxSignalBytes must be at most maxFrameBytes'],
     [resolved.maxSocketsPerNetwork >= resolved.maxSocketsPerAddress, 'maxSocketsPerNetwork must be at least maxSocketsPerAddress'],
     [resolved.registrationsPerMinutePerNetwork >= resolved.registrationsPerMinutePerAddress, 'registrationsPerMinutePerNetwork must be at least registrationsPerMinutePerAddress'],
+    [resolved.requestTimeoutMs >= resolved.headersTimeoutMs, 'requestTimeoutMs must be at least headersTimeoutMs'],
+    [resolved.maxConnections >= resolved.maxClients, 'maxConnections must be at least maxClients'],
     [resolved.idPuzzleBits <= MAX_ID_PUZZLE_BITS, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`],
   ]
   for (const [holds, message] of rules) if (!holds) throw invalid(message)

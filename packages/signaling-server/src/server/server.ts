@@ -1,8 +1,8 @@
 /**
- * `createSignalingServer`: the HTTP side of the signaling server. It either creates and listens
- * on its own `http.Server` (answering `GET /healthz` and refusing everything else), or attaches
- * to one the caller owns (taking only WebSocket upgrades on `path`), so one process can serve
- * the web app and the signaling endpoint on one URL.
+ * `createSignalingServer`: the HTTP side of the signaling server. It either creates, hardens
+ * (`http-hardening.ts`) and listens on its own `http.Server` (answering `GET /healthz` and
+ * refusing everything else), or attaches to one the caller owns (taking only WebSocket upgrades
+ * on `path`), so one process can serve the web app and the signaling endpoint on one URL.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,13 +11,16 @@ import { cryptoRandom, type Random } from '@browser-dht/kademlia'
 import { WebSocketServer } from 'ws'
 import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunables } from '../options.ts'
 import { clientAddressOf } from './address.ts'
+import { hardenHttpServer } from './http-hardening.ts'
 import { Hub } from './hub.ts'
+import { stdoutLog } from './log.ts'
 
 export interface SignalingServerOptions extends Partial<Tunables> {
   /**
    * An HTTP server to attach to. The signaling server then handles only upgrades on `path`,
    * leaves other upgrades and all requests to the owner (route `GET /healthz` to
-   * `handleRequest`), and does not listen or close it. Default: create one and listen.
+   * `handleRequest`), and does not listen or close it: the owner also calls `hardenHttpServer`
+   * on it, with the same options, before it listens. Default: create one (hardened) and listen.
    */
   readonly server?: Server
   /** Port of the server it creates (0 picks a free one). Default 8787. */
@@ -50,7 +53,7 @@ export interface SignalingServer {
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const tunables = resolveTunables(pickTunables(options))
   const path = options.path ?? DEFAULT_PATH
-  const log = options.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`))
+  const log = options.log ?? stdoutLog
   const hub = new Hub({ tunables, random: options.random ?? cryptoRandom(), now: options.now ?? (() => performance.now()), log })
   const wss = new WebSocketServer({ noServer: true, maxPayload: tunables.maxPayloadBytes, perMessageDeflate: false })
   const owned = options.server === undefined
@@ -79,6 +82,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   httpServer.on('upgrade', onUpgrade)
   if (owned) {
+    hardenHttpServer(httpServer, { ...tunables, log })
     httpServer.on('request', onRequest)
     await listen(httpServer, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST)
   }
