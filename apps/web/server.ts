@@ -1,7 +1,7 @@
 /**
  * One process, one origin: serves the built web app (dist/) and the signaling server at /signal,
  * plus /healthz, and runs one Node peer that enters through it, so the network is never empty.
- * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--tunable name=value]… [--help]
+ * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--origin URL]… [--tunable name=value]… [--help]
  */
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
 import { isDhtError } from '@browser-dht/kademlia'
-import { createSignalingServer, hardenHttpServer, parseTunableAssignments, resolveTunables, type Tunables } from '@browser-dht/signaling-server'
+import { createSignalingServer, hardenHttpServer, normalizeOrigins, parseTunableAssignments, resolveTunables, type Tunables } from '@browser-dht/signaling-server'
 import { serveStatic } from './server/static-files.ts'
 
 const HELP = `Serves the browser-dht web app and its signaling server on one address.
@@ -21,6 +21,10 @@ const HELP = `Serves the browser-dht web app and its signaling server on one add
   --peer-k <n>       that peer's k (default 20: use the k of the tabs' URL, e.g. 3 with ?k=3)
   --no-peer          run no Node peer
   --loopback         the Node peer uses only 127.0.0.1 ICE candidates (tests; tabs: ?loopback=1)
+  --origin <url>     a browser origin allowed to use the signaling server (repeatable), e.g.
+                     https://dht.example.org: list the origin the app is served from; a
+                     WebSocket handshake from another origin gets 403 (none listed: any origin;
+                     a client that sends no Origin, like a Node peer, is always let through)
   --tunable <name=value>  a bound of the signaling server (repeatable; names and defaults in
                      packages/signaling-server/src/options.ts), e.g. --tunable trustProxy=true
                      behind a reverse proxy, --tunable maxSocketsPerAddress=64 for a big NAT
@@ -33,6 +37,7 @@ interface ServerOptions {
   host: string
   peer: { data: string; k: number; loopback: boolean } | undefined
   tunables: Partial<Tunables>
+  origins: string[] | undefined
 }
 
 function options(): ServerOptions {
@@ -45,6 +50,7 @@ function options(): ServerOptions {
       'no-peer': { type: 'boolean' },
       loopback: { type: 'boolean' },
       tunable: { type: 'string', multiple: true },
+      origin: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   })
@@ -63,7 +69,18 @@ function options(): ServerOptions {
     process.exit(2)
   }
   const peer = values['no-peer'] === true ? undefined : { data: values['peer-data'], k, loopback: values.loopback === true }
-  return { port, host: values.host, peer, tunables: tunablesOf(values.tunable ?? []) }
+  return { port, host: values.host, peer, tunables: tunablesOf(values.tunable ?? []), origins: originsOf(values.origin) }
+}
+
+function originsOf(origins: readonly string[] | undefined): string[] | undefined {
+  if (origins === undefined) return undefined
+  try {
+    return normalizeOrigins(origins)
+  } catch (error) {
+    if (!isDhtError(error, 'ERR_INVALID_OPTION')) throw error
+    console.error(`--origin: ${error.message}.`)
+    process.exit(2)
+  }
 }
 
 /** The `--tunable` overrides, checked against the signaling server's bounds (exit code 2 if bad). */
@@ -80,7 +97,7 @@ function tunablesOf(assignments: readonly string[]): Partial<Tunables> {
 }
 
 async function main(): Promise<void> {
-  const { port, host, peer: peerOptions, tunables } = options()
+  const { port, host, peer: peerOptions, tunables, origins } = options()
   const root = join(dirname(fileURLToPath(import.meta.url)), 'dist')
   if (!existsSync(join(root, 'index.html'))) {
     console.error(`No built app in ${root}. Run: npx --yes pnpm@10.34.8 --filter @browser-dht/web build`)
@@ -92,7 +109,7 @@ async function main(): Promise<void> {
   hardenHttpServer(http, tunables)
   // Tabs and Node peers do not search for IDs that solve the ID puzzle yet (their identities are
   // random), so this server asks for none unless told; drop `idPuzzleBits: 0` once they do.
-  const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0, ...tunables })
+  const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0, ...tunables, ...(origins === undefined ? {} : { origins }) })
   http.on('request', (request, response) => {
     if (signaling.handleRequest(request, response)) return
     serveStatic(root, request, response).catch(() => {

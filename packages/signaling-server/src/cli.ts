@@ -1,11 +1,12 @@
 /**
  * Runs the signaling server: `node --import tsx packages/signaling-server/src/cli.ts [--port N]
- * [--host H] [--path P] [--tunable name=value]…`. Logs one line per connect, disconnect and error; GET /healthz answers
+ * [--host H] [--path P] [--origin URL]… [--tunable name=value]…`. Logs one line per connect, disconnect and error; GET /healthz answers
  * with the client count. Stops cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util'
 import { isDhtError } from '@browser-dht/kademlia'
 import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, DEFAULTS, parseTunableAssignments, resolveTunables, type Tunables } from './options.ts'
+import { normalizeOrigins } from './server/origins.ts'
 import { createSignalingServer } from './server/server.ts'
 
 const HELP = `Usage: node --import tsx packages/signaling-server/src/cli.ts [options]
@@ -17,14 +18,18 @@ Options:
   --port <n>    TCP port (0 picks a free one)           default ${DEFAULT_PORT}
   --host <addr> address to listen on                    default ${DEFAULT_HOST}
   --path <p>    WebSocket endpoint path                 default ${DEFAULT_PATH}
+  --origin <url> a browser origin allowed to connect, e.g. https://dht.example.org
+                (repeatable); with any, a handshake whose Origin is not listed gets 403
+                (one without Origin, e.g. a Node peer, is let through)   default: any
   --tunable <name=value>  set any bound of packages/signaling-server/src/options.ts
                 (repeatable), e.g. --tunable maxClients=500 --tunable idPuzzleBits=0
   --help        show this help
 
-Bounds (see packages/signaling-server/src/options.ts): ${DEFAULTS.maxClients} clients,
-${DEFAULTS.maxFrameBytes} B frames, ${DEFAULTS.maxSignalBytes} B signals, ${DEFAULTS.rateBurst} frames burst /
-${DEFAULTS.ratePerSecond} per s, heartbeat every ${DEFAULTS.heartbeatIntervalMs / 1000} s, IDs must solve the ID
-puzzle of ${DEFAULTS.idPuzzleBits} bits.
+Bounds (see packages/signaling-server/src/options.ts): ${DEFAULTS.maxClients} clients, ${DEFAULTS.maxSocketsPerAddress} per address
+and ${DEFAULTS.maxSocketsPerNetwork} per /24 (IPv6: /48), ${DEFAULTS.registrationsPerMinutePerAddress} registrations a minute per address and ${DEFAULTS.registrationsPerMinutePerNetwork} per
+/24; ${DEFAULTS.maxFrameBytes} B frames, ${DEFAULTS.maxSignalBytes} B signals, ${DEFAULTS.rateBurst} frames burst / ${DEFAULTS.ratePerSecond} per s; heartbeat every
+${DEFAULTS.heartbeatIntervalMs / 1000} s; IDs must solve the ID puzzle of ${DEFAULTS.idPuzzleBits} bits. Behind a reverse proxy, use
+--tunable trustProxy=true (the client's address is then the last X-Forwarded-For entry).
 GET /healthz answers 200 {"ok":true,"clients":N,"registered":M}.
 `
 
@@ -45,6 +50,15 @@ function parseTunables(assignments: readonly string[]): Partial<Tunables> {
   }
 }
 
+function parseOrigins(origins: readonly string[] | undefined): string[] | undefined {
+  if (origins === undefined) return undefined
+  try {
+    return normalizeOrigins(origins)
+  } catch (error) {
+    fail(`--origin: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
 function parsePort(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PORT
   const port = Number(text)
@@ -60,6 +74,7 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         path: { type: 'string' },
+        origin: { type: 'string', multiple: true },
         tunable: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
@@ -76,7 +91,8 @@ async function main(): Promise<void> {
   const path = values.path ?? DEFAULT_PATH
   if (!path.startsWith('/')) fail('--path must start with /')
   const tunables = parseTunables(values.tunable ?? [])
-  const server = await createSignalingServer({ ...tunables, port: parsePort(values.port), host: values.host ?? DEFAULT_HOST, path })
+  const origins = parseOrigins(values.origin)
+  const server = await createSignalingServer({ ...tunables, port: parsePort(values.port), host: values.host ?? DEFAULT_HOST, path, ...(origins === undefined ? {} : { origins }) })
   const address = server.httpServer.address()
   const port = address !== null && typeof address !== 'string' ? address.port : '?'
   console.log(`${new Date().toISOString()} listening ${server.url()} (healthz: http://${values.host ?? DEFAULT_HOST}:${port}/healthz)`)

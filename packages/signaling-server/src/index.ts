@@ -5,6 +5,7 @@
  */
 export { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/server.ts'
 export { type HardenOptions, hardenHttpServer } from './server/http-hardening.ts'
+export { normalizeOrigins } from './server/origins.ts'
 export {
   DEFAULT_FRAME_LIMITS,
   DEFAULT_HOST,

@@ -2,7 +2,8 @@
  * `createSignalingServer`: the HTTP side of the signaling server. It either creates, hardens
  * (`http-hardening.ts`) and listens on its own `http.Server` (answering `GET /healthz` and
  * refusing everything else), or attaches to one the caller owns (taking only WebSocket upgrades
- * on `path`), so one process can serve the web app and the signaling endpoint on one URL.
+ * on `path`), so one process can serve the web app and the signaling endpoint on one URL. Before
+ * an upgrade it checks the Origin allowlist (`origins.ts`) and works out the client's address.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,6 +14,7 @@ import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunable
 import { clientAddressOf } from './address.ts'
 import { hardenHttpServer } from './http-hardening.ts'
 import { Hub } from './hub.ts'
+import { originCheck } from './origins.ts'
 import { stdoutLog } from './log.ts'
 
 export interface SignalingServerOptions extends Partial<Tunables> {
@@ -31,6 +33,14 @@ export interface SignalingServerOptions extends Partial<Tunables> {
   readonly path?: string
   /** Receives one line per connect, disconnect and error. Default: stdout with a timestamp. */
   readonly log?: (line: string) => void
+  /**
+   * Browser origins allowed to connect (`https://example.org`). A handshake whose Origin header
+   * is present and not listed is refused with HTTP 403 before any WebSocket exists; one without
+   * an Origin header (Node peers, other non-browser clients) is allowed: Origin only keeps other
+   * web pages from using the server, a non-browser client can send any Origin. Default: no list,
+   * every origin allowed.
+   */
+  readonly origins?: readonly string[]
   /** Nonces and peer sampling. Default: `crypto.getRandomValues`. */
   readonly random?: Random
   /** Milliseconds clock of the rate limiters. Default `performance.now`. */
@@ -53,6 +63,7 @@ export interface SignalingServer {
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const tunables = resolveTunables(pickTunables(options))
   const path = options.path ?? DEFAULT_PATH
+  const originAllowed = originCheck(options.origins)
   const log = options.log ?? stdoutLog
   const hub = new Hub({ tunables, random: options.random ?? cryptoRandom(), now: options.now ?? (() => performance.now()), log })
   const wss = new WebSocketServer({ noServer: true, maxPayload: tunables.maxPayloadBytes, perMessageDeflate: false })
@@ -73,8 +84,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   }
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (pathOf(request.url) !== path) {
-      if (owned) refuseUpgrade(socket)
+      if (owned) refuseUpgrade(socket, '404 Not Found')
       return
+    }
+    const origin = request.headers.origin
+    if (!originAllowed(origin)) {
+      log(`error upgrade 403 origin=${JSON.stringify(origin?.slice(0, 100))} remote=${remoteOf(request)}`)
+      return refuseUpgrade(socket, '403 Forbidden')
     }
     const address = clientAddressOf(request, tunables.trustProxy)
     wss.handleUpgrade(request, socket, head, (ws) => hub.accept(ws, address, remoteOf(request)))
@@ -115,7 +131,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 }
 
 function pickTunables(options: SignalingServerOptions): Partial<Tunables> {
-  const { server: _server, port: _port, host: _host, path: _path, log: _log, random: _random, now: _now, ...tunables } = options
+  const { server: _server, port: _port, host: _host, path: _path, origins: _origins, log: _log, random: _random, now: _now, ...tunables } = options
   return tunables
 }
 
@@ -137,9 +153,9 @@ function pathOf(target: string | undefined): string | undefined {
   return end === -1 ? target : target.slice(0, end)
 }
 
-function refuseUpgrade(socket: Duplex): void {
+function refuseUpgrade(socket: Duplex, status: string): void {
   socket.on('error', () => {})
-  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }
 
 function remoteOf(request: IncomingMessage): string {
