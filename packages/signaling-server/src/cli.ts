@@ -12,7 +12,7 @@ import { createSignalingServer } from './server/server.ts'
 const HELP = `Usage: node --import tsx packages/signaling-server/src/cli.ts [options]
 
 The WebSocket signaling server of browser-dht: registers node IDs (ed25519 challenge),
-hands out random peers and relays WebRTC signals between registered peers.
+introduces them to registered peers and relays WebRTC signals between registered peers.
 
 Options:
   --port <n>    TCP port (0 picks a free one)           default ${DEFAULT_PORT}

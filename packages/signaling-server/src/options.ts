@@ -27,7 +27,7 @@ export interface Tunables extends FrameLimits {
   readonly maxPayloadBytes: number
   /** Open WebSocket connections; the next one gets `ERR_SERVER_FULL` and close 1013. Default 2,000. */
   readonly maxClients: number
-  /** Peer IDs in a `registered` or `peers` frame (random registered peers, never the asker). Default 8. */
+  /** Peer IDs in a `registered` or `peers` frame (drawn by `introductions.ts`, never the asker). Default 8. */
   readonly maxPeersPerReply: number
   /** Token bucket per connection: frames that may arrive at once. Default 100. */
   readonly rateBurst: number
@@ -89,13 +89,19 @@ export interface Tunables extends FrameLimits {
    */
   readonly maxConnections: number
 
-  // ---- registration
+  // ---- registration and introductions
   /**
    * The ID puzzle: a `register` whose ID's SHA-1 has fewer leading zero bits gets `ERR_WEAK_ID`
    * (the core's `meetsIdPuzzle`). 0 disables it; at most the core's MAX_ID_PUZZLE_BITS.
    * Default: the core's DEFAULT_ID_PUZZLE_BITS (13).
    */
   readonly idPuzzleBits: number
+  /**
+   * Introductions prefer peers registered at least this long (and at most one per network in one
+   * reply): an attacker's fresh burst of registrations is not what a new node meets first.
+   * 0: every peer counts as long-registered. Default 30 s.
+   */
+  readonly introduceMinAgeMs: number
 }
 
 export const DEFAULTS: Tunables = Object.freeze({
@@ -123,6 +129,7 @@ export const DEFAULTS: Tunables = Object.freeze({
   requestTimeoutMs: 30_000,
   maxConnections: 4000,
   idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
+  introduceMinAgeMs: 30_000,
 })
 
 /**
@@ -155,6 +162,7 @@ const KINDS: { readonly [K in keyof Tunables]: Kind } = {
   requestTimeoutMs: 'count',
   maxConnections: 'count',
   idPuzzleBits: 'count0',
+  introduceMinAgeMs: 'count0',
 }
 
 const KIND_TEXT: Record<Kind, string> = {

@@ -44,7 +44,7 @@ function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame):
   }
   connection.id = id
   clearTimeout(connection.registerTimer)
-  const previous = hub.registry.set(id, connection)
+  const previous = hub.registry.set(id, connection, connection.address.network)
   if (previous !== undefined && previous !== connection) {
     hub.send(previous, { type: 'error', code: SignalingErrorCode.REPLACED, message: 'this ID registered from another connection' })
     hub.close(previous, CloseCode.REPLACED, 'replaced by a newer connection')
@@ -70,7 +70,7 @@ function handleSignal(hub: Hub, connection: Connection, frame: SignalRequestFram
   hub.send(target, { type: 'signal', from: connection.id, data: frame.data })
 }
 
-/** Answers with up to `maxPeersPerReply` random registered peers other than the asker. */
+/** Answers with up to `maxPeersPerReply` registered peers other than the asker (`introductions.ts`). */
 function handlePeers(hub: Hub, connection: Connection, _frame: PeersRequestFrame): void {
   if (connection.id === undefined) {
     return hub.reject(connection, SignalingErrorCode.NOT_REGISTERED, 'register before asking for peers')

@@ -55,7 +55,7 @@ export class Hub {
     this.#random = init.random
     this.#now = init.now
     this.#log = init.log
-    this.registry = new Registry(init.random)
+    this.registry = new Registry({ random: init.random, now: init.now, minAgeMs: init.tunables.introduceMinAgeMs })
     this.admission = new Admission(init.tunables, init.now)
   }
 

@@ -43,7 +43,7 @@ export interface SignalingServerOptions extends Partial<Tunables> {
   readonly origins?: readonly string[]
   /** Nonces and peer sampling. Default: `crypto.getRandomValues`. */
   readonly random?: Random
-  /** Milliseconds clock of the rate limiters. Default `performance.now`. */
+  /** Milliseconds clock of the rate limiters and of registration ages (introductions). Default `performance.now`. */
   readonly now?: () => number
 }
 
