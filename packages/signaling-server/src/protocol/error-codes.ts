@@ -60,14 +60,20 @@ export function isSignalingErrorCode(value: string): value is SignalingErrorCode
   return ALL_CODES.has(value)
 }
 
-/** What the browser client throws (e.g. `sendSignal` before registering); `code` is a SignalingErrorCode. */
+/**
+ * What the browser client throws (e.g. `sendSignal` before registering); `code` is a
+ * SignalingErrorCode (or a client code), `closeCode` the WebSocket close code when the error is
+ * the socket closing.
+ */
 export class SignalingError extends Error {
   readonly code: SignalingErrorCode | string
+  readonly closeCode: number | undefined
 
-  constructor(code: SignalingErrorCode | string, message: string) {
+  constructor(code: SignalingErrorCode | string, message: string, closeCode?: number) {
     super(message)
     this.name = 'SignalingError'
     this.code = code
+    this.closeCode = closeCode
   }
 }
 
@@ -92,3 +98,25 @@ export const CloseCode = {
   /** Too many registrations a minute from your network (`registrationsPerMinutePerNetwork`). */
   NETWORK_REGISTER_RATE: 4004,
 } as const
+
+/**
+ * Refusals a client should answer by waiting longer before it tries again (the signaling link
+ * doubles its wait on each in a row): the caps, and an ID the server will never take.
+ */
+export const BACK_OFF_ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  SignalingErrorCode.SERVER_FULL,
+  SignalingErrorCode.ADDRESS_FULL,
+  SignalingErrorCode.NETWORK_FULL,
+  SignalingErrorCode.ADDRESS_REGISTER_RATE,
+  SignalingErrorCode.NETWORK_REGISTER_RATE,
+  SignalingErrorCode.WEAK_ID,
+])
+
+/** The close codes of the caps, for a client that saw the close but not the error frame. */
+export const BACK_OFF_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.TRY_AGAIN_LATER,
+  CloseCode.ADDRESS_FULL,
+  CloseCode.NETWORK_FULL,
+  CloseCode.ADDRESS_REGISTER_RATE,
+  CloseCode.NETWORK_REGISTER_RATE,
+])
