@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { type Browser, chromium, type Page } from '@playwright/test'
 import type { DhtHook, HookOpResult, HookStatus } from '../../apps/web/src/test-hook.ts'
-import { DEFAULTS } from '../../packages/signaling-server/src/options.ts'
 import { hook as testHook } from '../tests/support.ts'
+import { ONE_ADDRESS_TUNABLES } from '../tests/one-address.ts'
 import { startProgram } from '../tests/process.ts'
 
 export type { HookOpResult, HookStatus }
@@ -93,17 +93,9 @@ export interface AppServer {
   stop(): Promise<void>
 }
 
-/**
- * Every tab and Node peer of a benchmark connects from 127.0.0.1: the signaling server's
- * per-address caps (16 sockets, 30 registrations a minute) would refuse most of them, so the
- * benchmarks lift them to its client cap.
- */
-const ONE_ADDRESS_FOR_ALL = ['maxSocketsPerAddress', 'maxSocketsPerNetwork', 'registrationsPerMinutePerAddress', 'registrationsPerMinutePerNetwork']
-  .flatMap((name) => ['--tunable', `${name}=${DEFAULTS.maxClients}`])
-
 /** Starts the one-process server (built app + signaling, no Node peer) on a free 127.0.0.1 port. */
 export async function startServer(): Promise<AppServer> {
-  const started = await startProgram('apps/web/server.ts', ['--port', '0', '--host', '127.0.0.1', '--no-peer', ...ONE_ADDRESS_FOR_ALL], /http:\/\/(127\.0\.0\.1:\d+)\//)
+  const started = await startProgram('apps/web/server.ts', ['--port', '0', '--host', '127.0.0.1', '--no-peer', ...ONE_ADDRESS_TUNABLES], /http:\/\/(127\.0\.0\.1:\d+)\//)
   const host = started.match[1]!
   return { url: `http://${host}`, signalUrl: `ws://${host}/signal`, stop: started.stop }
 }
