@@ -25,8 +25,8 @@ export function dispatch(hub: Hub, connection: Connection, frame: ClientFrame): 
  * Registers the ID the signature proves, cheap checks first: the ID is the SHA-1 of the public
  * key, it must solve the ID puzzle (one more SHA-1), the address and its network must have a
  * registration token left (else the connection is refused and closed), and only then is the
- * ed25519 signature verified. If a live connection holds that ID, the newer proof wins: the older connection gets
- * ERR_REPLACED and close 4000 (see PROTOCOL.md, "Collisions").
+ * ed25519 signature verified. If a live connection holds that ID, the newer proof wins: the
+ * older connection gets ERR_REPLACED and close 4000 (see PROTOCOL.md, "Collisions").
  */
 function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame): void {
   if (connection.id !== undefined) {

@@ -14,8 +14,8 @@ import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunable
 import { clientAddressOf } from './address.ts'
 import { hardenHttpServer } from './http-hardening.ts'
 import { Hub } from './hub.ts'
+import { type Log, stdoutLog } from './log.ts'
 import { originCheck } from './origins.ts'
-import { stdoutLog } from './log.ts'
 
 export interface SignalingServerOptions extends Partial<Tunables> {
   /**
@@ -32,7 +32,7 @@ export interface SignalingServerOptions extends Partial<Tunables> {
   /** The WebSocket endpoint's path. Default `/signal`. */
   readonly path?: string
   /** Receives one line per connect, disconnect and error. Default: stdout with a timestamp. */
-  readonly log?: (line: string) => void
+  readonly log?: Log
   /**
    * Browser origins allowed to connect (`https://example.org`). A handshake whose Origin header
    * is present and not listed is refused with HTTP 403 before any WebSocket exists; one without
