@@ -33,16 +33,25 @@ describe('Introductions', () => {
     }
   })
 
+  it('introduces every registered peer when all fit in one reply, recent or not, never the asker', () => {
+    const { introductions } = setup()
+    introductions.add(joiner, '192.0.2.0/24')
+    for (let n = 0; n < 8; n++) introductions.add(id('a', n), '192.0.2.0/24')
+    expect(introductions.sample(8, joiner).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((n) => id('a', n)))
+    introductions.add(id('a', 8), '192.0.2.0/24')
+    expect(introductions.sample(8, joiner)).toHaveLength(1) // nine recent of one network: one
+  })
+
   it('counts a peer as long-registered once introduceMinAgeMs has passed, and a re-registration starts again', () => {
     const { introductions, advance } = setup()
-    for (let n = 0; n < 5; n++) introductions.add(id('a', n), '198.51.100.0/24')
+    for (let n = 0; n < 12; n++) introductions.add(id('a', n), '198.51.100.0/24')
     expect(introductions.sample(8, joiner)).toHaveLength(1) // all recent, one network
     advance(30_000)
-    expect(introductions.sample(8, joiner)).toHaveLength(5) // long-registered: more of one network
-    introductions.add(id('a', 0), '198.51.100.0/24') // registered again: recent
-    introductions.remove(id('a', 1))
+    expect(introductions.sample(8, joiner)).toHaveLength(8) // long-registered: more of one network
+    for (let n = 0; n < 6; n++) introductions.add(id('a', n), '198.51.100.0/24') // registered again: recent
+    introductions.remove(id('a', 6))
     const peers = introductions.sample(8, joiner)
-    expect(peers.sort()).toEqual([2, 3, 4].map((n) => id('a', n)))
+    expect(peers.sort()).toEqual([7, 8, 9, 10, 11].map((n) => id('a', n)))
   })
 
   it('takes one recent peer from each network not yet in the reply', () => {
@@ -56,9 +65,14 @@ describe('Introductions', () => {
   it('never introduces the asker, even when it is the only one of its network', () => {
     const { introductions, advance } = setup(2, 0)
     introductions.add(joiner, '192.0.2.0/24')
-    introductions.add(id('a', 1), '192.0.2.0/24')
+    for (let n = 0; n < 9; n++) introductions.add(id('a', n), '192.0.2.0/24')
+    introductions.add(id('b', 0), '192.0.3.0/24')
     advance(1)
-    for (let round = 0; round < 20; round++) expect(introductions.sample(8, joiner)).toEqual([id('a', 1)])
+    for (let round = 0; round < 20; round++) {
+      const peers = introductions.sample(8, joiner)
+      expect(peers).toHaveLength(8)
+      expect(peers).not.toContain(joiner)
+    }
   })
 
   it('draws a bounded number of random numbers per reply, however large the registry', () => {

@@ -1,7 +1,7 @@
 /**
  * Whom the server introduces a node to (the `peers` of `registered` and `peers` frames). A new
  * node's first contacts decide whose view of the network it starts from, so they are drawn to be
- * hard to flood: first long-registered peers (registered at least `minAgeMs` ago) from distinct
+ * hard to flood. If every registered peer fits in one reply, all of them. Else first long-registered peers (registered at least `minAgeMs` ago) from distinct
  * networks, one per network; then recent peers from networks not yet in the reply, one per
  * network; then more long-registered peers from any network. A recent peer from a network
  * already in the reply is never added: a burst of fresh registrations from one network, the
@@ -109,6 +109,8 @@ export class Introductions {
 
   /** Up to `count` distinct IDs, never `except`, drawn as the file comment says. */
   sample(count: number, except: NodeIdHex): NodeIdHex[] {
+    // When every registered peer fits in one reply there is nothing to choose, so nothing to flood.
+    if (this.#members.size - (this.#members.has(except) ? 1 : 0) <= count) return [...this.#members.keys()].filter((id) => id !== except)
     this.#promote()
     const picked = new Set<NodeIdHex>()
     const networks = new Set<string>()
