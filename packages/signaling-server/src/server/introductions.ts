@@ -109,9 +109,9 @@ export class Introductions {
 
   /** Up to `count` distinct IDs, never `except`, drawn as the file comment says. */
   sample(count: number, except: NodeIdHex): NodeIdHex[] {
+    this.#promote() // also on the path below: it is what empties the queue
     // When every registered peer fits in one reply there is nothing to choose, so nothing to flood.
     if (this.#members.size - (this.#members.has(except) ? 1 : 0) <= count) return [...this.#members.keys()].filter((id) => id !== except)
-    this.#promote()
     const picked = new Set<NodeIdHex>()
     const networks = new Set<string>()
     this.#onePerNetwork(this.#mature, count, except, picked, networks)
