@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test'
+import { ONE_ADDRESS_TUNABLES } from './tests/one-address.ts'
 
 /**
  * Starts the one-process server (built app + signaling) on a test port on 127.0.0.1 and drives
@@ -34,7 +35,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node ../scripts/pnpm.mjs --filter @browser-dht/web run build && node --import tsx ../apps/web/server.ts --port ${PORT} --host 127.0.0.1 --no-peer`,
+    command: `node ../scripts/pnpm.mjs --filter @browser-dht/web run build && node --import tsx ../apps/web/server.ts --port ${PORT} --host 127.0.0.1 --no-peer ${ONE_ADDRESS_TUNABLES.join(' ')}`,
     url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

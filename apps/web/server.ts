@@ -1,7 +1,7 @@
 /**
  * One process, one origin: serves the built web app (dist/) and the signaling server at /signal,
  * plus /healthz, and runs one Node peer that enters through it, so the network is never empty.
- * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--help]
+ * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--origin URL]… [--tunable name=value]… [--help]
  */
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
-import { createSignalingServer } from '@browser-dht/signaling-server'
+import { isDhtError } from '@browser-dht/kademlia'
+import { createSignalingServer, hardenHttpServer, normalizeOrigins, parseTunableAssignments, resolveTunables, type Tunables } from '@browser-dht/signaling-server'
 import { serveStatic } from './server/static-files.ts'
 
 const HELP = `Serves the browser-dht web app and its signaling server on one address.
@@ -20,6 +21,13 @@ const HELP = `Serves the browser-dht web app and its signaling server on one add
   --peer-k <n>       that peer's k (default 20: use the k of the tabs' URL, e.g. 3 with ?k=3)
   --no-peer          run no Node peer
   --loopback         the Node peer uses only 127.0.0.1 ICE candidates (tests; tabs: ?loopback=1)
+  --origin <url>     a browser origin allowed to use the signaling server (repeatable), e.g.
+                     https://dht.example.org: list the origin the app is served from; a
+                     WebSocket handshake from another origin gets 403 (none listed: any origin;
+                     a client that sends no Origin, like a Node peer, is always let through)
+  --tunable <name=value>  a bound of the signaling server (repeatable; names and defaults in
+                     packages/signaling-server/src/options.ts), e.g. --tunable trustProxy=true
+                     behind a reverse proxy, --tunable maxSocketsPerAddress=64 for a big NAT
   --help             this text
 
 The app is read from apps/web/dist: build it first (npm start does).`
@@ -28,6 +36,8 @@ interface ServerOptions {
   port: number
   host: string
   peer: { data: string; k: number; loopback: boolean } | undefined
+  tunables: Partial<Tunables>
+  origins: string[] | undefined
 }
 
 function options(): ServerOptions {
@@ -39,6 +49,8 @@ function options(): ServerOptions {
       'peer-k': { type: 'string', default: '20' },
       'no-peer': { type: 'boolean' },
       loopback: { type: 'boolean' },
+      tunable: { type: 'string', multiple: true },
+      origin: { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   })
@@ -57,18 +69,47 @@ function options(): ServerOptions {
     process.exit(2)
   }
   const peer = values['no-peer'] === true ? undefined : { data: values['peer-data'], k, loopback: values.loopback === true }
-  return { port, host: values.host, peer }
+  return { port, host: values.host, peer, tunables: tunablesOf(values.tunable ?? []), origins: originsOf(values.origin) }
+}
+
+function originsOf(origins: readonly string[] | undefined): string[] | undefined {
+  if (origins === undefined) return undefined
+  try {
+    return normalizeOrigins(origins)
+  } catch (error) {
+    if (!isDhtError(error, 'ERR_INVALID_OPTION')) throw error
+    console.error(`--origin: ${error.message}.`)
+    process.exit(2)
+  }
+}
+
+/** The `--tunable` overrides, checked against the signaling server's bounds (exit code 2 if bad). */
+function tunablesOf(assignments: readonly string[]): Partial<Tunables> {
+  try {
+    const tunables = parseTunableAssignments(assignments)
+    resolveTunables(tunables)
+    return tunables
+  } catch (error) {
+    if (!isDhtError(error, 'ERR_INVALID_OPTION')) throw error
+    console.error(`--tunable: ${error.message}.`)
+    process.exit(2)
+  }
 }
 
 async function main(): Promise<void> {
-  const { port, host, peer: peerOptions } = options()
+  const { port, host, peer: peerOptions, tunables, origins } = options()
   const root = join(dirname(fileURLToPath(import.meta.url)), 'dist')
   if (!existsSync(join(root, 'index.html'))) {
     console.error(`No built app in ${root}. Run: npx --yes pnpm@10.34.8 --filter @browser-dht/web build`)
     process.exit(1)
   }
   const http = createServer()
-  const signaling = await createSignalingServer({ server: http, path: '/signal' })
+  // Header and request timeouts and the TCP connection cap of the signaling server, for every
+  // request this server answers (static files included).
+  hardenHttpServer(http, tunables)
+  // Tabs and Node peers do not search for IDs that solve the ID puzzle yet (their identities are
+  // random), so this server asks for none unless told; drop `idPuzzleBits: 0` once they do.
+  const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0, ...tunables, ...(origins === undefined ? {} : { origins }) })
   http.on('request', (request, response) => {
     if (signaling.handleRequest(request, response)) return
     serveStatic(root, request, response).catch(() => {

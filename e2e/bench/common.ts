@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { type Browser, chromium, type Page } from '@playwright/test'
 import type { DhtHook, HookOpResult, HookStatus } from '../../apps/web/src/test-hook.ts'
 import { hook as testHook } from '../tests/support.ts'
+import { ONE_ADDRESS_TUNABLES } from '../tests/one-address.ts'
 import { startProgram } from '../tests/process.ts'
 
 export type { HookOpResult, HookStatus }
@@ -94,7 +95,7 @@ export interface AppServer {
 
 /** Starts the one-process server (built app + signaling, no Node peer) on a free 127.0.0.1 port. */
 export async function startServer(): Promise<AppServer> {
-  const started = await startProgram('apps/web/server.ts', ['--port', '0', '--host', '127.0.0.1', '--no-peer'], /http:\/\/(127\.0\.0\.1:\d+)\//)
+  const started = await startProgram('apps/web/server.ts', ['--port', '0', '--host', '127.0.0.1', '--no-peer', ...ONE_ADDRESS_TUNABLES], /http:\/\/(127\.0\.0\.1:\d+)\//)
   const host = started.match[1]!
   return { url: `http://${host}`, signalUrl: `ws://${host}/signal`, stop: started.stop }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test'
 import type { HookOpResult, HookStatus } from '../../apps/web/src/test-hook.ts'
+import { ONE_ADDRESS_TUNABLES } from './one-address.ts'
 import { startProgram } from './process.ts'
 
 
@@ -116,7 +117,8 @@ export interface SignalingProcess {
  * it listens (it prints its URL).
  */
 export async function startSignalingServer(): Promise<SignalingProcess> {
-  const args = ['--port', '0', '--host', '127.0.0.1']
+  // Tabs and Node peers do not search for IDs that solve the ID puzzle yet: no puzzle.
+  const args = ['--port', '0', '--host', '127.0.0.1', '--tunable', 'idPuzzleBits=0', ...ONE_ADDRESS_TUNABLES]
   const { match, stop } = await startProgram('packages/signaling-server/src/cli.ts', args, /listening (ws:\/\/127\.0\.0\.1:(\d+)\/signal)/)
   return { url: match[1]!, port: Number(match[2]), stop }
 }

@@ -4,6 +4,8 @@
  * side is `@browser-dht/signaling-server/client`. Frames and handshake: PROTOCOL.md.
  */
 export { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/server.ts'
+export { type HardenOptions, hardenHttpServer } from './server/http-hardening.ts'
+export { normalizeOrigins } from './server/origins.ts'
 export {
   DEFAULT_FRAME_LIMITS,
   DEFAULT_HOST,
@@ -11,6 +13,7 @@ export {
   DEFAULT_PORT,
   DEFAULTS,
   type FrameLimits,
+  parseTunableAssignments,
   resolveTunables,
   type Tunables,
 } from './options.ts'

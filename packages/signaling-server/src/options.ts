@@ -3,7 +3,7 @@
  * (`createSignalingServer({ maxClients: 100 })`); the frame parsers take the `FrameLimits` part.
  * Pure data: no Node built-ins, so the browser client can share the frame limits.
  */
-import { DhtError, ErrorCode } from '@browser-dht/kademlia'
+import { DEFAULT_ID_PUZZLE_BITS, DhtError, ErrorCode, MAX_ID_PUZZLE_BITS } from '@browser-dht/kademlia'
 
 /** Bounds the frame parsers enforce (both directions). */
 export interface FrameLimits {
@@ -27,7 +27,7 @@ export interface Tunables extends FrameLimits {
   readonly maxPayloadBytes: number
   /** Open WebSocket connections; the next one gets `ERR_SERVER_FULL` and close 1013. Default 2,000. */
   readonly maxClients: number
-  /** Peer IDs in a `registered` or `peers` frame (random registered peers, never the asker). Default 8. */
+  /** Peer IDs in a `registered` or `peers` frame (drawn by `introductions.ts`, never the asker). Default 8. */
   readonly maxPeersPerReply: number
   /** Token bucket per connection: frames that may arrive at once. Default 100. */
   readonly rateBurst: number
@@ -43,6 +43,65 @@ export interface Tunables extends FrameLimits {
   readonly maxBufferedBytes: number
   /** `close()` sends close frames, then terminates sockets still open after this long. Default 1 s. */
   readonly shutdownGraceMs: number
+  /**
+   * A socket refused on arrival (server full, or a per-address/per-network cap) gets an error
+   * frame and a close frame, and is terminated if it has not closed this long after: refused
+   * sockets count towards no cap, so they must not linger. Default 1 s.
+   */
+  readonly refusedGraceMs: number
+
+  // ---- per client address (src/server/admission.ts). A client's address is the TCP peer's, or
+  // ---- with `trustProxy` the last X-Forwarded-For entry; its network is its /24 (IPv4, and
+  // ---- IPv4-mapped IPv6) or /48 (IPv6). See PROTOCOL.md, "Per-address caps".
+  /**
+   * Open WebSocket connections from one address; the next gets `ERR_ADDRESS_FULL` and close 4001.
+   * Default 16: a household or small office behind one NAT rarely has more tabs of the app open.
+   */
+  readonly maxSocketsPerAddress: number
+  /** Open WebSocket connections from one network; the next gets `ERR_NETWORK_FULL` and close 4002. Default 64. */
+  readonly maxSocketsPerNetwork: number
+  /**
+   * `register` attempts a minute from one address: a token bucket holding this many, refilled
+   * evenly over a minute. The next gets `ERR_ADDRESS_REGISTER_RATE` and close 4003. Default 30.
+   */
+  readonly registrationsPerMinutePerAddress: number
+  /** The same per network (`ERR_NETWORK_REGISTER_RATE`, close 4004). Default 120. */
+  readonly registrationsPerMinutePerNetwork: number
+  /**
+   * Registration buckets (addresses and networks) kept at once; a bucket that has refilled is
+   * dropped, and beyond this the least recently used one is (it starts full again). Default 20,000.
+   */
+  readonly maxTrackedAddresses: number
+  /**
+   * Take the client's address from the last X-Forwarded-For entry (the one the reverse proxy in
+   * front appended) instead of the TCP peer's. Only behind a proxy that sets it. Default false.
+   */
+  readonly trustProxy: boolean
+
+  // ---- HTTP (src/server/http-hardening.ts; `hardenHttpServer` for a server the caller owns)
+  /** Node's `server.headersTimeout`: a request whose headers are not complete by then gets 408. Default 10 s. */
+  readonly headersTimeoutMs: number
+  /** Node's `server.requestTimeout`: the whole request. At least `headersTimeoutMs`. Default 30 s. */
+  readonly requestTimeoutMs: number
+  /**
+   * Node's `server.maxConnections`: TCP connections at once (WebSockets, plain HTTP, handshakes);
+   * beyond it Node drops new ones unanswered. At least `maxClients`. Default 4,000 (2 × maxClients).
+   */
+  readonly maxConnections: number
+
+  // ---- registration and introductions
+  /**
+   * The ID puzzle: a `register` whose ID's SHA-1 has fewer leading zero bits gets `ERR_WEAK_ID`
+   * (the core's `meetsIdPuzzle`). 0 disables it; at most the core's MAX_ID_PUZZLE_BITS.
+   * Default: the core's DEFAULT_ID_PUZZLE_BITS (13).
+   */
+  readonly idPuzzleBits: number
+  /**
+   * Introductions prefer peers registered at least this long (and at most one per network in one
+   * reply): an attacker's fresh burst of registrations is not what a new node meets first.
+   * 0: every peer counts as long-registered. Default 30 s.
+   */
+  readonly introduceMinAgeMs: number
 }
 
 export const DEFAULTS: Tunables = Object.freeze({
@@ -59,7 +118,66 @@ export const DEFAULTS: Tunables = Object.freeze({
   registerTimeoutMs: 10_000,
   maxBufferedBytes: 256 * 1024,
   shutdownGraceMs: 1000,
+  refusedGraceMs: 1000,
+  maxSocketsPerAddress: 16,
+  maxSocketsPerNetwork: 64,
+  registrationsPerMinutePerAddress: 30,
+  registrationsPerMinutePerNetwork: 120,
+  maxTrackedAddresses: 20_000,
+  trustProxy: false,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 4000,
+  idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
+  introduceMinAgeMs: 30_000,
 })
+
+/**
+ * What each tunable may be: `count` a positive integer, `count0` a non-negative one, `rate` a
+ * positive number, `flag` a boolean.
+ */
+type Kind = 'count' | 'count0' | 'rate' | 'flag'
+const KINDS: { readonly [K in keyof Tunables]: Kind } = {
+  maxFrameBytes: 'count',
+  maxSignalBytes: 'count',
+  maxSignalDepth: 'count',
+  maxPayloadBytes: 'count',
+  maxClients: 'count',
+  maxPeersPerReply: 'count',
+  rateBurst: 'count',
+  ratePerSecond: 'rate',
+  maxStrikes: 'count',
+  heartbeatIntervalMs: 'count',
+  registerTimeoutMs: 'count',
+  maxBufferedBytes: 'count',
+  shutdownGraceMs: 'count',
+  refusedGraceMs: 'count',
+  maxSocketsPerAddress: 'count',
+  maxSocketsPerNetwork: 'count',
+  registrationsPerMinutePerAddress: 'count',
+  registrationsPerMinutePerNetwork: 'count',
+  maxTrackedAddresses: 'count',
+  trustProxy: 'flag',
+  headersTimeoutMs: 'count',
+  requestTimeoutMs: 'count',
+  maxConnections: 'count',
+  idPuzzleBits: 'count0',
+  introduceMinAgeMs: 'count0',
+}
+
+const KIND_TEXT: Record<Kind, string> = {
+  count: 'a positive integer',
+  count0: 'a non-negative integer',
+  rate: 'a positive number',
+  flag: 'true or false',
+}
+
+function valid(kind: Kind, value: unknown): boolean {
+  if (kind === 'flag') return typeof value === 'boolean'
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false
+  if (kind === 'rate') return value > 0
+  return Number.isInteger(value) && value >= (kind === 'count' ? 1 : 0)
+}
 
 /** The frame limits with their defaults, for the parsers. */
 export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
@@ -83,16 +201,46 @@ export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
     const value = overrides[name]
     if (value === undefined) continue
-    if (!Number.isFinite(value) || value <= 0 || (name !== 'ratePerSecond' && !Number.isInteger(value))) {
-      throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a positive ${name === 'ratePerSecond' ? 'number' : 'integer'}`)
-    }
+    if (!valid(KINDS[name], value)) throw invalid(`${name} must be ${KIND_TEXT[KINDS[name]]}`)
     Object.assign(resolved, { [name]: value })
   }
-  if (resolved.maxPayloadBytes < resolved.maxFrameBytes) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxPayloadBytes must be at least maxFrameBytes')
-  }
-  if (resolved.maxSignalBytes > resolved.maxFrameBytes) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxSignalBytes must be at most maxFrameBytes')
-  }
+  const rules: [boolean, string][] = [
+    [resolved.maxPayloadBytes >= resolved.maxFrameBytes, 'maxPayloadBytes must be at least maxFrameBytes'],
+    [resolved.maxSignalBytes <= resolved.maxFrameBytes, 'maxSignalBytes must be at most maxFrameBytes'],
+    [resolved.maxSocketsPerNetwork >= resolved.maxSocketsPerAddress, 'maxSocketsPerNetwork must be at least maxSocketsPerAddress'],
+    [resolved.registrationsPerMinutePerNetwork >= resolved.registrationsPerMinutePerAddress, 'registrationsPerMinutePerNetwork must be at least registrationsPerMinutePerAddress'],
+    [resolved.requestTimeoutMs >= resolved.headersTimeoutMs, 'requestTimeoutMs must be at least headersTimeoutMs'],
+    [resolved.maxConnections >= resolved.maxClients, 'maxConnections must be at least maxClients'],
+    [resolved.idPuzzleBits <= MAX_ID_PUZZLE_BITS, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`],
+  ]
+  for (const [holds, message] of rules) if (!holds) throw invalid(message)
   return Object.freeze(resolved)
+}
+
+/**
+ * Command-line overrides: each `name=value` names a tunable (`maxClients=500`,
+ * `idPuzzleBits=0`). Throws ERR_INVALID_OPTION for an unknown name or a value of the wrong
+ * kind; the bounds are then checked by `resolveTunables`.
+ */
+export function parseTunableAssignments(assignments: readonly string[]): Partial<Tunables> {
+  const parsed: Partial<Record<keyof Tunables, number | boolean>> = {}
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf('=')
+    const name = assignment.slice(0, Math.max(0, equals))
+    if (equals < 0 || !Object.hasOwn(DEFAULTS, name)) throw invalid(`not a tunable: ${JSON.stringify(assignment.slice(0, 60))} (expected name=value, a name from DEFAULTS)`)
+    const key = name as keyof Tunables
+    const text = assignment.slice(equals + 1)
+    const value = KINDS[key] === 'flag' ? parseFlag(text) : /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined
+    if (value === undefined || !valid(KINDS[key], value)) throw invalid(`${name} must be ${KIND_TEXT[KINDS[key]]}, got ${JSON.stringify(text.slice(0, 40))}`)
+    parsed[key] = value
+  }
+  return parsed as Partial<Tunables>
+}
+
+function parseFlag(text: string): boolean | undefined {
+  return text === 'true' ? true : text === 'false' ? false : undefined
+}
+
+function invalid(message: string): DhtError {
+  return new DhtError(ErrorCode.INVALID_OPTION, message)
 }

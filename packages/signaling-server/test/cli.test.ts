@@ -15,16 +15,20 @@ function run(args: readonly string[]): { child: ChildProcess; output: () => stri
 }
 
 describe('cli', () => {
-  it('prints usage with --help and refuses a bad --port with exit code 2', async () => {
+  it('prints usage with --help and refuses a bad --port or --tunable with exit code 2', async () => {
     const help = run(['--help'])
     const bad = run(['--port', 'eighty'])
+    const badTunables = [run(['--tunable', 'maxClients=0']), run(['--tunable', 'noSuchBound=1']), run(['--tunable', 'idPuzzleBits'])]
     expect(await help.exit).toBe(0)
     expect(help.output()).toContain('--port')
     expect(await bad.exit).toBe(2)
+    for (const child of badTunables) expect(await child.exit).toBe(2)
+    expect(badTunables[0]!.output()).toContain('maxClients must be a positive integer')
   })
 
   it('serves signaling and /healthz on 127.0.0.1, logs connects, and exits cleanly on SIGTERM', async () => {
-    const server = run(['--port', '0', '--host', '127.0.0.1'])
+    // The test identity is random: no ID puzzle.
+    const server = run(['--port', '0', '--host', '127.0.0.1', '--tunable', 'idPuzzleBits=0'])
     try {
       await expect.poll(() => server.output(), { timeout: 15_000, interval: 50 }).toMatch(/listening ws:\/\/127\.0\.0\.1:\d+\/signal/)
       const url = /listening (ws:\/\/\S+)/.exec(server.output())![1]!

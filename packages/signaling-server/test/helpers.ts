@@ -2,7 +2,7 @@
  * Test helpers: a real server on 127.0.0.1 port 0, and a raw `ws` client that queues the frames
  * it receives so a test can `await next()` them in order.
  */
-import { toHex } from '@browser-dht/kademlia'
+import { meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
 import { afterEach } from 'vitest'
 import { WebSocket } from 'ws'
 import { isRecord } from '../src/protocol/json.ts'
@@ -15,10 +15,13 @@ export interface Started {
   readonly log: string[]
 }
 
-/** A server on 127.0.0.1 with an OS-chosen port; log lines are kept instead of printed. */
+/**
+ * A server on 127.0.0.1 with an OS-chosen port; log lines are kept instead of printed. The ID
+ * puzzle is off (`idPuzzleBits: 0`) unless the test asks for it: test identities are random.
+ */
 export async function startServer(options: SignalingServerOptions = {}): Promise<Started> {
   const log: string[] = []
-  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', log: (line) => log.push(line), ...options })
+  const server = await createSignalingServer({ port: 0, host: '127.0.0.1', log: (line) => log.push(line), idPuzzleBits: 0, ...options })
   return { server, url: server.url(), log }
 }
 
@@ -30,14 +33,24 @@ function toFrame(value: unknown): Frame {
   return { ...value, type }
 }
 
+export interface RawClientOptions {
+  /** Answer pings (default true). */
+  readonly autoPong?: boolean
+  /** Sent as X-Forwarded-For: the client's address for a server with `trustProxy`. */
+  readonly forwardedFor?: string
+  /** Sent as the Origin header (default: none, like a Node peer). */
+  readonly origin?: string
+}
+
 export class RawClient {
   readonly socket: WebSocket
   readonly closed: Promise<{ code: number; reason: string }>
   readonly #frames: Frame[] = []
   readonly #waiters: ((frame: Frame) => void)[] = []
 
-  constructor(url: string, options: { autoPong?: boolean } = {}) {
-    this.socket = new WebSocket(url, { autoPong: options.autoPong ?? true })
+  constructor(url: string, options: RawClientOptions = {}) {
+    const headers = options.forwardedFor === undefined ? {} : { 'x-forwarded-for': options.forwardedFor }
+    this.socket = new WebSocket(url, { autoPong: options.autoPong ?? true, headers, ...(options.origin === undefined ? {} : { origin: options.origin }) })
     this.socket.on('message', (data: Buffer) => {
       const frame = toFrame(JSON.parse(data.toString('utf8')))
       const waiter = this.#waiters.shift()
@@ -93,9 +106,17 @@ export class RawClient {
   }
 }
 
+/** A random identity whose ID solves (or, with `solves: false`, fails) the ID puzzle of `bits`. */
+export function identityForPuzzle(bits: number, solves = true): Identity {
+  for (;;) {
+    const identity = generateIdentity()
+    if (meetsIdPuzzle(identity.id, bits) === solves) return identity
+  }
+}
+
 /** Connects, answers the challenge with `identity`'s signature, and returns the `registered` frame. */
-export async function connectAndRegister(url: string, identity: Identity = generateIdentity()): Promise<{ client: RawClient; identity: Identity; registered: Frame }> {
-  const client = new RawClient(url)
+export async function connectAndRegister(url: string, identity: Identity = generateIdentity(), options: RawClientOptions = {}): Promise<{ client: RawClient; identity: Identity; registered: Frame }> {
+  const client = new RawClient(url, options)
   const challenge = await client.expect('challenge')
   client.send(registerFrame(identity, String(challenge.nonce)))
   const registered = await client.expect('registered')
@@ -127,8 +148,8 @@ export function useServerAndClients() {
       clients.push(client)
       return client
     },
-    async register(url: string) {
-      const peer = await connectAndRegister(url)
+    async register(url: string, options: RawClientOptions = {}) {
+      const peer = await connectAndRegister(url, generateIdentity(), options)
       clients.push(peer.client)
       return { ...peer, id: toHex(peer.identity.id) }
     },

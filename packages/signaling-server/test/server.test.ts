@@ -81,7 +81,7 @@ describe('server', () => {
       if (signaling.handleRequest(request, response)) return
       response.end('app')
     })
-    const signaling = await createSignalingServer({ server: app, path: '/ws', log: () => {} })
+    const signaling = await createSignalingServer({ server: app, path: '/ws', log: () => {}, idPuzzleBits: 0 })
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve))
     const { port } = app.address() as AddressInfo // our own server's address
     try {
@@ -107,7 +107,7 @@ describe('server', () => {
   })
 
   it('rejects options out of range with ERR_INVALID_OPTION', async () => {
-    for (const bad of [{ maxClients: 0 }, { maxFrameBytes: 1.5 }, { maxPayloadBytes: 1024, maxFrameBytes: 2048 }, { ratePerSecond: Number.NaN }]) {
+    for (const bad of [{ maxClients: 0 }, { maxFrameBytes: 1.5 }, { maxPayloadBytes: 1024, maxFrameBytes: 2048 }, { ratePerSecond: Number.NaN }, { idPuzzleBits: -1 }, { idPuzzleBits: 33 }]) {
       await expect(createSignalingServer({ port: 0, log: () => {}, ...bad })).rejects.toSatisfy((error) => isDhtError(error, 'ERR_INVALID_OPTION'))
     }
   })

@@ -19,4 +19,16 @@ describe('TokenBucket', () => {
     now += 60_000
     expect([bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, false])
   })
+
+  it('is full again once it has refilled to the burst, and not before', () => {
+    let now = 0
+    const bucket = new TokenBucket({ burst: 2, perSecond: 1, now: () => now })
+    expect(bucket.isFull()).toBe(true)
+    bucket.take()
+    expect(bucket.isFull()).toBe(false)
+    now += 999
+    expect(bucket.isFull()).toBe(false)
+    now += 1
+    expect(bucket.isFull()).toBe(true)
+  })
 })

@@ -2,7 +2,7 @@
  * The browser side of the handshake: connects to the signaling server over the standard
  * `WebSocket` global, answers the challenge with the node's signature, then sends and receives
  * WebRTC signals by node ID. Browser-safe: no Node built-ins, no DOM types (the WebSocket is
- * typed minimally below, so Node's or `ws`'s WebSocket class works too). No reconnect yet.
+ * typed minimally below, so Node's or `ws`'s WebSocket class works too). It does not reconnect: `SignalingLink` does.
  */
 import { type Clock, systemClock, toHex } from '@browser-dht/kademlia'
 import type { Identity } from '../identity.ts'
@@ -212,7 +212,7 @@ export class SignalingClient {
   }
 
   #closed(code: number, reason: string): void {
-    this.#failConnect(new SignalingError(ClientErrorCode.CLOSED, `closed before registering (${code})`))
+    this.#failConnect(new SignalingError(ClientErrorCode.CLOSED, `closed before registering (${code}${reason === '' ? '' : `: ${reason}`})`, code))
     for (const waiter of this.#peerWaiters.splice(0)) waiter.reject(new SignalingError(ClientErrorCode.CLOSED, 'closed'))
     this.#id = undefined
     this.#emit('close', { code, reason })

@@ -1,19 +1,27 @@
 /**
  * A node's connection to one signaling server: connect and register, hand the peers the server
  * gives to `onPeers`, and when the server is unreachable or the connection drops, say so and try
- * again every `retryMs`. (The `SignalingClient` itself does not reconnect: each attempt is a new
+ * again after `retryMs`. When the server refused it for a cap (full, too many connections or
+ * registrations from its address or network: `BACK_OFF_ERROR_CODES`, `BACK_OFF_CLOSE_CODES`),
+ * the wait doubles with each refusal in a row, up to `maxRetryMs`, so refused clients do not
+ * hammer the server. (The `SignalingClient` itself does not reconnect: each attempt is a new
  * client.) Used by browser tabs and Node peers alike.
  */
 import { type Clock, systemClock, type TimerHandle } from '@browser-dht/kademlia'
 import type { Identity } from '../identity.ts'
-import { CloseCode } from '../protocol/error-codes.ts'
+import { BACK_OFF_CLOSE_CODES, BACK_OFF_ERROR_CODES, CloseCode, SignalingError } from '../protocol/error-codes.ts'
 import type { ClientSignaler } from './client-signaler.ts'
 import { SignalingClient, type WebSocketConstructor } from './signaling-client.ts'
 
 export type SignalingState =
   | { kind: 'connecting'; attempt: number }
   | { kind: 'connected' }
-  | { kind: 'unreachable'; reason: string; retryAt: number }
+  /**
+   * Not connected; trying again at `retryAt`. `reason` says why in words; `code` is the error
+   * code (the server's, e.g. ERR_ADDRESS_FULL, or the client's ERR_CLOSED/ERR_TIMEOUT) and
+   * `closeCode` the WebSocket close code, when known.
+   */
+  | { kind: 'unreachable'; reason: string; retryAt: number; code?: string; closeCode?: number }
   /** Another tab registered with this node ID (a duplicated tab); this one stops trying. */
   | { kind: 'replaced' }
 
@@ -22,6 +30,8 @@ export interface SignalingLinkOptions {
   identity: Identity
   signaler: ClientSignaler
   retryMs: number
+  /** Longest wait after refusals for a cap in a row (the wait doubles from `retryMs`). Default 60 s. */
+  maxRetryMs?: number
   onPeers: (peers: readonly string[]) => void
   onState: (state: SignalingState) => void
   /** Default: the `WebSocket` global (Node 20 has none: pass `ws`'s). */
@@ -30,11 +40,22 @@ export interface SignalingLinkOptions {
   clock?: Clock
 }
 
+/** `maxRetryMs` unless given: a minute, the time the server's registration buckets take to refill. */
+export const DEFAULT_MAX_RETRY_MS = 60_000
+
+interface Failure {
+  readonly reason: string
+  readonly code?: string
+  readonly closeCode?: number
+}
+
 export class SignalingLink {
   readonly #o: SignalingLinkOptions
   #client: SignalingClient | undefined
   #state: SignalingState = { kind: 'connecting', attempt: 1 }
   #attempt = 0
+  /** Refusals for a cap in a row. */
+  #refusals = 0
   #timer: TimerHandle | undefined
   readonly #clock: Clock
   #stopped = false
@@ -81,37 +102,48 @@ export class SignalingLink {
       connectTimeoutMs: 8000,
       ...(this.#o.WebSocket === undefined ? {} : { WebSocket: this.#o.WebSocket }),
     })
-    client.on('close', ({ code }) => this.#closed(client, code))
+    client.on('close', ({ code, reason }) => this.#closed(client, code, reason))
     client.on('peers', (peers) => this.#o.onPeers(peers))
     try {
       const peers = await client.connect()
       this.#client = client
       this.#o.signaler.attach(client)
       this.#attempt = 0
+      this.#refusals = 0
       this.#setState({ kind: 'connected' })
       this.#o.onPeers(peers)
     } catch (error) {
-      this.#unreachable(error instanceof Error ? error.message : String(error))
+      this.#unreachable(failureOf(error))
     }
   }
 
-  #closed(client: SignalingClient, code: number): void {
+  #closed(client: SignalingClient, code: number, reason: string): void {
     if (client !== this.#client || this.#stopped) return
     this.#client = undefined
     this.#o.signaler.attach(undefined)
     if (code === CloseCode.REPLACED) return this.#setState({ kind: 'replaced' })
-    this.#unreachable(`the connection closed (code ${code})`)
+    this.#unreachable({ reason: `the connection closed (code ${code}${reason === '' ? '' : `: ${reason}`})`, closeCode: code })
   }
 
-  #unreachable(reason: string): void {
+  #unreachable(failure: Failure): void {
     if (this.#stopped) return
-    this.#setState({ kind: 'unreachable', reason, retryAt: this.#clock.now() + this.#o.retryMs })
+    const refused = (failure.code !== undefined && BACK_OFF_ERROR_CODES.has(failure.code)) || (failure.closeCode !== undefined && BACK_OFF_CLOSE_CODES.has(failure.closeCode))
+    this.#refusals = refused ? this.#refusals + 1 : 0
+    const { retryMs } = this.#o
+    const wait = Math.max(retryMs, Math.min(this.#o.maxRetryMs ?? DEFAULT_MAX_RETRY_MS, retryMs * 2 ** this.#refusals))
+    this.#setState({ kind: 'unreachable', ...failure, retryAt: this.#clock.now() + wait })
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
-    this.#timer = this.#clock.setTimeout(() => void this.#connect(), this.#o.retryMs)
+    this.#timer = this.#clock.setTimeout(() => void this.#connect(), wait)
   }
 
   #setState(state: SignalingState): void {
     this.#state = state
     this.#o.onState(state)
   }
+}
+
+function failureOf(error: unknown): Failure {
+  if (!(error instanceof SignalingError)) return { reason: error instanceof Error ? error.message : String(error) }
+  const reason = `${error.message} (${error.code})`
+  return error.closeCode === undefined ? { reason, code: error.code } : { reason, code: error.code, closeCode: error.closeCode }
 }

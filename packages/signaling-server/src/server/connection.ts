@@ -1,15 +1,17 @@
 /**
- * One client's WebSocket and everything the server keeps about it: its challenge nonce, its
- * registered ID, its token bucket, its strike count and its heartbeat flag.
+ * One client's WebSocket and everything the server keeps about it: its address, its challenge
+ * nonce, its registered ID, its token bucket, its strike count and its heartbeat flag.
  */
 import type { WebSocket } from 'ws'
 import type { NodeIdHex } from '../protocol/frames.ts'
+import type { ClientAddress } from './address.ts'
 import { TokenBucket } from './token-bucket.ts'
 
 export interface ConnectionInit {
   readonly serial: number
   readonly socket: WebSocket
   readonly remote: string
+  readonly address: ClientAddress
   readonly nonce: string
   readonly rateBurst: number
   readonly ratePerSecond: number
@@ -22,6 +24,8 @@ export class Connection {
   readonly socket: WebSocket
   /** Remote address and port, for log lines. */
   readonly remote: string
+  /** The client's address and network, which the per-address caps count it under. */
+  readonly address: ClientAddress
   /** This connection's challenge (hex); a registration must sign exactly it. */
   readonly nonce: string
   readonly bucket: TokenBucket
@@ -39,6 +43,7 @@ export class Connection {
     this.serial = init.serial
     this.socket = init.socket
     this.remote = init.remote
+    this.address = init.address
     this.nonce = init.nonce
     this.bucket = new TokenBucket({ burst: init.rateBurst, perSecond: init.ratePerSecond, now: init.now })
   }

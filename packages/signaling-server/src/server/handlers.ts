@@ -2,7 +2,9 @@
  * One handler per client frame type. Each gets the hub (registry, bounds, send/reject/close)
  * and the connection the frame came from; a violation becomes an error frame via `hub.reject`.
  */
-import { verifyChallenge } from '../identity.ts'
+import { meetsIdPuzzle } from '@browser-dht/kademlia'
+import { hexToBytes } from '@noble/curves/utils.js'
+import { idFromPublicKey, verifyChallenge } from '../identity.ts'
 import { CloseCode, SignalingErrorCode } from '../protocol/error-codes.ts'
 import type { ClientFrame, PeersRequestFrame, RegisterFrame, SignalRequestFrame } from '../protocol/frames.ts'
 import type { Connection } from './connection.ts'
@@ -20,20 +22,29 @@ export function dispatch(hub: Hub, connection: Connection, frame: ClientFrame): 
 }
 
 /**
- * Registers the ID the signature proves. If a live connection holds that ID, the newer proof
- * wins: the older connection gets ERR_REPLACED and close 4000 (see PROTOCOL.md, "Collisions").
+ * Registers the ID the signature proves, cheap checks first: the ID is the SHA-1 of the public
+ * key, it must solve the ID puzzle (one more SHA-1), the address and its network must have a
+ * registration token left (else the connection is refused and closed), and only then is the
+ * ed25519 signature verified. If a live connection holds that ID, the newer proof wins: the
+ * older connection gets ERR_REPLACED and close 4000 (see PROTOCOL.md, "Collisions").
  */
 function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame): void {
   if (connection.id !== undefined) {
     return hub.reject(connection, SignalingErrorCode.ALREADY_REGISTERED, 'this connection is already registered')
   }
+  const bits = hub.tunables.idPuzzleBits
+  if (!meetsIdPuzzle(idFromPublicKey(hexToBytes(frame.publicKey)), bits)) {
+    return hub.reject(connection, SignalingErrorCode.WEAK_ID, `this ID does not solve the ID puzzle: SHA-1(ID) must start with ${bits} zero bits`)
+  }
+  const refusal = hub.admission.admitRegistration(connection.address)
+  if (refusal !== undefined) return hub.refuse(connection, refusal)
   const id = verifyChallenge({ nonce: connection.nonce, publicKey: frame.publicKey, signature: frame.signature })
   if (id === undefined) {
     return hub.reject(connection, SignalingErrorCode.BAD_SIGNATURE, 'the signature does not verify over this connection\'s challenge')
   }
   connection.id = id
   clearTimeout(connection.registerTimer)
-  const previous = hub.registry.set(id, connection)
+  const previous = hub.registry.set(id, connection, connection.address.network)
   if (previous !== undefined && previous !== connection) {
     hub.send(previous, { type: 'error', code: SignalingErrorCode.REPLACED, message: 'this ID registered from another connection' })
     hub.close(previous, CloseCode.REPLACED, 'replaced by a newer connection')
@@ -59,7 +70,7 @@ function handleSignal(hub: Hub, connection: Connection, frame: SignalRequestFram
   hub.send(target, { type: 'signal', from: connection.id, data: frame.data })
 }
 
-/** Answers with up to `maxPeersPerReply` random registered peers other than the asker. */
+/** Answers with up to `maxPeersPerReply` registered peers other than the asker (`introductions.ts`). */
 function handlePeers(hub: Hub, connection: Connection, _frame: PeersRequestFrame): void {
   if (connection.id === undefined) {
     return hub.reject(connection, SignalingErrorCode.NOT_REGISTERED, 'register before asking for peers')

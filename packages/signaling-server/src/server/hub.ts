@@ -1,7 +1,8 @@
 /**
- * The connections of one signaling server: accepting a socket (client cap, challenge,
- * registration deadline), taking in its frames (rate limit, the one parser, dispatch), error
- * frames and strikes, the heartbeat, and closing. Knows nothing about HTTP.
+ * The connections of one signaling server: accepting a socket (client cap, the per-address caps
+ * of `admission.ts`, challenge, registration deadline), taking in its frames (rate limit, the one
+ * parser, dispatch), error frames and strikes, refusals, the heartbeat, and closing. Knows
+ * nothing about HTTP.
  */
 import type { Random } from '@browser-dht/kademlia'
 import { bytesToHex } from '@noble/curves/utils.js'
@@ -10,6 +11,8 @@ import type { Tunables } from '../options.ts'
 import { CloseCode, SignalingErrorCode } from '../protocol/error-codes.ts'
 import { NONCE_BYTES, type NodeIdHex, type ServerFrame } from '../protocol/frames.ts'
 import { parseClientFrame } from '../protocol/parse-client-frame.ts'
+import type { ClientAddress } from './address.ts'
+import { Admission, type Refusal } from './admission.ts'
 import { Connection } from './connection.ts'
 import { dispatch } from './handlers.ts'
 import { Registry } from './registry.ts'
@@ -23,6 +26,7 @@ const STRIKES: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   SignalingErrorCode.INVALID_FIELD,
   SignalingErrorCode.SIGNAL_TOO_LARGE,
   SignalingErrorCode.SIGNAL_TOO_DEEP,
+  SignalingErrorCode.WEAK_ID,
   SignalingErrorCode.BAD_SIGNATURE,
   SignalingErrorCode.ALREADY_REGISTERED,
   SignalingErrorCode.NOT_REGISTERED,
@@ -39,6 +43,7 @@ export interface HubInit {
 export class Hub {
   readonly tunables: Tunables
   readonly registry: Registry<Connection>
+  readonly admission: Admission
   readonly #connections = new Set<Connection>()
   readonly #random: Random
   readonly #now: () => number
@@ -50,7 +55,8 @@ export class Hub {
     this.#random = init.random
     this.#now = init.now
     this.#log = init.log
-    this.registry = new Registry(init.random)
+    this.registry = new Registry({ random: init.random, now: init.now, minAgeMs: init.tunables.introduceMinAgeMs })
+    this.admission = new Admission(init.tunables, init.now)
   }
 
   /** Open connections (registered or not). */
@@ -58,27 +64,34 @@ export class Hub {
     return this.#connections.size
   }
 
-  /** Takes a freshly upgraded socket: refuses it when full, else sends the challenge. */
-  accept(socket: WebSocket, remote: string): void {
+  /**
+   * Takes a freshly upgraded socket: refuses it when the server is full or its address or
+   * network has too many open, else counts it and sends the challenge.
+   */
+  accept(socket: WebSocket, address: ClientAddress, remote: string): void {
     const serial = ++this.#serial
     socket.on('error', (error) => this.#log(`error #${serial} ${errorName(error)}`))
+    const where = `remote=${remote} address=${address.ip}`
     if (this.#connections.size >= this.tunables.maxClients) {
-      this.#log(`error #${serial} ${SignalingErrorCode.SERVER_FULL} remote=${remote} clients=${this.#connections.size}`)
-      sendFrame(socket, { type: 'error', code: SignalingErrorCode.SERVER_FULL, message: 'the server is full; try again later' })
-      socket.close(CloseCode.TRY_AGAIN_LATER, 'server full')
-      return
+      return this.#refuseSocket(socket, SERVER_FULL, `#${serial}`, `${where} clients=${this.#connections.size}`)
+    }
+    const refusal = this.admission.admitSocket(address)
+    if (refusal !== undefined) {
+      const { address: fromAddress, network } = this.admission.socketsFrom(address)
+      return this.#refuseSocket(socket, refusal, `#${serial}`, `${where} network=${address.network} sockets=${fromAddress}/${network}`)
     }
     const connection = new Connection({
       serial,
       socket,
       remote,
+      address,
       nonce: bytesToHex(this.#random.bytes(NONCE_BYTES)),
       rateBurst: this.tunables.rateBurst,
       ratePerSecond: this.tunables.ratePerSecond,
       now: this.#now,
     })
     this.#connections.add(connection)
-    this.#log(`connect ${connection.label} remote=${remote} clients=${this.#connections.size}`)
+    this.#log(`connect ${connection.label} ${where} clients=${this.#connections.size}`)
     socket.on('message', (data, isBinary) => this.#receive(connection, data, isBinary))
     socket.on('pong', () => {
       connection.alive = true
@@ -104,6 +117,13 @@ export class Hub {
     connection.strikes++
     this.#log(`error ${connection.label} ${code} strikes=${connection.strikes}/${this.tunables.maxStrikes}`)
     if (connection.strikes >= this.tunables.maxStrikes) this.close(connection, CloseCode.POLICY_VIOLATION, 'too many errors')
+  }
+
+  /** Refuses a connection for a cap: an error frame saying why, a log line, and its close code. */
+  refuse(connection: Connection, refusal: Refusal): void {
+    this.send(connection, { type: 'error', code: refusal.code, message: refusal.message })
+    this.#log(`error ${connection.label} ${refusal.code} address=${connection.address.ip} network=${connection.address.network}`)
+    this.close(connection, refusal.closeCode, refusal.reason)
   }
 
   /** Starts the close handshake; from now on the connection is unregistered and its frames ignored. */
@@ -165,13 +185,33 @@ export class Hub {
     }
   }
 
+  /**
+   * Refuses a socket that was never counted: error frame, log line, close frame, and terminate
+   * after `refusedGraceMs` if the client has not finished the close handshake by then.
+   */
+  #refuseSocket(socket: WebSocket, refusal: Refusal, label: string, details: string): void {
+    this.#log(`error ${label} ${refusal.code} ${details}`)
+    sendFrame(socket, { type: 'error', code: refusal.code, message: refusal.message })
+    socket.close(refusal.closeCode, refusal.reason)
+    const timer = setTimeout(() => socket.terminate(), this.tunables.refusedGraceMs)
+    socket.once('close', () => clearTimeout(timer))
+  }
+
   #closed(connection: Connection, code: number, reason: string): void {
     connection.closing = true
     clearTimeout(connection.registerTimer)
     if (connection.id !== undefined) this.registry.delete(connection.id, connection)
     this.#connections.delete(connection)
+    this.admission.releaseSocket(connection.address)
     this.#log(`disconnect ${connection.label} code=${code} reason=${JSON.stringify(reason)} clients=${this.#connections.size}`)
   }
+}
+
+const SERVER_FULL: Refusal = {
+  code: SignalingErrorCode.SERVER_FULL,
+  message: 'the server is full; try again later',
+  closeCode: CloseCode.TRY_AGAIN_LATER,
+  reason: 'server full',
 }
 
 function sendFrame(socket: WebSocket, frame: ServerFrame): void {

@@ -1,61 +1,46 @@
 /**
- * Registered node IDs and their connections, with O(1) register, unregister, lookup and
- * random sampling (IDs are kept in an array; removal swaps the last one into the gap).
+ * Registered node IDs and their connections: O(1) register, unregister and lookup. Whom to
+ * introduce a node to is `introductions.ts`'s concern; the registry keeps it in step.
  */
-import type { Random } from '@browser-dht/kademlia'
 import type { NodeIdHex } from '../protocol/frames.ts'
+import { Introductions, type IntroductionsInit } from './introductions.ts'
 
 export class Registry<Connection> {
-  readonly #byId = new Map<NodeIdHex, { connection: Connection; index: number }>()
-  readonly #ids: NodeIdHex[] = []
-  readonly #random: Random
+  readonly #byId = new Map<NodeIdHex, Connection>()
+  readonly #introductions: Introductions
 
-  constructor(random: Random) {
-    this.#random = random
+  constructor(init: IntroductionsInit) {
+    this.#introductions = new Introductions(init)
   }
 
   get size(): number {
-    return this.#ids.length
+    return this.#byId.size
   }
 
   get(id: NodeIdHex): Connection | undefined {
-    return this.#byId.get(id)?.connection
+    return this.#byId.get(id)
   }
 
-  /** Registers `id` for `connection`; returns the connection it replaces, if any. */
-  set(id: NodeIdHex, connection: Connection): Connection | undefined {
-    const existing = this.#byId.get(id)
-    if (existing) {
-      const previous = existing.connection
-      existing.connection = connection
-      return previous
-    }
-    this.#byId.set(id, { connection, index: this.#ids.length })
-    this.#ids.push(id)
-    return undefined
+  /**
+   * Registers `id` for `connection`, from `network` (its client's /24 or /48); returns the
+   * connection it replaces, if any. The ID counts as registered now, also when it replaces one.
+   */
+  set(id: NodeIdHex, connection: Connection, network: string): Connection | undefined {
+    const previous = this.#byId.get(id)
+    this.#byId.set(id, connection)
+    this.#introductions.add(id, network)
+    return previous
   }
 
   /** Removes `id` if it is still held by `connection` (a replaced connection must not remove its successor). */
   delete(id: NodeIdHex, connection: Connection): void {
-    const entry = this.#byId.get(id)
-    if (!entry || entry.connection !== connection) return
-    const last = this.#ids.pop()!
-    if (last !== id) {
-      this.#ids[entry.index] = last
-      this.#byId.get(last)!.index = entry.index
-    }
+    if (this.#byId.get(id) !== connection) return
     this.#byId.delete(id)
+    this.#introductions.remove(id)
   }
 
-  /** Up to `count` distinct random registered IDs, never `except`. */
+  /** Up to `count` distinct registered IDs, never `except`, to introduce `except` to (`introductions.ts`). */
   sample(count: number, except: NodeIdHex): NodeIdHex[] {
-    const candidates = this.#ids.length - (this.#byId.has(except) ? 1 : 0)
-    const want = Math.min(count, candidates)
-    const picked = new Set<NodeIdHex>()
-    while (picked.size < want) {
-      const id = this.#ids[Math.floor(this.#random.float() * this.#ids.length)]!
-      if (id !== except) picked.add(id)
-    }
-    return [...picked]
+    return this.#introductions.sample(count, except)
   }
 }

@@ -1,8 +1,9 @@
 /**
- * `createSignalingServer`: the HTTP side of the signaling server. It either creates and listens
- * on its own `http.Server` (answering `GET /healthz` and refusing everything else), or attaches
- * to one the caller owns (taking only WebSocket upgrades on `path`), so one process can serve
- * the web app and the signaling endpoint on one URL.
+ * `createSignalingServer`: the HTTP side of the signaling server. It either creates, hardens
+ * (`http-hardening.ts`) and listens on its own `http.Server` (answering `GET /healthz` and
+ * refusing everything else), or attaches to one the caller owns (taking only WebSocket upgrades
+ * on `path`), so one process can serve the web app and the signaling endpoint on one URL. Before
+ * an upgrade it checks the Origin allowlist (`origins.ts`) and works out the client's address.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -10,13 +11,18 @@ import type { Duplex } from 'node:stream'
 import { cryptoRandom, type Random } from '@browser-dht/kademlia'
 import { WebSocketServer } from 'ws'
 import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunables } from '../options.ts'
+import { clientAddressOf } from './address.ts'
+import { hardenHttpServer } from './http-hardening.ts'
 import { Hub } from './hub.ts'
+import { type Log, stdoutLog } from './log.ts'
+import { originCheck } from './origins.ts'
 
 export interface SignalingServerOptions extends Partial<Tunables> {
   /**
    * An HTTP server to attach to. The signaling server then handles only upgrades on `path`,
    * leaves other upgrades and all requests to the owner (route `GET /healthz` to
-   * `handleRequest`), and does not listen or close it. Default: create one and listen.
+   * `handleRequest`), and does not listen or close it: the owner also calls `hardenHttpServer`
+   * on it, with the same options, before it listens. Default: create one (hardened) and listen.
    */
   readonly server?: Server
   /** Port of the server it creates (0 picks a free one). Default 8787. */
@@ -26,10 +32,18 @@ export interface SignalingServerOptions extends Partial<Tunables> {
   /** The WebSocket endpoint's path. Default `/signal`. */
   readonly path?: string
   /** Receives one line per connect, disconnect and error. Default: stdout with a timestamp. */
-  readonly log?: (line: string) => void
+  readonly log?: Log
+  /**
+   * Browser origins allowed to connect (`https://example.org`). A handshake whose Origin header
+   * is present and not listed is refused with HTTP 403 before any WebSocket exists; one without
+   * an Origin header (Node peers, other non-browser clients) is allowed: Origin only keeps other
+   * web pages from using the server, a non-browser client can send any Origin. Default: no list,
+   * every origin allowed.
+   */
+  readonly origins?: readonly string[]
   /** Nonces and peer sampling. Default: `crypto.getRandomValues`. */
   readonly random?: Random
-  /** Milliseconds clock of the rate limiter. Default `performance.now`. */
+  /** Milliseconds clock of the rate limiters and of registration ages (introductions). Default `performance.now`. */
   readonly now?: () => number
 }
 
@@ -49,7 +63,8 @@ export interface SignalingServer {
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const tunables = resolveTunables(pickTunables(options))
   const path = options.path ?? DEFAULT_PATH
-  const log = options.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`))
+  const originAllowed = originCheck(options.origins)
+  const log = options.log ?? stdoutLog
   const hub = new Hub({ tunables, random: options.random ?? cryptoRandom(), now: options.now ?? (() => performance.now()), log })
   const wss = new WebSocketServer({ noServer: true, maxPayload: tunables.maxPayloadBytes, perMessageDeflate: false })
   const owned = options.server === undefined
@@ -69,14 +84,21 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   }
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (pathOf(request.url) !== path) {
-      if (owned) refuseUpgrade(socket)
+      if (owned) refuseUpgrade(socket, '404 Not Found')
       return
     }
-    wss.handleUpgrade(request, socket, head, (ws) => hub.accept(ws, remoteOf(request)))
+    const origin = request.headers.origin
+    if (!originAllowed(origin)) {
+      log(`error upgrade 403 origin=${JSON.stringify(origin?.slice(0, 100))} remote=${remoteOf(request)}`)
+      return refuseUpgrade(socket, '403 Forbidden')
+    }
+    const address = clientAddressOf(request, tunables.trustProxy)
+    wss.handleUpgrade(request, socket, head, (ws) => hub.accept(ws, address, remoteOf(request)))
   }
 
   httpServer.on('upgrade', onUpgrade)
   if (owned) {
+    hardenHttpServer(httpServer, { ...tunables, log })
     httpServer.on('request', onRequest)
     await listen(httpServer, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST)
   }
@@ -94,7 +116,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         clearInterval(heartbeat)
         httpServer.off('upgrade', onUpgrade)
         await hub.closeAll()
-        for (const socket of wss.clients) socket.terminate() // sockets refused as ERR_SERVER_FULL
+        for (const socket of wss.clients) socket.terminate() // sockets refused on arrival (server full, per-address caps)
         wss.close()
         if (!owned) return
         httpServer.off('request', onRequest)
@@ -109,7 +131,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 }
 
 function pickTunables(options: SignalingServerOptions): Partial<Tunables> {
-  const { server: _server, port: _port, host: _host, path: _path, log: _log, random: _random, now: _now, ...tunables } = options
+  const { server: _server, port: _port, host: _host, path: _path, origins: _origins, log: _log, random: _random, now: _now, ...tunables } = options
   return tunables
 }
 
@@ -131,9 +153,9 @@ function pathOf(target: string | undefined): string | undefined {
   return end === -1 ? target : target.slice(0, end)
 }
 
-function refuseUpgrade(socket: Duplex): void {
+function refuseUpgrade(socket: Duplex, status: string): void {
   socket.on('error', () => {})
-  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }
 
 function remoteOf(request: IncomingMessage): string {
