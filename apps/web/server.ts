@@ -107,9 +107,7 @@ async function main(): Promise<void> {
   // Header and request timeouts and the TCP connection cap of the signaling server, for every
   // request this server answers (static files included).
   hardenHttpServer(http, tunables)
-  // Tabs and Node peers do not search for IDs that solve the ID puzzle yet (their identities are
-  // random), so this server asks for none unless told; drop `idPuzzleBits: 0` once they do.
-  const signaling = await createSignalingServer({ server: http, path: '/signal', idPuzzleBits: 0, ...tunables, ...(origins === undefined ? {} : { origins }) })
+  const signaling = await createSignalingServer({ server: http, path: '/signal', ...tunables, ...(origins === undefined ? {} : { origins }) })
   http.on('request', (request, response) => {
     if (signaling.handleRequest(request, response)) return
     serveStatic(root, request, response).catch(() => {

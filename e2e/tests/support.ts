@@ -117,8 +117,7 @@ export interface SignalingProcess {
  * it listens (it prints its URL).
  */
 export async function startSignalingServer(): Promise<SignalingProcess> {
-  // Tabs and Node peers do not search for IDs that solve the ID puzzle yet: no puzzle.
-  const args = ['--port', '0', '--host', '127.0.0.1', '--tunable', 'idPuzzleBits=0', ...ONE_ADDRESS_TUNABLES]
+  const args = ['--port', '0', '--host', '127.0.0.1', ...ONE_ADDRESS_TUNABLES]
   const { match, stop } = await startProgram('packages/signaling-server/src/cli.ts', args, /listening (ws:\/\/127\.0\.0\.1:(\d+)\/signal)/)
   return { url: match[1]!, port: Number(match[2]), stop }
 }

@@ -34,9 +34,6 @@ export interface SignalingEndpoint {
 export async function startSignalingEndpoint(options: SignalingEndpointOptions): Promise<SignalingEndpoint> {
   const path = options.path ?? SIGNAL_PATH
   const server: SignalingServer = await createSignalingServer({
-    // Tabs and Node peers do not search for IDs that solve the ID puzzle yet (their identities
-    // are random), so this endpoint asks for none unless told; drop this once they do.
-    idPuzzleBits: 0,
     ...options.tunables,
     host: options.host,
     port: options.port,

@@ -27,12 +27,22 @@ export class TokenBucket {
 
   /** Takes one token if there is one; false means the caller is over its rate. */
   take(): boolean {
+    this.#refill()
+    if (this.#tokens < 1) return false
+    this.#tokens -= 1
+    return true
+  }
+
+  /** True once it has refilled to `burst`: it then behaves exactly like a new bucket. */
+  isFull(): boolean {
+    this.#refill()
+    return this.#tokens >= this.#burst
+  }
+
+  #refill(): void {
     const now = this.#now()
     const elapsed = Math.max(0, now - this.#updatedAt)
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#perMs)
     this.#updatedAt = now
-    if (this.#tokens < 1) return false
-    this.#tokens -= 1
-    return true
   }
 }

@@ -8,7 +8,7 @@
 import type { Tunables } from '../options.ts'
 import { CloseCode, SignalingErrorCode } from '../protocol/error-codes.ts'
 import type { ClientAddress } from './address.ts'
-import { TokenBucket } from './token-bucket.ts'
+import { TokenBucket } from '@browser-dht/kademlia'
 
 /** Why a client is refused: the error frame's code and message, then the close code and reason. */
 export interface Refusal {

@@ -5,7 +5,7 @@
 import type { WebSocket } from 'ws'
 import type { NodeIdHex } from '../protocol/frames.ts'
 import type { ClientAddress } from './address.ts'
-import { TokenBucket } from './token-bucket.ts'
+import { TokenBucket } from '@browser-dht/kademlia'
 
 export interface ConnectionInit {
   readonly serial: number

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TokenBucket } from '../src/server/token-bucket.ts'
+import { TokenBucket } from '../src/platform/token-bucket.ts'
 
 describe('TokenBucket', () => {
   it('allows a burst, then refuses until time refills a token', () => {
