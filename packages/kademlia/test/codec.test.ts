@@ -98,6 +98,17 @@ describe('encodeMessage / decodeMessage round trip', () => {
     bytes.fill(0xee)
     expect(result.ok && result.message.type === 'VALUE' && [...result.message.value]).toEqual([1, 2])
   })
+
+  it('copies values and ids out of a Node Buffer too, whose slice would be a view', () => {
+    const key = Uint8Array.from({ length: ID_BYTES }, (_, i) => i)
+    const bytes = Buffer.from(encodeMessage({ type: 'STORE', rid: 1, key, value: Uint8Array.of(1, 2), ttlMs: 5, mode: 'publish' }))
+    const result = decodeMessage(bytes, LIMITS)
+    bytes.fill(0xee)
+    if (!result.ok || result.message.type !== 'STORE') throw new Error('expected a STORE')
+    expect([...result.message.value]).toEqual([1, 2])
+    expect([...result.message.key]).toEqual([...key])
+    expect(result.message.value.buffer).not.toBe(bytes.buffer)
+  })
 })
 
 describe('decodeMessage on untrusted bytes', () => {

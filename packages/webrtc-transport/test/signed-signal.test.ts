@@ -129,6 +129,10 @@ describe('signed signals', () => {
     expect(peekSignal(signalData(sealed))).toEqual(offer)
     expect(signalDataBytes({ v: 3, signed: '!!!' }, 100)).toBeUndefined()
     expect(signalDataBytes({ v: 3, signed: 'A'.repeat(200) }, 100)).toBeUndefined()
+    // 100 bytes take 136 base64 characters, and so do 101 and 102: those two are over the limit.
+    expect(signalDataBytes(signalData(new Uint8Array(100)), 100)).toHaveLength(100)
+    expect(signalDataBytes(signalData(new Uint8Array(101)), 100)).toBeUndefined()
+    expect(signalDataBytes(signalData(new Uint8Array(102)), 100)).toBeUndefined()
     // A peer speaking the previous format is told apart at once (the carrier drops it as malformed).
     expect(signalDataBytes({ v: 2, signed: 'AAEC' }, 100)).toBeUndefined()
   })

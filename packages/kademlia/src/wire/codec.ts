@@ -135,10 +135,13 @@ class Reader {
     return value
   }
 
-  /** A copy, so the message buffer is not kept alive by what is stored. */
+  /**
+   * A copy, so the message buffer is not kept alive by what is stored. Made from a plain view:
+   * on a Node Buffer (what Node's channels deliver) `slice` would return a view, not a copy.
+   */
   copy(n: number, what: string): Uint8Array {
     this.need(n, what)
-    const out = this.bytes.slice(this.at, this.at + n)
+    const out = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.at, n).slice()
     this.at += n
     return out
   }

@@ -160,13 +160,18 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
-/** The bytes of a `SignalData` from outside, or undefined when it is not one. Never throws. */
+/**
+ * The bytes of a `SignalData` from outside, or undefined when it is not one or holds more than
+ * `maxBytes`. Never throws.
+ */
 export function signalDataBytes(data: unknown, maxBytes: number): Uint8Array | undefined {
   if (typeof data !== 'object' || data === null) return undefined
   const { v, signed } = data as { v?: unknown; signed?: unknown }
   if (v !== SIGNED_VERSION || typeof signed !== 'string' || signed.length > Math.ceil(maxBytes / 3) * 4) return undefined
   try {
     const binary = atob(signed)
+    // The length check above bounds the decoding; base64 comes in groups of 3 bytes, so up to 2 more may decode.
+    if (binary.length > maxBytes) return undefined
     const out = new Uint8Array(binary.length)
     for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
     return out

@@ -1,0 +1,121 @@
+/**
+ * Valid DHT messages of every type (encoded with the core's `encodeMessage`), the lengths worth
+ * hitting, and what must hold of any message the one parser accepts. Shared by the codec, the node
+ * and the transport targets.
+ */
+import {
+  DhtError,
+  type DecodeResult,
+  encodeMessage,
+  ErrorCode,
+  HEADER_BYTES,
+  ID_BYTES,
+  MAX_CONTACTS_PER_MESSAGE,
+  type Message,
+  type StoreMode,
+  type WireLimits,
+} from '@browser-dht/kademlia'
+import type { ByteCorpus } from '../inputs/bytes.ts'
+import type { Rng } from '../inputs/rng.ts'
+import { invariant } from '../target.ts'
+
+const MODES: readonly StoreMode[] = ['publish', 'replicate', 'cache']
+const ERROR_CODES = new Set<string>(Object.values(ErrorCode))
+
+/** One message of each shape, with contact counts and value sizes at their bounds. */
+export function dhtMessages(rng: Rng, limits: WireLimits): Message[] {
+  const rid = (): number => rng.int(2 ** 32)
+  const id = (): Uint8Array => rng.bytes(ID_BYTES)
+  const value = (n: number): Uint8Array => rng.bytes(n)
+  return [
+    { type: 'PING', rid: rid() },
+    { type: 'PONG', rid: rid() },
+    { type: 'STORED', rid: rid() },
+    { type: 'ERROR', rid: rid(), code: 1 + rng.int(7) },
+    ...[1, 20, MAX_CONTACTS_PER_MESSAGE].map((count): Message => ({ type: 'FIND_NODE', rid: rid(), target: id(), count })),
+    { type: 'FIND_VALUE', rid: rid(), key: id(), count: 20 },
+    ...MODES.map((mode, i): Message => ({ type: 'STORE', rid: rid(), mode, ttlMs: 60_000 * (i + 1), key: id(), value: value([0, 12, 900][i]!) })),
+    { type: 'STORE', rid: rid(), mode: 'publish', ttlMs: 3_600_000, key: id(), value: value(limits.maxValueBytes) },
+    ...[0, 3, 20, MAX_CONTACTS_PER_MESSAGE].map((n): Message => ({ type: 'NODES', rid: rid(), nodes: Array.from({ length: n }, id) })),
+    { type: 'VALUE', rid: rid(), ttlMs: 1, value: value(0) },
+    { type: 'VALUE', rid: rid(), ttlMs: 0xffffffff, value: value(40) },
+    { type: 'VALUE', rid: rid(), ttlMs: 60_000, value: value(limits.maxValueBytes) },
+  ]
+}
+
+/** The encoded messages, and every fixed size and limit of the format. */
+export function dhtCorpus(rng: Rng, limits: WireLimits): ByteCorpus {
+  const storeHeader = HEADER_BYTES + 1 + 4 + ID_BYTES + 4
+  return {
+    valid: dhtMessages(rng, limits).map(encodeMessage),
+    lengths: [
+      0,
+      HEADER_BYTES,
+      HEADER_BYTES + ID_BYTES + 1,
+      storeHeader,
+      storeHeader + limits.maxValueBytes,
+      HEADER_BYTES + 1 + MAX_CONTACTS_PER_MESSAGE * ID_BYTES,
+      HEADER_BYTES + 8 + limits.maxValueBytes,
+      limits.maxMessageBytes,
+    ],
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i])
+}
+
+/** The byte arrays an accepted message carries. */
+function arraysOf(message: Message): Uint8Array[] {
+  switch (message.type) {
+    case 'FIND_NODE':
+      return [message.target]
+    case 'FIND_VALUE':
+      return [message.key]
+    case 'STORE':
+      return [message.key, message.value]
+    case 'VALUE':
+      return [message.value]
+    case 'NODES':
+      return message.nodes
+    default:
+      return []
+  }
+}
+
+function countOf(message: Message): number | undefined {
+  return message.type === 'FIND_NODE' || message.type === 'FIND_VALUE' ? message.count : undefined
+}
+
+/**
+ * What must hold of `decodeMessage(bytes, limits)`: an accepted message is within every bound,
+ * encodes back to exactly `bytes` (the format has one encoding per message), and shares no memory
+ * with `bytes` (the parser promises copies, so a stored value does not keep a channel's buffer
+ * alive); a rejection is a DhtError with a known code, and carries the request ID whenever the
+ * header was readable. Returns the outcome: `ok` or the error code.
+ */
+export function checkDecoded(bytes: Uint8Array, result: DecodeResult, limits: WireLimits): string {
+  if (!result.ok) {
+    invariant(result.error instanceof DhtError && ERROR_CODES.has(result.error.code), `rejected with ${String(result.error)}, not a DhtError with a known code`)
+    invariant(Number.isInteger(result.remoteCode) && result.remoteCode >= 0 && result.remoteCode <= 255, `remote code ${result.remoteCode} is not a byte`)
+    if (bytes.length >= HEADER_BYTES && bytes.length <= limits.maxMessageBytes) {
+      const rid = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(2)
+      invariant(result.rid === rid, `a rejection with a readable header carries rid ${String(result.rid)}, not ${rid}`)
+    }
+    return result.error.code
+  }
+  const { message } = result
+  invariant(bytes.length <= limits.maxMessageBytes, `accepted ${bytes.length} bytes, over maxMessageBytes`)
+  invariant(sameBytes(encodeMessage(message), bytes), `${message.type} does not encode back to the bytes it was read from`)
+  const count = countOf(message)
+  invariant(count === undefined || (count >= 1 && count <= MAX_CONTACTS_PER_MESSAGE), `asks for ${String(count)} contacts`)
+  invariant(message.type !== 'NODES' || message.nodes.length <= MAX_CONTACTS_PER_MESSAGE, 'more contacts than a message may carry')
+  invariant(!('value' in message) || message.value.length <= limits.maxValueBytes, 'a value over maxValueBytes')
+  for (const array of arraysOf(message)) {
+    invariant(array.buffer !== bytes.buffer, `${message.type} keeps a view of the input's memory instead of a copy`)
+  }
+  for (const id of message.type === 'NODES' ? message.nodes : message.type === 'FIND_NODE' ? [message.target] : []) {
+    invariant(id.length === ID_BYTES, `an ID of ${id.length} bytes`)
+  }
+  return 'ok'
+}
