@@ -35,6 +35,8 @@ export const signalingServer: FuzzTarget = {
       rateBurst: UNLIMITED,
       ratePerSecond: UNLIMITED,
       maxStrikes: UNLIMITED,
+      // Its two clients have seeded random identities (repeatable runs), which the puzzle refuses.
+      idPuzzleBits: 0,
     })
     const [attackerIdentity, victimIdentity] = [identityFromSecretKey(rng.bytes(32)), identityFromSecretKey(rng.bytes(32))]
     const attacker = await RawSocket.register(server.url(), attackerIdentity)

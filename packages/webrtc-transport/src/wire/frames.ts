@@ -158,8 +158,8 @@ function heartbeatFrame(type: number, nonce: number): Uint8Array {
  * Reads one frame. A DHT payload longer than `maxMessageBytes`, or a relay body longer than
  * `maxRelayBodyBytes`, is rejected before anything else looks at it. Payloads are plain
  * `Uint8Array` views into `bytes`, even when `bytes` is a Buffer (simple-peer delivers Buffers in
- * Node and its bundled Buffer in the browser): the core's parser copies what it keeps with
- * `slice`, which on a Buffer would return a view instead.
+ * Node and its bundled Buffer in the browser), so nothing downstream meets a Buffer's `slice`
+ * (a view, not a copy); what is kept (IDs here, values in the core's parser) is copied.
  */
 export function parseFrame(bytes: unknown, maxMessageBytes: number, maxRelayBodyBytes = maxMessageBytes): FrameResult {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) return { ok: false, reason: 'empty-frame' }
