@@ -98,13 +98,32 @@ describe('Rpc.request and answer', () => {
     expect((await a.done).ok).toBe(true)
   })
 
-  it('wraps the rid around 2^32 without reusing one still in flight', () => {
+  it('draws every rid at random, so consecutive rids are not predictable', () => {
+    const h = harness({ maxInflightRequests: 1_000 })
+    for (let i = 0; i < 1_000; i++) void track(h.rpc.request(PEER, { type: 'PING' }))
+    const rids = h.sent.map((sent) => sent.message.rid)
+    expect(new Set(rids).size).toBe(1_000)
+    for (let i = 1; i < rids.length; i++) expect(rids[i]).not.toBe((rids[i - 1]! + 1) >>> 0)
+    // Spread over the whole u32 range: every one of the 16 top nibbles occurs (about 62 each).
+    const nibbles = new Set(rids.map((rid) => rid >>> 28))
+    expect(nibbles.size).toBe(16)
+    for (const rid of rids) expect(Number.isInteger(rid) && rid >= 0 && rid <= 0xffffffff).toBe(true)
+  })
+
+  it('redraws a rid that a pending request already uses', () => {
+    const draws = [7, 7, 9]
+    const scripted: Random = { bytes: () => Uint8Array.of(0, 0, 0, draws.shift()!), float: () => 0 }
+    const h = harness({ random: scripted })
+    void track(h.rpc.request(PEER, { type: 'PING' }))
+    void track(h.rpc.request(PEER, { type: 'PING' }))
+    expect([ridOf(h, 0), ridOf(h, 1)]).toEqual([7, 9])
+  })
+
+  it('falls back to the next free rid, wrapping around 2^32, when the random source keeps colliding', () => {
     const max: Random = { bytes: (n) => new Uint8Array(n).fill(0xff), float: () => 0 }
     const h = harness({ random: max })
-    void track(h.rpc.request(PEER, { type: 'PING' }))
-    void track(h.rpc.request(PEER, { type: 'PING' }))
-    expect(ridOf(h, 0)).toBe(0)
-    expect(ridOf(h, 1)).toBe(1)
+    for (let i = 0; i < 3; i++) void track(h.rpc.request(PEER, { type: 'PING' }))
+    expect([ridOf(h, 0), ridOf(h, 1), ridOf(h, 2)]).toEqual([0xffffffff, 0, 1])
   })
 
   it('rejects with ERR_TIMEOUT after requestTimeoutMs and calls onTimeout with the peer', async () => {

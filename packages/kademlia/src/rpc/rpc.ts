@@ -1,12 +1,24 @@
 /**
  * Requests and their answers: request IDs, per-request timeouts, the in-flight bound, and
  * matching each response to the request it answers. Knows nothing of what the requests mean.
+ *
+ * Request IDs are drawn at random (4 bytes from the handed `Random`) for every request: an answer
+ * or an UNDELIVERABLE report is matched by (peer, rid), so a sequential rid would let anyone who
+ * saw one request forge the next one's outcome.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { type Id, idEquals, shortHex } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock, Random, TimerHandle } from '../platform/platform.ts'
 import type { Transport } from '../transport/transport.ts'
 import { ANSWERS, type Request, type Response } from '../wire/messages.ts'
+
+/** Draws of a random rid before falling back to the next free value (see `#allocateRid`). */
+const MAX_RID_DRAWS = 8
+
+function randomU32(random: Random): number {
+  const bytes = random.bytes(4)
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0
+}
 
 /** A request before it has an ID. */
 export type Outgoing = Request extends infer R ? (R extends Request ? Omit<R, 'rid'> : never) : never
@@ -36,13 +48,10 @@ export interface RpcOptions {
 export class Rpc {
   readonly #options: RpcOptions
   readonly #pending = new Map<number, Pending>()
-  #nextRid: number
   sent = 0
 
   constructor(options: RpcOptions) {
     this.#options = options
-    const bytes = options.random.bytes(4)
-    this.#nextRid = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0
   }
 
   get inflight(): number {
@@ -142,10 +151,15 @@ export class Rpc {
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort)
   }
 
+  /**
+   * A random rid no pending request uses. A collision is redrawn; a source that keeps colliding
+   * (only a broken one could: at most `maxInflightRequests` of 2^32 values are taken) falls back to
+   * the next free value, so a bad Random cannot hang the node.
+   */
   #allocateRid(): number {
-    do {
-      this.#nextRid = (this.#nextRid + 1) >>> 0
-    } while (this.#pending.has(this.#nextRid))
-    return this.#nextRid
+    let rid = randomU32(this.#options.random)
+    for (let draws = 1; this.#pending.has(rid) && draws < MAX_RID_DRAWS; draws++) rid = randomU32(this.#options.random)
+    while (this.#pending.has(rid)) rid = (rid + 1) >>> 0
+    return rid
   }
 }
