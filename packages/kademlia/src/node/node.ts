@@ -122,7 +122,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInflightRequests: this.options.maxInflightRequests,
       onAnswer: (peer) => this.#heard(peer),
-      onTimeout: (peer) => this.#failed(peer),
+      onFailure: (peer, proven) => this.#failed(peer, proven),
     })
     this.#maintenance = new Maintenance(this, options.clock, options.random)
     this.#handlerContext = {
@@ -401,8 +401,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
     void this.ping(oldest.id).finally(() => this.#pinging.delete(oldest))
   }
 
-  #failed(peer: Id): void {
-    this.#announceRemoval(peer, this.table.failed(peer))
+  #failed(peer: Id, proven: boolean): void {
+    this.#announceRemoval(peer, this.table.failed(peer, { proven }))
   }
 
   /**

@@ -41,8 +41,12 @@ export interface RpcOptions {
   maxInflightRequests: number
   /** A matched answer arrived from `peer` (it is alive, whatever it answered). */
   onAnswer(peer: Id): void
-  /** `peer` did not answer in time. */
-  onTimeout(peer: Id): void
+  /**
+   * A request to `peer` failed: it timed out, or the transport reported it undeliverable.
+   * `proven` is true only for a timeout of a request the transport sent directly
+   * (`transport.direct?.(peer) ?? true` when it was sent); an undeliverable report never is.
+   */
+  onFailure(peer: Id, proven: boolean): void
 }
 
 export class Rpc {
@@ -66,6 +70,8 @@ export class Rpc {
       return Promise.reject(new DhtError(ErrorCode.TOO_MANY_REQUESTS, `${maxInflightRequests} requests already in flight`))
     }
     const rid = this.#allocateRid()
+    // Decided now: whether the channel is direct may change before the request settles.
+    const proven = transport.direct?.(peer) ?? true
     return new Promise<Response>((resolve, reject) => {
       const pending: Pending = {
         peer,
@@ -76,7 +82,7 @@ export class Rpc {
         onAbort: undefined,
         timer: clock.setTimeout(() => {
           this.#settle(rid)
-          this.#options.onTimeout(peer)
+          this.#options.onFailure(peer, proven)
           reject(new DhtError(ErrorCode.TIMEOUT, `${request.type} to ${shortHex(peer)} timed out after ${requestTimeoutMs} ms`))
         }, requestTimeoutMs),
       }
@@ -125,13 +131,13 @@ export class Rpc {
 
   /**
    * The transport says `request` to `peer` will not arrive: it fails now with ERR_UNREACHABLE,
-   * counted like a timeout (the routing table notes a failure). Anything else is ignored.
+   * reported as an unproven failure (a relay may say so falsely). Anything else is ignored.
    */
   undeliverable(peer: Id, rid: number): void {
     const pending = this.#pending.get(rid)
     if (pending === undefined || !idEquals(pending.peer, peer)) return
     this.#settle(rid)
-    this.#options.onTimeout(peer)
+    this.#options.onFailure(peer, false)
     pending.reject(new DhtError(ErrorCode.UNREACHABLE, `${pending.request.type} to ${shortHex(peer)} cannot be delivered`))
   }
 
