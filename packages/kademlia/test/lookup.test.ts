@@ -149,6 +149,24 @@ describe('lookup in node mode', () => {
     checkTrace(net, result)
   })
 
+  it('drops contacts named in answers that fail the ID puzzle, never asks them, and counts them in the trace', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 5 }), async (seed, k, every) => {
+        // Every `every`-th rank is weak, but the seeds (the last three ranks) are never checked.
+        const weak = Array.from({ length: N - 3 }, (_, i) => i).filter((rank) => rank % every === 0)
+        // Listed as failing too, so that a weak contact that was asked would show up as a failure.
+        const net = network({ seed, k, failing: weak })
+        const accept = (id: Id): boolean => !weak.includes(net.rankOf(id))
+        const result = await net.clock.run(lookup(options(net, k, 3, { accept })))
+        expect(result.closest.map(toHex)).toEqual(net.expected)
+        expect(result.trace.failures).toBe(0)
+        expect(net.calls.some((id) => weak.includes(net.rankOf(id)))).toBe(false)
+        expect(result.trace.weakIds).toBeGreaterThan(0)
+      }),
+      { numRuns: 50 },
+    )
+  })
+
   it('resolves with no contacts when every peer fails', async () => {
     const net = network({ seed: 5, k: 3, failing: Array.from({ length: N }, (_, i) => i) })
     const result = await net.clock.run(lookup(options(net, 3, 3)))

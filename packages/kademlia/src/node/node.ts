@@ -3,7 +3,8 @@
  * lookup and the records to a transport, and runs the maintenance timers.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, idKey } from '../keyspace/id.ts'
+import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, idKey, shortHex } from '../keyspace/id.ts'
+import { meetsIdPuzzle } from '../keyspace/puzzle.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
@@ -111,7 +112,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     super()
     this.#o = options
     this.id = assertId(options.id, 'node id')
-    this.options = resolveTunables(options)
+    this.options = resolveTunables({ ...options, idPuzzleBits: options.idPuzzleBits ?? options.transport.idPuzzleBits })
     const { k, replacementCacheSize, staleLimit } = this.options
     this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
     this.records = new Records(options.store ?? new MemoryRecordStore(), this.options)
@@ -167,9 +168,13 @@ export class KademliaNode extends Emitter<NodeEvents> {
    */
   async bootstrap(contacts: readonly Id[], options: BootstrapOptions = {}): Promise<number> {
     this.#assertRunning()
-    const others = contacts.map((id) => assertId(id, 'bootstrap contact')).filter((id) => !idEquals(id, this.id))
+    const others = contacts
+      .map((id) => assertId(id, 'bootstrap contact'))
+      .filter((id) => !idEquals(id, this.id) && this.#solvesPuzzle(id))
     await Promise.allSettled(others.map((id) => this.ping(id, options)))
-    if (this.table.size === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no bootstrap contact answered')
+    if (this.table.size === 0) {
+      throw new DhtError(ErrorCode.NO_PEERS, others.length === 0 ? 'no bootstrap contact solves the ID puzzle' : 'no bootstrap contact answered')
+    }
     await this.findNode(this.id, options)
     if (options.refreshBuckets !== false) await this.refreshBuckets(0, options)
     return this.table.size
@@ -329,17 +334,28 @@ export class KademliaNode extends Emitter<NodeEvents> {
       maxCandidates: maxLookupCandidates,
       clock: this.#o.clock,
       signal,
+      accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
       ask: (peer, count) =>
         this.#request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal),
     })
   }
 
+  /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes). */
+  #solvesPuzzle(id: Id): boolean {
+    return meetsIdPuzzle(id, this.options.idPuzzleBits)
+  }
+
   #emptyTrace(target: Id): LookupTrace {
-    return { target, rounds: 0, messages: 0, failures: 0, nodesAsked: 0, durationMs: 0, steps: [] }
+    return { target, rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, steps: [] }
   }
 
   #onMessage(from: Id, message: Message): void {
     if (!this.#running) return
+    // The puzzle is checked once per peer: a contact in the table passed it when it was added.
+    if (this.options.idPuzzleBits > 0 && !this.table.has(from) && !this.#solvesPuzzle(from)) {
+      this.#reject(from, new DhtError(ErrorCode.WEAK_ID, `${shortHex(from)} does not solve the ID puzzle of ${this.options.idPuzzleBits} bits`))
+      return
+    }
     if (!isRequest(message)) {
       const error = this.#rpc.answer(from, message)
       if (error !== undefined) this.#reject(from, error)

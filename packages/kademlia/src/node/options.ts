@@ -9,6 +9,7 @@ import type { Transport } from '../transport/transport.ts'
 import { HEADER_BYTES, type WireLimits } from '../wire/codec.ts'
 import { type Id, ID_BYTES } from '../keyspace/id.ts'
 import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
+import { MAX_ID_PUZZLE_BITS } from '../keyspace/puzzle.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -70,6 +71,15 @@ export const DEFAULTS = {
    * time to promote replacements. 0 turns churn replication off.
    */
   churnReplicateDelayMs: 2 * SECOND,
+  /**
+   * The network's ID puzzle (S/Kademlia's static puzzle): a peer's ID must have this many leading
+   * zero bits in its SHA-1 to be accepted. Checked once, where an ID is first accepted: a message
+   * from a peer not in the routing table (rejected with ERR_WEAK_ID, neither served nor added), a
+   * contact named in a lookup answer (dropped), a bootstrap contact (skipped). 0 checks nothing.
+   * Default: the transport's `idPuzzleBits`, else 0 (as on the MemoryNetwork, whose simulations
+   * draw IDs at random). At most MAX_ID_PUZZLE_BITS.
+   */
+  idPuzzleBits: 0,
 } as const
 
 /** Bytes of the largest message that carries no value: a full NODES answer. */
@@ -111,6 +121,9 @@ export function resolveTunables(options: Partial<Tunables>): Tunables {
   }
   if (!Number.isInteger(resolved.alpha) || resolved.alpha < 1) {
     throw new DhtError(ErrorCode.INVALID_OPTION, 'alpha must be a positive integer')
+  }
+  if (!Number.isInteger(resolved.idPuzzleBits) || resolved.idPuzzleBits > MAX_ID_PUZZLE_BITS) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, `idPuzzleBits must be an integer from 0 to ${MAX_ID_PUZZLE_BITS}`)
   }
   if (resolved.maxLookupCandidates < resolved.k) {
     throw new DhtError(ErrorCode.INVALID_OPTION, 'maxLookupCandidates must be at least k')

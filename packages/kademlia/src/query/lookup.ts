@@ -27,6 +27,11 @@ export interface LookupOptions {
   /** Candidates remembered at most. */
   maxCandidates: number
   clock: Clock
+  /**
+   * Whether a contact named in an answer may become a candidate (the ID puzzle); the rest are
+   * dropped and counted in the trace (`weakIds`). Seeds are not checked. Default: all.
+   */
+  accept?: ((id: Id) => boolean) | undefined
   /** Sends FIND_NODE or FIND_VALUE to `peer`, asking for `count` contacts. */
   ask(peer: Id, count: number): Promise<Response>
   signal?: AbortSignalLike | undefined
@@ -72,6 +77,7 @@ class Lookup {
   #inflight = 0
   #failures = 0
   #widened = 0
+  #weakIds = 0
   #found: FoundValue | undefined
   #done = false
   #resolve!: (result: LookupResult) => void
@@ -80,7 +86,7 @@ class Lookup {
   constructor(options: LookupOptions) {
     this.#o = options
     this.#startedAt = options.clock.now()
-    for (const id of options.seeds) this.#add(id, 1)
+    for (const id of options.seeds) this.#add(id, 1, false)
   }
 
   run(): Promise<LookupResult> {
@@ -104,8 +110,8 @@ class Lookup {
    * Inserts a candidate in distance order. XOR distance to the target is unique per ID, so a
    * duplicate is found where the binary search lands; no set of seen IDs is needed.
    */
-  #add(id: Id, round: number): void {
-    const { target, maxCandidates, self } = this.#o
+  #add(id: Id, round: number, introduced: boolean): void {
+    const { target, maxCandidates, self, accept } = this.#o
     if (idEquals(id, self)) return
     const list = this.#candidates
     const prefix = distancePrefix(target, id)
@@ -118,6 +124,11 @@ class Lookup {
       else hi = mid
     }
     if (lo >= maxCandidates || (lo < list.length && idEquals(list[lo]!.id, id))) return
+    // Checked only for a contact about to be added: a duplicate costs no hash.
+    if (introduced && accept !== undefined && !accept(id)) {
+      this.#weakIds++
+      return
+    }
     list.splice(lo, 0, { id, prefix, round, state: 'new', asked: 0 })
     // Forget the farthest candidates we have not asked, beyond the bound.
     while (list.length > maxCandidates && list[list.length - 1]!.state === 'new') list.pop()
@@ -180,7 +191,7 @@ class Lookup {
         settle('answered')
         candidate.state = 'answered'
         if (response.type === 'NODES') {
-          for (const id of response.nodes) this.#add(id, candidate.round + 1)
+          for (const id of response.nodes) this.#add(id, candidate.round + 1, true)
         }
         this.#pump()
       },
@@ -213,6 +224,7 @@ class Lookup {
         messages: this.#steps.length + this.#inflight,
         failures: this.#failures,
         nodesAsked: this.#candidates.filter((c) => c.asked > 0).length,
+        weakIds: this.#weakIds,
         durationMs: this.#o.clock.now() - this.#startedAt,
         steps: this.#steps,
       },

@@ -24,6 +24,8 @@ export interface LookupTrace {
   failures: number
   /** Distinct peers asked. */
   nodesAsked: number
+  /** Contacts named in answers that failed the ID puzzle (`idPuzzleBits`) and were dropped. */
+  weakIds: number
   /** Clock time from start to result. */
   durationMs: number
   steps: TraceStep[]

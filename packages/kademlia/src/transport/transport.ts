@@ -38,6 +38,12 @@ export interface Transport {
    * UDP-like transport): every timeout is proven.
    */
   direct?(to: Id): boolean
+  /**
+   * Optional: the network's ID puzzle difficulty (leading zero bits of SHA-1(ID), see
+   * keyspace/puzzle.ts), the default of the node option `idPuzzleBits`. A transport whose IDs
+   * come from key pairs sets it; the MemoryNetwork leaves it unset (no puzzle).
+   */
+  readonly idPuzzleBits?: number
 }
 
 /** Parses bytes received from `from` and passes the result to the right handler method. */
