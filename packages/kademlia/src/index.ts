@@ -48,6 +48,7 @@ export {
   type FindNodeResult,
   type GetResult,
   KademliaNode,
+  type LookupCallOptions,
   type NodeEvents,
   type NodeStats,
   type Published,

@@ -15,7 +15,15 @@ import { type Outgoing, Rpc } from '../rpc/rpc.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import { type FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
-import { isRequest, type Message, RemoteError, type Request, type Response, type StoreMode } from '../wire/messages.ts'
+import {
+  isRequest,
+  MAX_CONTACTS_PER_MESSAGE,
+  type Message,
+  RemoteError,
+  type Request,
+  type Response,
+  type StoreMode,
+} from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
 import { Maintenance } from './maintenance.ts'
 import { type NodeOptions, resolveTunables, type Tunables } from './options.ts'
@@ -35,7 +43,12 @@ export interface CallOptions {
   signal?: AbortSignalLike
 }
 
-export interface BootstrapOptions extends CallOptions {
+export interface LookupCallOptions extends CallOptions {
+  /** Disjoint paths of this call's lookup; default the node's `disjointPaths`. */
+  paths?: number
+}
+
+export interface BootstrapOptions extends LookupCallOptions {
   /**
    * After the self-lookup, refresh every bucket farther than the closest neighbour (the paper's
    * join; default true). With false the far buckets fill from traffic and the refresh timer,
@@ -44,7 +57,7 @@ export interface BootstrapOptions extends CallOptions {
   refreshBuckets?: boolean
 }
 
-export interface PutOptions extends CallOptions {
+export interface PutOptions extends LookupCallOptions {
   /** How long the record lives; default `recordTtlMs`. */
   ttlMs?: number
 }
@@ -186,7 +199,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     const lookups: Promise<unknown>[] = []
     for (let index = 0; index < this.table.nearestBucket(); index++) {
       if (olderThanMs > 0 && now - this.table.lastLookup(index) < olderThanMs) continue
-      lookups.push(this.findNode(randomIdInBucket(this.id, index, this.#o.random), options).catch(() => undefined))
+      // Maintenance: one path is enough to fill a bucket (a refresh learns from every answer).
+      const target = randomIdInBucket(this.id, index, this.#o.random)
+      lookups.push(this.findNode(target, { ...options, paths: 1 }).catch(() => undefined))
     }
     await Promise.all(lookups)
   }
@@ -203,8 +218,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   /** The k closest live nodes to `target`. */
-  async findNode(target: Id, options: CallOptions = {}): Promise<FindNodeResult> {
-    const result = await this.#lookup(assertId(target, 'target'), 'node', options.signal)
+  async findNode(target: Id, options: LookupCallOptions = {}): Promise<FindNodeResult> {
+    const result = await this.#lookup(assertId(target, 'target'), 'node', options)
     this.#assertRunning()
     return { closest: result.closest, trace: result.trace }
   }
@@ -218,7 +233,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (this.#published.size >= this.options.maxRecords && !this.#published.has(idKey(key))) {
       throw new DhtError(ErrorCode.STORAGE_FULL, `this node already republishes ${this.options.maxRecords} records; unpublish some`)
     }
-    const { closest, trace } = await this.#lookup(key, 'node', options.signal)
+    const { closest, trace } = await this.#lookup(key, 'node', options)
     const targets = [...closest, this.id].sort((a, b) => compareDistance(key, a, b)).slice(0, this.options.k)
     const holders = await this.storeAt(targets, key, value, ttlMs, 'publish')
     this.#assertRunning()
@@ -228,15 +243,15 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   /** Finds the value stored under `key`: locally if this node holds it, else on the network. */
-  async get(key: Id, options: CallOptions = {}): Promise<GetResult> {
+  async get(key: Id, options: LookupCallOptions = {}): Promise<GetResult> {
     this.#assertRunning()
     assertId(key, 'key')
     const local = await this.records.read(key, this.now())
     if (local !== undefined) return { value: local.value, from: this.id, trace: this.#emptyTrace(key) }
-    const result = await this.#lookup(key, 'value', options.signal)
+    const result = await this.#lookup(key, 'value', options)
     this.#assertRunning()
     const { found, closestWithoutValue } = result
-    if (found !== undefined && closestWithoutValue !== undefined) {
+    if (found !== undefined && found.ttlMs > 0 && closestWithoutValue !== undefined) {
       void this.storeAt([closestWithoutValue], key, found.value, found.ttlMs, 'cache')
     }
     return { value: found?.value, from: found?.from, trace: result.trace }
@@ -318,9 +333,12 @@ export class KademliaNode extends Emitter<NodeEvents> {
     return this.#rpc.request(peer, request, signal)
   }
 
-  async #lookup(target: Id, mode: 'node' | 'value', signal?: AbortSignalLike): Promise<LookupResult> {
+  async #lookup(target: Id, mode: 'node' | 'value', { signal, paths }: LookupCallOptions): Promise<LookupResult> {
     this.#assertRunning()
-    const { k, alpha, maxLookupCandidates } = this.options
+    const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
+    if (paths !== undefined && (!Number.isInteger(paths) || paths < 1 || paths > MAX_CONTACTS_PER_MESSAGE)) {
+      throw new DhtError(ErrorCode.INVALID_OPTION, `paths must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
+    }
     const seeds = this.table.closest(target, k)
     if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
     this.table.markLookup(target, this.now())
@@ -331,6 +349,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
       seeds,
       k,
       alpha,
+      paths: paths ?? disjointPaths,
+      maxIntroducedPerPeer,
       maxCandidates: maxLookupCandidates,
       clock: this.#o.clock,
       signal,
@@ -346,7 +366,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   #emptyTrace(target: Id): LookupTrace {
-    return { target, rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, steps: [] }
+    const none = { rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0 }
+    return { target, ...none, paths: 0, ledAway: [], distinctValues: 1, pathsWithoutValue: 0, steps: [] }
   }
 
   #onMessage(from: Id, message: Message): void {

@@ -38,8 +38,25 @@ export const DEFAULTS = {
   evictionPingAfterMs: 30 * SECOND,
   /** Liveness pings of old contacts (ping-before-evict) in flight at once. */
   maxEvictionPings: 8,
-  /** Candidates a lookup remembers; farther ones it has not asked yet are forgotten. */
+  /** Candidates a lookup remembers per path; farther ones it has not asked yet are forgotten. */
   maxLookupCandidates: 160,
+  /**
+   * Disjoint paths of the lookups of `get`, `put` and `findNode` (S/Kademlia; overridable per
+   * call with `{ paths }`): the seeds are dealt over d paths and no node is asked by two, so one
+   * region of attackers can capture a path but not the others. Each path keeps ⌈alpha / d⌉
+   * requests in flight. Bucket refresh and replication look up over 1 path. 1 to 64; a lookup
+   * runs at most as many paths as it has seeds (≤ k).
+   */
+  disjointPaths: 4,
+  /**
+   * Candidates one peer's answers may place in a lookup path's window of the k closest (the
+   * candidates it named first, unless another peer named them too). Default ⌈k / 2⌉ (10 for
+   * k = 20): a liar answering with k made-up IDs closer than any real node fills at most half the
+   * window, so the path keeps asking real nodes beside them, while an honest neighbour of the
+   * target, which names nodes its own neighbours name as well, is barely held back. At least 1;
+   * k or more turns the bound off.
+   */
+  maxIntroducedPerPeer: 10,
   /** Largest value `put` accepts and a STORE may carry. */
   maxValueBytes: 64 * 1024,
   /** Records this node holds for others at most; also the most it publishes and republishes. */
@@ -108,6 +125,8 @@ export interface NodeOptions extends Partial<Tunables> {
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveTunables(options: Partial<Tunables>): Tunables {
   const resolved = { ...DEFAULTS } as Tunables
+  // A default that follows k: ⌈k / 2⌉ unless set.
+  resolved.maxIntroducedPerPeer = Math.ceil((options.k ?? DEFAULTS.k) / 2)
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
     const value = options[name]
     if (value === undefined) continue
@@ -124,6 +143,12 @@ export function resolveTunables(options: Partial<Tunables>): Tunables {
   }
   if (!Number.isInteger(resolved.idPuzzleBits) || resolved.idPuzzleBits > MAX_ID_PUZZLE_BITS) {
     throw new DhtError(ErrorCode.INVALID_OPTION, `idPuzzleBits must be an integer from 0 to ${MAX_ID_PUZZLE_BITS}`)
+  }
+  if (!Number.isInteger(resolved.disjointPaths) || resolved.disjointPaths < 1 || resolved.disjointPaths > MAX_CONTACTS_PER_MESSAGE) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, `disjointPaths must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
+  }
+  if (!Number.isInteger(resolved.maxIntroducedPerPeer) || resolved.maxIntroducedPerPeer < 1) {
+    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxIntroducedPerPeer must be a positive integer')
   }
   if (resolved.maxLookupCandidates < resolved.k) {
     throw new DhtError(ErrorCode.INVALID_OPTION, 'maxLookupCandidates must be at least k')
