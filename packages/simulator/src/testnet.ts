@@ -29,11 +29,15 @@ export interface TestnetOptions extends Partial<Tunables> {
   joinConcurrency?: number
   /** Joins refresh the far buckets, as in the paper (default true). */
   joinRefresh?: boolean
+  /** Wraps every node's transport (see `AddNodeOptions.transport`; a node's own option wins). */
+  transport?: AddNodeOptions['transport']
 }
 
 export interface AddNodeOptions {
   /** Wraps the node's transport: a relay that lies, an adversary's behaviour, a probe. */
   transport?: (transport: Transport, id: Id) => Transport
+  /** Node options for this node only, over the network's. */
+  tunables?: Partial<Tunables>
 }
 
 /**
@@ -74,10 +78,11 @@ export class Testnet {
    * (solving the ID puzzle when the network has `idPuzzleBits`).
    */
   async addNode(id: Id = puzzleId(this.random, this.#options.idPuzzleBits ?? 0), options: AddNodeOptions = {}): Promise<KademliaNode> {
-    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, ...tunables } = this.#options
+    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, transport: wrapAll, ...tunables } = this.#options
     const base = this.network.transport(id)
-    const transport = options.transport === undefined ? base : options.transport(base, id)
-    const node = createNode({ ...tunables, id, transport, clock: this.clock, random: this.random })
+    const wrap = options.transport ?? wrapAll
+    const transport = wrap === undefined ? base : wrap(base, id)
+    const node = createNode({ ...tunables, ...options.tunables, id, transport, clock: this.clock, random: this.random })
     await node.start()
     this.nodes.push(node)
     this.#byId.set(toHex(id), node)
