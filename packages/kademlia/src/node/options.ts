@@ -45,9 +45,12 @@ export const DEFAULTS = {
    * call with `{ paths }`): the seeds are dealt over d paths and no node is asked by two, so one
    * region of attackers can capture a path but not the others. Each path keeps ⌈alpha / d⌉
    * requests in flight. Bucket refresh and replication look up over 1 path. 1 to 64; a lookup
-   * runs at most as many paths as it has seeds (≤ k).
+   * runs at most as many paths as it has seeds (≤ k). 8, from bench:sybil at 10,000 nodes (README):
+   * with 20 % of the nodes attacking, gets succeed 86 % of the time over 1 path, 99.4 % over 4
+   * and 100 % over 8 (99.6 % at 30 %), for about 1.5 times a single path's messages per lookup
+   * (36 instead of 24.5 when nobody attacks).
    */
-  disjointPaths: 4,
+  disjointPaths: 8,
   /**
    * Candidates one peer's answers may place in a lookup path's window of the k closest (the
    * candidates it named first, unless another peer named them too). Default ⌈k / 2⌉ (10 for
