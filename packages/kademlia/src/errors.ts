@@ -41,6 +41,11 @@ export const ErrorCode = {
   NOT_RUNNING: 'ERR_NOT_RUNNING',
   /** An option outside its allowed range. */
   INVALID_OPTION: 'ERR_INVALID_OPTION',
+  /**
+   * A message from a peer not in the routing table whose ID does not solve the network's ID
+   * puzzle (`idPuzzleBits` leading zero bits of SHA-1(ID)): not served, not added.
+   */
+  WEAK_ID: 'ERR_WEAK_ID',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

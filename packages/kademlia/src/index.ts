@@ -31,6 +31,7 @@ export type { Contact } from './routing-table/k-bucket.ts'
 export { type BucketView, RoutingTable, type RoutingTableOptions } from './routing-table/routing-table.ts'
 export { decodeMessage, type DecodeResult, encodeMessage, HEADER_BYTES, type WireLimits } from './wire/codec.ts'
 export {
+  isRequest,
   MAX_CONTACTS_PER_MESSAGE,
   type Message,
   RemoteError,
@@ -50,6 +51,7 @@ export {
   type FindNodeResult,
   type GetResult,
   KademliaNode,
+  type LookupCallOptions,
   type NodeEvents,
   type NodeStats,
   type Published,

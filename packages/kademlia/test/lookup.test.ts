@@ -1,94 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DhtError, ErrorCode } from '../src/errors.ts'
+import { ErrorCode } from '../src/errors.ts'
 import type { Id } from '../src/keyspace/id.ts'
-import { compareDistance, ID_BYTES, toHex } from '../src/keyspace/id.ts'
-import { seededRandom } from '../src/platform/seeded-random.ts'
-import { VirtualClock } from '../src/platform/virtual-clock.ts'
-import type { LookupOptions, LookupResult } from '../src/query/lookup.ts'
+import { compareDistance, toHex } from '../src/keyspace/id.ts'
+import type { LookupResult } from '../src/query/lookup.ts'
 import { lookup } from '../src/query/lookup.ts'
-import type { Response } from '../src/wire/messages.ts'
+import { N, type Net, network, options, VALUE } from './lookup-network.ts'
 import { codeOf } from './support.ts'
-
-const N = 120
-const VALUE = Uint8Array.of(4, 2)
-
-interface NetOptions {
-  seed: number
-  k: number
-  /** Peers (by rank, 0 = closest to the target) whose requests fail. */
-  failing?: readonly number[]
-  /** Peers (by rank) that hold the value. */
-  holders?: readonly number[]
-  /** Rank of our own id in the network. */
-  selfRank?: number
-}
-
-/**
- * A synthetic network of N ids sorted by distance to the target. The peer of rank r knows the
- * W ids from rank ⌊r/2⌋ on (from rank 0 once r < 2W), so each hop halves the distance rank and a
- * lookup needs several rounds. W = k + failures + 1 leaves k usable ids in every answer.
- */
-function network(o: NetOptions) {
-  const random = seededRandom(o.seed)
-  const target = random.bytes(ID_BYTES)
-  const ids = Array.from({ length: N }, () => random.bytes(ID_BYTES)).sort((a, b) => compareDistance(target, a, b))
-  const rank = new Map(ids.map((id, i) => [toHex(id), i]))
-  const failing = new Set(o.failing ?? [])
-  const holders = new Set(o.holders ?? [])
-  const self = ids[o.selfRank ?? 50]!
-  const width = o.k + failing.size + 1
-  const clock = new VirtualClock()
-  const calls: Id[] = []
-  let inflight = 0
-  let maxInflight = 0
-
-  const ask = (peer: Id): Promise<Response> => {
-    calls.push(peer)
-    maxInflight = Math.max(maxInflight, ++inflight)
-    const r = rank.get(toHex(peer))!
-    return new Promise((resolve, reject) => {
-      clock.setTimeout(() => {
-        inflight--
-        if (failing.has(r)) return reject(new DhtError(ErrorCode.TIMEOUT, 'no answer'))
-        if (holders.has(r)) return resolve({ type: 'VALUE', rid: 0, value: VALUE, ttlMs: 777 })
-        const lo = r < 2 * width ? 0 : Math.floor(r / 2)
-        resolve({ type: 'NODES', rid: 0, nodes: ids.slice(lo, lo + width) })
-      }, 1 + Math.floor(random.float() * 20))
-    })
-  }
-  const usable = ids.filter((id, i) => !failing.has(i) && id !== self)
-  return {
-    target,
-    ids,
-    self,
-    clock,
-    calls,
-    ask,
-    rankOf: (id: Id) => rank.get(toHex(id))!,
-    get maxInflight() {
-      return maxInflight
-    },
-    expected: usable.slice(0, o.k).map(toHex),
-  }
-}
-
-type Net = ReturnType<typeof network>
-
-function options(net: Net, k: number, alpha: number, extra: Partial<LookupOptions> = {}): LookupOptions {
-  return {
-    target: net.target,
-    self: net.self,
-    seeds: net.ids.slice(N - 3),
-    k,
-    alpha,
-    maxCandidates: 4 * N,
-    clock: net.clock,
-    ask: net.ask,
-    ...extra,
-  }
-}
-
 
 function checkTrace(net: Net, result: LookupResult): void {
   const { trace } = result
@@ -147,6 +65,24 @@ describe('lookup in node mode', () => {
     expect(result.closest.map(net.rankOf).some((r) => failing.includes(r))).toBe(false)
     expect(result.trace.failures).toBeGreaterThanOrEqual(3)
     checkTrace(net, result)
+  })
+
+  it('drops contacts named in answers that fail the ID puzzle, never asks them, and counts them in the trace', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 5 }), async (seed, k, every) => {
+        // Every `every`-th rank is weak, but the seeds (the last three ranks) are never checked.
+        const weak = Array.from({ length: N - 3 }, (_, i) => i).filter((rank) => rank % every === 0)
+        // Listed as failing too, so that a weak contact that was asked would show up as a failure.
+        const net = network({ seed, k, failing: weak })
+        const accept = (id: Id): boolean => !weak.includes(net.rankOf(id))
+        const result = await net.clock.run(lookup(options(net, k, 3, { accept })))
+        expect(result.closest.map(toHex)).toEqual(net.expected)
+        expect(result.trace.failures).toBe(0)
+        expect(net.calls.some((id) => weak.includes(net.rankOf(id)))).toBe(false)
+        expect(result.trace.weakIds).toBeGreaterThan(0)
+      }),
+      { numRuns: 50 },
+    )
   })
 
   it('resolves with no contacts when every peer fails', async () => {

@@ -31,7 +31,7 @@ const hexes = (ids: Iterable<Id>): string[] => [...ids].map(toHex)
 const SELF = new Uint8Array(ID_BYTES).fill(0x5a)
 
 describe('RoutingTable invariants', () => {
-  const op = fc.record({ kind: fc.constantFrom('heard', 'heard', 'failed', 'remove'), who: fc.nat({ max: 40 }) })
+  const op = fc.record({ kind: fc.constantFrom('heard', 'heard', 'failed', 'unproven', 'remove'), who: fc.nat({ max: 40 }) })
 
   it('never exceeds k per bucket, never holds duplicates or self, and keeps size consistent', () => {
     fc.assert(
@@ -52,7 +52,12 @@ describe('RoutingTable invariants', () => {
               expect(idEquals(bucket[bucket.length - 1]!, id)).toBe(true)
             }
           } else if (kind === 'failed') rt.failed(id)
-          else rt.remove(id)
+          else if (kind === 'unproven') {
+            const failuresBefore = rt.get(id)?.failures
+            const result = rt.failed(id, { proven: false })
+            // An unproven failure never removes a contact that had not failed before it.
+            if (failuresBefore === 0) expect(result.kind).toBe('stale')
+          } else rt.remove(id)
 
           const all = [...rt.contacts()]
           expect(rt.size).toBe(all.length)
@@ -187,6 +192,47 @@ describe('RoutingTable liveness', () => {
     expect(hexes(bucketOf(rt, r!))).toEqual(hexes([r!]))
     expect(rt.remove(r!)).toMatchObject({ kind: 'removed', replacement: undefined })
     expect(rt.has(gone!)).toBe(false)
+    expect(rt.size).toBe(0)
+  })
+
+  it('keeps a contact through its first unproven failure even with a replacement waiting, and replaces it at the second', () => {
+    const rt = table(SELF, 2, 2, 5)
+    const [a, b, r] = idsInBucket(SELF, 2, 3)
+    for (const id of [a!, b!, r!]) rt.heard(id, 1)
+    const first = rt.failed(a!, { proven: false })
+    expect(first.kind).toBe('stale')
+    expect(rt.get(a!)?.failures).toBe(1)
+    const second = rt.failed(a!, { proven: false })
+    expect(second.kind).toBe('removed')
+    if (second.kind === 'removed') expect(idEquals(second.replacement!.id, r!)).toBe(true)
+    expect(rt.has(a!)).toBe(false)
+  })
+
+  it('counts a proven failure before an unproven one as the first of the two in a row', () => {
+    const rt = table(SELF, 2, 2, 5)
+    const [a, r1, b, r2] = idsInBucket(SELF, 2, 4)
+    for (const id of [a!, b!]) rt.heard(id, 1)
+    // With no replacement waiting a proven failure only counts; then a replacement arrives.
+    expect(rt.failed(a!).kind).toBe('stale')
+    rt.heard(r1!, 2)
+    expect(rt.failed(a!, { proven: false }).kind).toBe('removed')
+    // Heard from again, a contact starts over: its next unproven failure is a first one.
+    rt.heard(r2!, 3)
+    expect(rt.failed(b!, { proven: false }).kind).toBe('stale')
+    rt.heard(b!, 4)
+    expect(rt.failed(b!, { proven: false }).kind).toBe('stale')
+    expect(rt.has(b!)).toBe(true)
+  })
+
+  it('drops a contact with no replacement after staleLimit failures in a row, but never at its first unproven one', () => {
+    const rt = table(SELF, 3, 2, 1)
+    const [a, b] = idsInBucket(SELF, 5, 2)
+    rt.heard(a!, 1)
+    rt.heard(b!, 1)
+    expect(rt.failed(a!).kind).toBe('removed')
+    expect(rt.failed(b!, { proven: false }).kind).toBe('stale')
+    expect(rt.get(b!)?.failures).toBe(1)
+    expect(rt.failed(b!, { proven: false }).kind).toBe('removed')
     expect(rt.size).toBe(0)
   })
 

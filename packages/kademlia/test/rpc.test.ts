@@ -21,18 +21,25 @@ interface Harness {
   clock: VirtualClock
   sent: { to: Id; message: Message }[]
   answered: string[]
-  timedOut: string[]
+  /** onFailure calls: the peer's hex and whether the failure was proven. */
+  failed: { peer: string; proven: boolean }[]
 }
 
-function harness(options: Partial<Pick<RpcOptions, 'maxInflightRequests' | 'random'>> = {}): Harness {
+interface HarnessOptions extends Partial<Pick<RpcOptions, 'maxInflightRequests' | 'random'>> {
+  /** The transport's `direct`; absent by default, like the MemoryNetwork's. */
+  direct?: (to: Id) => boolean
+}
+
+function harness(options: HarnessOptions = {}): Harness {
   const clock = new VirtualClock()
   const sent: Harness['sent'] = []
   const answered: string[] = []
-  const timedOut: string[] = []
+  const failed: Harness['failed'] = []
   const transport: Transport = {
     send: (to, message) => void sent.push({ to, message }),
     listen: () => undefined,
     close: () => undefined,
+    ...(options.direct === undefined ? {} : { direct: options.direct }),
   }
   const rpc = new Rpc({
     transport,
@@ -41,9 +48,9 @@ function harness(options: Partial<Pick<RpcOptions, 'maxInflightRequests' | 'rand
     requestTimeoutMs: TIMEOUT,
     maxInflightRequests: options.maxInflightRequests ?? 8,
     onAnswer: (peer) => void answered.push(toHex(peer)),
-    onTimeout: (peer) => void timedOut.push(toHex(peer)),
+    onFailure: (peer, proven) => void failed.push({ peer: toHex(peer), proven }),
   })
-  return { rpc, clock, sent, answered, timedOut }
+  return { rpc, clock, sent, answered, failed }
 }
 
 type Outcome = { ok: true; response: Response } | { ok: false; error: DhtError }
@@ -98,30 +105,49 @@ describe('Rpc.request and answer', () => {
     expect((await a.done).ok).toBe(true)
   })
 
-  it('wraps the rid around 2^32 without reusing one still in flight', () => {
-    const max: Random = { bytes: (n) => new Uint8Array(n).fill(0xff), float: () => 0 }
-    const h = harness({ random: max })
-    void track(h.rpc.request(PEER, { type: 'PING' }))
-    void track(h.rpc.request(PEER, { type: 'PING' }))
-    expect(ridOf(h, 0)).toBe(0)
-    expect(ridOf(h, 1)).toBe(1)
+  it('draws every rid at random, so consecutive rids are not predictable', () => {
+    const h = harness({ maxInflightRequests: 1_000 })
+    for (let i = 0; i < 1_000; i++) void track(h.rpc.request(PEER, { type: 'PING' }))
+    const rids = h.sent.map((sent) => sent.message.rid)
+    expect(new Set(rids).size).toBe(1_000)
+    for (let i = 1; i < rids.length; i++) expect(rids[i]).not.toBe((rids[i - 1]! + 1) >>> 0)
+    // Spread over the whole u32 range: every one of the 16 top nibbles occurs (about 62 each).
+    const nibbles = new Set(rids.map((rid) => rid >>> 28))
+    expect(nibbles.size).toBe(16)
+    for (const rid of rids) expect(Number.isInteger(rid) && rid >= 0 && rid <= 0xffffffff).toBe(true)
   })
 
-  it('rejects with ERR_TIMEOUT after requestTimeoutMs and calls onTimeout with the peer', async () => {
+  it('redraws a rid that a pending request already uses', () => {
+    const draws = [7, 7, 9]
+    const scripted: Random = { bytes: () => Uint8Array.of(0, 0, 0, draws.shift()!), float: () => 0 }
+    const h = harness({ random: scripted })
+    void track(h.rpc.request(PEER, { type: 'PING' }))
+    void track(h.rpc.request(PEER, { type: 'PING' }))
+    expect([ridOf(h, 0), ridOf(h, 1)]).toEqual([7, 9])
+  })
+
+  it('falls back to the next free rid, wrapping around 2^32, when the random source keeps colliding', () => {
+    const max: Random = { bytes: (n) => new Uint8Array(n).fill(0xff), float: () => 0 }
+    const h = harness({ random: max })
+    for (let i = 0; i < 3; i++) void track(h.rpc.request(PEER, { type: 'PING' }))
+    expect([ridOf(h, 0), ridOf(h, 1), ridOf(h, 2)]).toEqual([0xffffffff, 0, 1])
+  })
+
+  it('rejects with ERR_TIMEOUT after requestTimeoutMs and reports a proven failure of the peer', async () => {
     const h = harness()
     const call = track(h.rpc.request(PEER, { type: 'PING' }))
     await h.clock.advance(TIMEOUT - 1)
     expect(call.outcome).toBeUndefined()
-    expect(h.timedOut).toEqual([])
+    expect(h.failed).toEqual([])
     await h.clock.advance(1)
     expect(await errorCode(call.done)).toBe(ErrorCode.TIMEOUT)
-    expect(h.timedOut).toEqual([toHex(PEER)])
+    expect(h.failed).toEqual([{ peer: toHex(PEER), proven: true }])
     expect(h.answered).toEqual([])
     expect(h.rpc.inflight).toBe(0)
   })
 
-  it('fails at once with ERR_UNREACHABLE, counted like a timeout, when the transport says the request cannot arrive', async () => {
-    const h = harness()
+  it('fails at once with ERR_UNREACHABLE, as an unproven failure, when the transport says the request cannot arrive', async () => {
+    const h = harness({ direct: () => true })
     const call = track(h.rpc.request(PEER, { type: 'PING' }))
     const rid = h.sent[0]!.message.rid
     h.rpc.undeliverable(OTHER, rid) // about another peer: ignored
@@ -130,9 +156,26 @@ describe('Rpc.request and answer', () => {
     expect(call.outcome).toBeUndefined()
     h.rpc.undeliverable(PEER, rid)
     expect(await errorCode(call.done)).toBe(ErrorCode.UNREACHABLE)
-    expect(h.timedOut).toEqual([toHex(PEER)])
+    expect(h.failed).toEqual([{ peer: toHex(PEER), proven: false }])
     expect(h.rpc.inflight).toBe(0)
     expect(h.clock.pending).toBe(0)
+  })
+
+  it('counts a timeout as proven only when the transport called the channel direct when the request was sent', async () => {
+    let direct = false
+    const h = harness({ direct: (to) => direct && toHex(to) === toHex(PEER) })
+    const relayed = track(h.rpc.request(PEER, { type: 'PING' }))
+    direct = true
+    const straight = track(h.rpc.request(PEER, { type: 'PING' }))
+    const other = track(h.rpc.request(OTHER, { type: 'PING' }))
+    direct = false // a channel that closes after sending does not change what was decided
+    await h.clock.advance(TIMEOUT)
+    for (const call of [relayed, straight, other]) expect(await errorCode(call.done)).toBe(ErrorCode.TIMEOUT)
+    expect(h.failed).toEqual([
+      { peer: toHex(PEER), proven: false },
+      { peer: toHex(PEER), proven: true },
+      { peer: toHex(OTHER), proven: false },
+    ])
   })
 
   it('treats an answer that arrives after the timeout as unexpected', async () => {
@@ -204,7 +247,7 @@ describe('Rpc.request and answer', () => {
       expect(outcome.error.remoteCode).toBe(RemoteError.STORAGE_FULL)
     }
     expect(h.answered).toEqual([toHex(PEER)])
-    expect(h.timedOut).toEqual([])
+    expect(h.failed).toEqual([])
   })
 })
 
@@ -246,7 +289,7 @@ describe('Rpc bounds and cancellation', () => {
     expect(h.rpc.inflight).toBe(0)
     expect(h.clock.pending).toBe(0)
     await h.clock.advance(TIMEOUT * 2)
-    expect(h.timedOut).toEqual([])
+    expect(h.failed).toEqual([])
     expect(h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
   })
 
@@ -266,6 +309,6 @@ describe('Rpc bounds and cancellation', () => {
     for (const call of calls) expect(await errorCode(call.done)).toBe(ErrorCode.NOT_RUNNING)
     expect(h.rpc.inflight).toBe(0)
     expect(h.clock.pending).toBe(0)
-    expect(h.timedOut).toEqual([])
+    expect(h.failed).toEqual([])
   })
 })

@@ -8,9 +8,11 @@ import {
   type KademliaNode,
   MemoryNetwork,
   type MemoryNetworkOptions,
+  meetsIdPuzzle,
   type Random,
   seededRandom,
   toHex,
+  type Transport,
   type Tunables,
   VirtualClock,
 } from '@browser-dht/kademlia'
@@ -27,6 +29,26 @@ export interface TestnetOptions extends Partial<Tunables> {
   joinConcurrency?: number
   /** Joins refresh the far buckets, as in the paper (default true). */
   joinRefresh?: boolean
+  /** Wraps every node's transport (see `AddNodeOptions.transport`; a node's own option wins). */
+  transport?: AddNodeOptions['transport']
+}
+
+export interface AddNodeOptions {
+  /** Wraps the node's transport: a relay that lies, an adversary's behaviour, a probe. */
+  transport?: (transport: Transport, id: Id) => Transport
+  /** Node options for this node only, over the network's. */
+  tunables?: Partial<Tunables>
+}
+
+/**
+ * A random ID that solves the ID puzzle of `bits` (about 2^bits draws; keep `bits` small in
+ * tests: 8 bits take a few hundred SHA-1s).
+ */
+export function puzzleId(random: Random, bits: number): Id {
+  for (;;) {
+    const id = random.bytes(20)
+    if (meetsIdPuzzle(id, bits)) return id
+  }
 }
 
 export class Testnet {
@@ -51,10 +73,16 @@ export class Testnet {
     })
   }
 
-  /** Creates and starts a node that has not joined yet. */
-  async addNode(id: Id = this.random.bytes(20)): Promise<KademliaNode> {
-    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, ...tunables } = this.#options
-    const node = createNode({ ...tunables, id, transport: this.network.transport(id), clock: this.clock, random: this.random })
+  /**
+   * Creates and starts a node that has not joined yet. Without an `id`, one is drawn at random
+   * (solving the ID puzzle when the network has `idPuzzleBits`).
+   */
+  async addNode(id: Id = puzzleId(this.random, this.#options.idPuzzleBits ?? 0), options: AddNodeOptions = {}): Promise<KademliaNode> {
+    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, transport: wrapAll, ...tunables } = this.#options
+    const base = this.network.transport(id)
+    const wrap = options.transport ?? wrapAll
+    const transport = wrap === undefined ? base : wrap(base, id)
+    const node = createNode({ ...tunables, ...options.tunables, id, transport, clock: this.clock, random: this.random })
     await node.start()
     this.nodes.push(node)
     this.#byId.set(toHex(id), node)

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { trueClosest } from '../src/brute-force.ts'
 import { parseFlags, UsageError } from '../src/cli/args.ts'
+import { AdversaryIndex } from '../src/bench/adversary.ts'
 import { lineChartSvg } from '../src/bench/plot.ts'
 import { percentiles } from '../src/stats.ts'
 
@@ -69,5 +70,23 @@ describe('lineChartSvg', () => {
     expect(svg.match(/<path /g)).toHaveLength(2)
     expect(svg).toContain('a&lt;b')
     expect(svg).toContain('stroke-dasharray')
+  })
+})
+
+describe('AdversaryIndex', () => {
+  it('returns the n IDs closest to a target, closest first, as brute force does', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 40 }), (seed, count, n) => {
+        const random = seededRandom(seed)
+        // Some IDs share long prefixes, so the ranges of the index are tested deep down.
+        const base = random.bytes(20)
+        const ids = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? Uint8Array.from([...base.subarray(0, 10), ...random.bytes(10)]) : random.bytes(20)))
+        const index = new AdversaryIndex(ids)
+        for (const target of [random.bytes(20), base, ids[0] ?? base]) {
+          expect(index.closest(target, n)).toEqual(trueClosest(ids, target, n))
+        }
+      }),
+      { numRuns: 200 },
+    )
   })
 })

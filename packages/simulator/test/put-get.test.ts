@@ -44,7 +44,10 @@ describe('put and get on a 200-node network', () => {
       expect(result.value).toEqual(value)
       expect(result.from).toBeDefined()
       expect(idEquals(result.from!, getter.id)).toBe(false)
-      expect(result.trace.steps.filter((step) => step.outcome === 'value')).toHaveLength(1)
+      // Each disjoint path ends at its first value, and they all agree.
+      const { paths, pathsWithoutValue, distinctValues } = result.trace
+      expect(result.trace.steps.filter((step) => step.outcome === 'value')).toHaveLength(paths - pathsWithoutValue)
+      expect(distinctValues).toBe(1)
       networkGets++
     }
     expect(networkGets).toBe(40)
@@ -154,7 +157,8 @@ describe('put and get on a 200-node network', () => {
     const { from, trace } = await net.run(getter.get(key))
     expectConsistentTrace(trace, key)
     const valueSteps = trace.steps.filter((step) => step.outcome === 'value')
-    expect(hexes(valueSteps.map((step) => step.peer))).toEqual(hexes([from!]))
+    expect(hexes(valueSteps.map((step) => step.peer))).toContain(toHex(from!))
+    expect(valueSteps).toHaveLength(trace.paths - trace.pathsWithoutValue)
     expect(trace.messages).toBeLessThanOrEqual(2 * K)
   })
 })

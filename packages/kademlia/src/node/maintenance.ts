@@ -88,7 +88,8 @@ export class Maintenance {
   async #replicateOne(meta: RecordMeta): Promise<void> {
     const node = this.#node
     if ((node.records.meta(meta.key)?.expiresAt ?? 0) <= node.now()) return
-    const { closest } = await node.findNode(meta.key)
+    // Maintenance: one lookup path (replication runs for every held record, every interval).
+    const { closest } = await node.findNode(meta.key, { paths: 1 })
     // Read after the lookup, so that the remaining TTL sent does not include the lookup's time.
     const record = await node.records.read(meta.key, node.now())
     if (record === undefined) return

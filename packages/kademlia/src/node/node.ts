@@ -3,7 +3,8 @@
  * lookup and the records to a transport, and runs the maintenance timers.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, idKey } from '../keyspace/id.ts'
+import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, idKey, shortHex } from '../keyspace/id.ts'
+import { meetsIdPuzzle } from '../keyspace/puzzle.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
@@ -14,7 +15,15 @@ import { type Outgoing, Rpc } from '../rpc/rpc.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import { type FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
-import { isRequest, type Message, RemoteError, type Request, type Response, type StoreMode } from '../wire/messages.ts'
+import {
+  isRequest,
+  MAX_CONTACTS_PER_MESSAGE,
+  type Message,
+  RemoteError,
+  type Request,
+  type Response,
+  type StoreMode,
+} from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
 import { Maintenance } from './maintenance.ts'
 import { type NodeOptions, resolveTunables, type Tunables } from './options.ts'
@@ -34,7 +43,12 @@ export interface CallOptions {
   signal?: AbortSignalLike
 }
 
-export interface BootstrapOptions extends CallOptions {
+export interface LookupCallOptions extends CallOptions {
+  /** Disjoint paths of this call's lookup; default the node's `disjointPaths`. */
+  paths?: number
+}
+
+export interface BootstrapOptions extends LookupCallOptions {
   /**
    * After the self-lookup, refresh every bucket farther than the closest neighbour (the paper's
    * join; default true). With false the far buckets fill from traffic and the refresh timer,
@@ -43,7 +57,7 @@ export interface BootstrapOptions extends CallOptions {
   refreshBuckets?: boolean
 }
 
-export interface PutOptions extends CallOptions {
+export interface PutOptions extends LookupCallOptions {
   /** How long the record lives; default `recordTtlMs`. */
   ttlMs?: number
 }
@@ -111,7 +125,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     super()
     this.#o = options
     this.id = assertId(options.id, 'node id')
-    this.options = resolveTunables(options)
+    this.options = resolveTunables({ ...options, idPuzzleBits: options.idPuzzleBits ?? options.transport.idPuzzleBits })
     const { k, replacementCacheSize, staleLimit } = this.options
     this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
     this.records = new Records(options.store ?? new MemoryRecordStore(), this.options)
@@ -122,7 +136,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInflightRequests: this.options.maxInflightRequests,
       onAnswer: (peer) => this.#heard(peer),
-      onTimeout: (peer) => this.#failed(peer),
+      onFailure: (peer, proven) => this.#failed(peer, proven),
     })
     this.#maintenance = new Maintenance(this, options.clock, options.random)
     this.#handlerContext = {
@@ -167,9 +181,13 @@ export class KademliaNode extends Emitter<NodeEvents> {
    */
   async bootstrap(contacts: readonly Id[], options: BootstrapOptions = {}): Promise<number> {
     this.#assertRunning()
-    const others = contacts.map((id) => assertId(id, 'bootstrap contact')).filter((id) => !idEquals(id, this.id))
+    const others = contacts
+      .map((id) => assertId(id, 'bootstrap contact'))
+      .filter((id) => !idEquals(id, this.id) && this.#solvesPuzzle(id))
     await Promise.allSettled(others.map((id) => this.ping(id, options)))
-    if (this.table.size === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no bootstrap contact answered')
+    if (this.table.size === 0) {
+      throw new DhtError(ErrorCode.NO_PEERS, others.length === 0 ? 'no bootstrap contact solves the ID puzzle' : 'no bootstrap contact answered')
+    }
     await this.findNode(this.id, options)
     if (options.refreshBuckets !== false) await this.refreshBuckets(0, options)
     return this.table.size
@@ -181,7 +199,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     const lookups: Promise<unknown>[] = []
     for (let index = 0; index < this.table.nearestBucket(); index++) {
       if (olderThanMs > 0 && now - this.table.lastLookup(index) < olderThanMs) continue
-      lookups.push(this.findNode(randomIdInBucket(this.id, index, this.#o.random), options).catch(() => undefined))
+      // Maintenance: one path is enough to fill a bucket (a refresh learns from every answer).
+      const target = randomIdInBucket(this.id, index, this.#o.random)
+      lookups.push(this.findNode(target, { ...options, paths: 1 }).catch(() => undefined))
     }
     await Promise.all(lookups)
   }
@@ -198,8 +218,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   /** The k closest live nodes to `target`. */
-  async findNode(target: Id, options: CallOptions = {}): Promise<FindNodeResult> {
-    const result = await this.#lookup(assertId(target, 'target'), 'node', options.signal)
+  async findNode(target: Id, options: LookupCallOptions = {}): Promise<FindNodeResult> {
+    const result = await this.#lookup(assertId(target, 'target'), 'node', options)
     this.#assertRunning()
     return { closest: result.closest, trace: result.trace }
   }
@@ -213,7 +233,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (this.#published.size >= this.options.maxRecords && !this.#published.has(idKey(key))) {
       throw new DhtError(ErrorCode.STORAGE_FULL, `this node already republishes ${this.options.maxRecords} records; unpublish some`)
     }
-    const { closest, trace } = await this.#lookup(key, 'node', options.signal)
+    const { closest, trace } = await this.#lookup(key, 'node', options)
     const targets = [...closest, this.id].sort((a, b) => compareDistance(key, a, b)).slice(0, this.options.k)
     const holders = await this.storeAt(targets, key, value, ttlMs, 'publish')
     this.#assertRunning()
@@ -223,15 +243,15 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   /** Finds the value stored under `key`: locally if this node holds it, else on the network. */
-  async get(key: Id, options: CallOptions = {}): Promise<GetResult> {
+  async get(key: Id, options: LookupCallOptions = {}): Promise<GetResult> {
     this.#assertRunning()
     assertId(key, 'key')
     const local = await this.records.read(key, this.now())
     if (local !== undefined) return { value: local.value, from: this.id, trace: this.#emptyTrace(key) }
-    const result = await this.#lookup(key, 'value', options.signal)
+    const result = await this.#lookup(key, 'value', options)
     this.#assertRunning()
     const { found, closestWithoutValue } = result
-    if (found !== undefined && closestWithoutValue !== undefined) {
+    if (found !== undefined && found.ttlMs > 0 && closestWithoutValue !== undefined) {
       void this.storeAt([closestWithoutValue], key, found.value, found.ttlMs, 'cache')
     }
     return { value: found?.value, from: found?.from, trace: result.trace }
@@ -313,9 +333,12 @@ export class KademliaNode extends Emitter<NodeEvents> {
     return this.#rpc.request(peer, request, signal)
   }
 
-  async #lookup(target: Id, mode: 'node' | 'value', signal?: AbortSignalLike): Promise<LookupResult> {
+  async #lookup(target: Id, mode: 'node' | 'value', { signal, paths }: LookupCallOptions): Promise<LookupResult> {
     this.#assertRunning()
-    const { k, alpha, maxLookupCandidates } = this.options
+    const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
+    if (paths !== undefined && (!Number.isInteger(paths) || paths < 1 || paths > MAX_CONTACTS_PER_MESSAGE)) {
+      throw new DhtError(ErrorCode.INVALID_OPTION, `paths must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
+    }
     const seeds = this.table.closest(target, k)
     if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
     this.table.markLookup(target, this.now())
@@ -326,20 +349,34 @@ export class KademliaNode extends Emitter<NodeEvents> {
       seeds,
       k,
       alpha,
+      paths: paths ?? disjointPaths,
+      maxIntroducedPerPeer,
       maxCandidates: maxLookupCandidates,
       clock: this.#o.clock,
       signal,
+      accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
       ask: (peer, count) =>
         this.#request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal),
     })
   }
 
+  /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes). */
+  #solvesPuzzle(id: Id): boolean {
+    return meetsIdPuzzle(id, this.options.idPuzzleBits)
+  }
+
   #emptyTrace(target: Id): LookupTrace {
-    return { target, rounds: 0, messages: 0, failures: 0, nodesAsked: 0, durationMs: 0, steps: [] }
+    const none = { rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0 }
+    return { target, ...none, paths: 0, ledAway: [], distinctValues: 1, pathsWithoutValue: 0, steps: [] }
   }
 
   #onMessage(from: Id, message: Message): void {
     if (!this.#running) return
+    // The puzzle is checked once per peer: a contact in the table passed it when it was added.
+    if (this.options.idPuzzleBits > 0 && !this.table.has(from) && !this.#solvesPuzzle(from)) {
+      this.#reject(from, new DhtError(ErrorCode.WEAK_ID, `${shortHex(from)} does not solve the ID puzzle of ${this.options.idPuzzleBits} bits`))
+      return
+    }
     if (!isRequest(message)) {
       const error = this.#rpc.answer(from, message)
       if (error !== undefined) this.#reject(from, error)
@@ -401,8 +438,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
     void this.ping(oldest.id).finally(() => this.#pinging.delete(oldest))
   }
 
-  #failed(peer: Id): void {
-    this.#announceRemoval(peer, this.table.failed(peer))
+  #failed(peer: Id, proven: boolean): void {
+    this.#announceRemoval(peer, this.table.failed(peer, { proven }))
   }
 
   /**

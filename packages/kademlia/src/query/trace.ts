@@ -5,6 +5,8 @@ export type StepOutcome = 'answered' | 'value' | 'failed'
 /** One request a lookup made. */
 export interface TraceStep {
   peer: Id
+  /** The disjoint path that made the request (0 … paths − 1). */
+  path: number
   /** 1 for peers from our own table, n + 1 for peers learned from a round-n answer. */
   round: number
   outcome: StepOutcome
@@ -24,7 +26,20 @@ export interface LookupTrace {
   failures: number
   /** Distinct peers asked. */
   nodesAsked: number
+  /** Contacts named in answers that failed the ID puzzle (`idPuzzleBits`) and were dropped. */
+  weakIds: number
   /** Clock time from start to result. */
   durationMs: number
+  /** Disjoint paths the lookup ran (1: the classic lookup). */
+  paths: number
+  /**
+   * Paths that were led away: they ended without a value, and the closest node they learned of
+   * that answered is not among the k closest of the whole lookup (or none answered them).
+   */
+  ledAway: number[]
+  /** Distinct values the paths found (value lookups; 1 when they agree, 0 when none found one). */
+  distinctValues: number
+  /** Paths that ended without a value (all of them in a node lookup). */
+  pathsWithoutValue: number
   steps: TraceStep[]
 }

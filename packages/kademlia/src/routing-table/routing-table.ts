@@ -10,6 +10,10 @@
  * The table does no I/O. Liveness comes in from the node: `heard` when a message arrives,
  * `failed` when a request times out. A full bucket answers `heard` with the oldest contact,
  * which the node pings; only if that ping fails is the oldest replaced (ping-before-evict).
+ *
+ * A failure is proven (the request went on a channel only the contact answers on) or unproven
+ * (it went through a relay, or a relay reported it undeliverable: whoever is in between may lie).
+ * An unproven failure alone never removes a contact: it needs a second failure in a row.
  */
 import { commonPrefixLength, compareDistance, distancePrefix, ID_BITS, idEquals, type Id } from '../keyspace/id.ts'
 import { type Contact, KBucket } from './k-bucket.ts'
@@ -93,16 +97,20 @@ export class RoutingTable {
   }
 
   /**
-   * Records that a request to `id` failed. The contact is replaced at once when a replacement is
-   * waiting, and dropped without one after `staleLimit` failures in a row.
+   * Records that a request to `id` failed. A proven failure (the default) replaces the contact at
+   * once when a replacement is waiting, and drops it without one after `staleLimit` failures in a
+   * row. An unproven failure counts the same (so the contact is no longer vouched for) but cannot
+   * remove the contact on its first failure in a row: only from the second one on, under the
+   * same rules. So a relay that forges one UNDELIVERABLE cannot evict a live contact.
    */
-  failed(id: Id): FailedResult {
+  failed(id: Id, options: { proven: boolean } = { proven: true }): FailedResult {
     const bucket = this.#buckets[this.bucketIndex(id)]
     const at = bucket?.indexOf(id) ?? -1
     if (bucket === undefined || at < 0) return { kind: 'unknown' }
     const contact = bucket.contacts[at]!
     contact.failures++
-    if (bucket.replacements.length === 0 && contact.failures < this.#options.staleLimit) {
+    const spared = !options.proven && contact.failures < 2
+    if (spared || (bucket.replacements.length === 0 && contact.failures < this.#options.staleLimit)) {
       return { kind: 'stale', contact }
     }
     const replacement = bucket.removeAt(at)

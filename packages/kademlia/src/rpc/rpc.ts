@@ -1,12 +1,24 @@
 /**
  * Requests and their answers: request IDs, per-request timeouts, the in-flight bound, and
  * matching each response to the request it answers. Knows nothing of what the requests mean.
+ *
+ * Request IDs are drawn at random (4 bytes from the handed `Random`) for every request: an answer
+ * or an UNDELIVERABLE report is matched by (peer, rid), so a sequential rid would let anyone who
+ * saw one request forge the next one's outcome.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { type Id, idEquals, shortHex } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock, Random, TimerHandle } from '../platform/platform.ts'
 import type { Transport } from '../transport/transport.ts'
 import { ANSWERS, type Request, type Response } from '../wire/messages.ts'
+
+/** Draws of a random rid before falling back to the next free value (see `#allocateRid`). */
+const MAX_RID_DRAWS = 8
+
+function randomU32(random: Random): number {
+  const bytes = random.bytes(4)
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0
+}
 
 /** A request before it has an ID. */
 export type Outgoing = Request extends infer R ? (R extends Request ? Omit<R, 'rid'> : never) : never
@@ -29,20 +41,21 @@ export interface RpcOptions {
   maxInflightRequests: number
   /** A matched answer arrived from `peer` (it is alive, whatever it answered). */
   onAnswer(peer: Id): void
-  /** `peer` did not answer in time. */
-  onTimeout(peer: Id): void
+  /**
+   * A request to `peer` failed: it timed out, or the transport reported it undeliverable.
+   * `proven` is true only for a timeout of a request the transport sent directly
+   * (`transport.direct?.(peer) ?? true` when it was sent); an undeliverable report never is.
+   */
+  onFailure(peer: Id, proven: boolean): void
 }
 
 export class Rpc {
   readonly #options: RpcOptions
   readonly #pending = new Map<number, Pending>()
-  #nextRid: number
   sent = 0
 
   constructor(options: RpcOptions) {
     this.#options = options
-    const bytes = options.random.bytes(4)
-    this.#nextRid = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0
   }
 
   get inflight(): number {
@@ -57,6 +70,8 @@ export class Rpc {
       return Promise.reject(new DhtError(ErrorCode.TOO_MANY_REQUESTS, `${maxInflightRequests} requests already in flight`))
     }
     const rid = this.#allocateRid()
+    // Decided now: whether the channel is direct may change before the request settles.
+    const proven = transport.direct?.(peer) ?? true
     return new Promise<Response>((resolve, reject) => {
       const pending: Pending = {
         peer,
@@ -67,7 +82,7 @@ export class Rpc {
         onAbort: undefined,
         timer: clock.setTimeout(() => {
           this.#settle(rid)
-          this.#options.onTimeout(peer)
+          this.#options.onFailure(peer, proven)
           reject(new DhtError(ErrorCode.TIMEOUT, `${request.type} to ${shortHex(peer)} timed out after ${requestTimeoutMs} ms`))
         }, requestTimeoutMs),
       }
@@ -116,13 +131,13 @@ export class Rpc {
 
   /**
    * The transport says `request` to `peer` will not arrive: it fails now with ERR_UNREACHABLE,
-   * counted like a timeout (the routing table notes a failure). Anything else is ignored.
+   * reported as an unproven failure (a relay may say so falsely). Anything else is ignored.
    */
   undeliverable(peer: Id, rid: number): void {
     const pending = this.#pending.get(rid)
     if (pending === undefined || !idEquals(pending.peer, peer)) return
     this.#settle(rid)
-    this.#options.onTimeout(peer)
+    this.#options.onFailure(peer, false)
     pending.reject(new DhtError(ErrorCode.UNREACHABLE, `${pending.request.type} to ${shortHex(peer)} cannot be delivered`))
   }
 
@@ -142,10 +157,15 @@ export class Rpc {
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort)
   }
 
+  /**
+   * A random rid no pending request uses. A collision is redrawn; a source that keeps colliding
+   * (only a broken one could: at most `maxInflightRequests` of 2^32 values are taken) falls back to
+   * the next free value, so a bad Random cannot hang the node.
+   */
   #allocateRid(): number {
-    do {
-      this.#nextRid = (this.#nextRid + 1) >>> 0
-    } while (this.#pending.has(this.#nextRid))
-    return this.#nextRid
+    let rid = randomU32(this.#options.random)
+    for (let draws = 1; this.#pending.has(rid) && draws < MAX_RID_DRAWS; draws++) rid = randomU32(this.#options.random)
+    while (this.#pending.has(rid)) rid = (rid + 1) >>> 0
+    return rid
   }
 }

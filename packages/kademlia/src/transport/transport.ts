@@ -18,6 +18,7 @@ export interface TransportHandler {
   /**
    * Optional: the transport learned that `message`, sent to `to`, will not arrive (for example a
    * relay found no way to it). A request fails at once with ERR_UNREACHABLE instead of timing out.
+   * Such a failure is never proven (whoever reported it may be lying): see `Transport.direct`.
    */
   onUndeliverable?(to: Id, message: Message): void
 }
@@ -29,6 +30,20 @@ export interface Transport {
   listen(handler: TransportHandler): void
   /** Stops sending and delivering. Called by the node's stop. */
   close(): void
+  /**
+   * Optional: true when a message to `to` now travels on a channel only `to` can answer on (no
+   * relay in between), so that a request to it left unanswered is `to`'s own fault. The RPC layer
+   * asks when it sends a request: a timeout of a request sent directly is a proven failure, one
+   * sent through a relay is not (the relay may have dropped it). Absent (a MemoryNetwork, a
+   * UDP-like transport): every timeout is proven.
+   */
+  direct?(to: Id): boolean
+  /**
+   * Optional: the network's ID puzzle difficulty (leading zero bits of SHA-1(ID), see
+   * keyspace/puzzle.ts), the default of the node option `idPuzzleBits`. A transport whose IDs
+   * come from key pairs sets it; the MemoryNetwork leaves it unset (no puzzle).
+   */
+  readonly idPuzzleBits?: number
 }
 
 /** Parses bytes received from `from` and passes the result to the right handler method. */

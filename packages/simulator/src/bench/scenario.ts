@@ -20,6 +20,8 @@ export interface BenchOptions {
   wire: boolean
   /** Lookups run at once. */
   concurrency: number
+  /** Disjoint lookup paths (every node's `disjointPaths`); undefined: the core's default. */
+  paths?: number | undefined
   /** 'full': the paper's join (self-lookup, then refresh far buckets); 'self': self-lookup only. */
   join: 'full' | 'self'
   /** Progress lines go here (stderr in the CLI). */
@@ -41,6 +43,8 @@ export interface BenchResult {
   seed: number
   k: number
   alpha: number
+  /** Disjoint lookup paths. */
+  paths: number
   wire: boolean
   join: 'full' | 'self'
   exactK: number
@@ -61,7 +65,8 @@ const K = 20
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { log } = options
-  const net = new Testnet({ seed: options.seed, wire: options.wire, joinRefresh: options.join === 'full' })
+  const paths = options.paths === undefined ? {} : { disjointPaths: options.paths }
+  const net = new Testnet({ seed: options.seed, wire: options.wire, joinRefresh: options.join === 'full', ...paths })
   const buildStart = performance.now()
   let lastLog = 0
   await net.grow(options.nodes, (joined) => {
@@ -92,6 +97,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     seed: options.seed,
     k: K,
     alpha: net.nodes[0]!.options.alpha,
+    paths: net.nodes[0]!.options.disjointPaths,
     wire: options.wire,
     join: options.join,
     exactK: round(lookups.filter((l) => l.exact).length / Math.max(1, lookups.length), 4),

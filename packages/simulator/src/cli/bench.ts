@@ -16,13 +16,14 @@ const SPEC = {
   wire: { kind: 'bool', help: 'encode and parse every message (default: on up to 20,000 nodes; --no-wire shares message objects)' },
   'self-join': { kind: 'bool', help: 'joins do the self-lookup only, no far-bucket refresh (about 10x cheaper builds)' },
   concurrency: { kind: 'int', min: 1, max: 10_000, help: 'lookups, puts and gets at once (default 100)' },
+  paths: { kind: 'int', min: 1, max: 64, help: 'disjoint lookup paths of every node (default: the core default, disjointPaths)' },
   json: { kind: 'bool', help: 'print one JSON object as the last line' },
   help: { kind: 'bool', help: 'show this help' },
 } as const
 
 function table(r: BenchResult): string {
   const rows: [string, string][] = [
-    ['nodes', `${r.nodes} (k=${r.k}, α=${r.alpha}, ${r.join} join, wire ${r.wire ? 'on' : 'off'}, seed ${r.seed})`],
+    ['nodes', `${r.nodes} (k=${r.k}, α=${r.alpha}, d=${r.paths}, ${r.join} join, wire ${r.wire ? 'on' : 'off'}, seed ${r.seed})`],
     ['build', `${r.buildSeconds} s wall, ${r.virtualSeconds} s simulated in all`],
     ['lookups', `${r.lookups} at ${r.lookupsPerSecond}/s`],
     ['exact k closest', `${(r.exactK * 100).toFixed(2)} %`],
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     seed: flags.seed ?? 1,
     wire: flags.wire ?? nodes <= 20_000,
     concurrency: flags.concurrency ?? 100,
+    paths: flags.paths,
     join: flags['self-join'] === true ? 'self' : 'full',
     log: (line) => process.stderr.write(`${line}\n`),
   })
