@@ -2,7 +2,7 @@
  * Browser benchmark: N tabs of the web app in one headless Chromium (loopback ICE only), driven
  * through the page's `window.__dht` hook (apps/web/src/test-hook.ts).
  *
- *   npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--ops 500] [--json]
+ *   npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--paths 8] [--ops 500] [--json]
  *
  * Prints join time (navigation start to the first open data channel, and to a filled routing
  * table: min(N − 1, k) contacts), put and get latency over `--ops` puts and `--ops` gets from
@@ -16,23 +16,25 @@ import type { Page } from '@playwright/test'
 import { newContext } from '../tests/support.ts'
 import { hook, type HookOpResult, launchChromium, log, mean, parseOptions, pick, rendererPssMb, round, sleep, startServer, summary, waitFor, wholeOption } from './common.ts'
 
-const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--ops 500] [--json]
+const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--paths 8] [--ops 500] [--json]
 
   --tabs <n>    tabs (DHT nodes) in one headless Chromium, 2–64        default 16
   --k <n>       bucket size and replication factor (the app's k setting) default 20
   --budget <n>  most WebRTC connections per tab (the app's budget setting, 2–200); below
                 tabs − 1, requests to the tabs a tab has no channel to travel as relays
                                                                        default 32
+  --paths <n>   disjoint paths per lookup (the app's paths setting, 1–16)  default 8
   --ops <n>     puts, then as many gets, each from a random tab         default 500
   --json      print one JSON object as the last line
 The app must be built (the npm script does it).`
 
-function options(): { tabs: number; k: number; budget: number; ops: number; json: boolean } {
+function options(): { tabs: number; k: number; budget: number; paths: number; ops: number; json: boolean } {
   const values = parseOptions(
     {
       tabs: { type: 'string', default: '16' },
       k: { type: 'string', default: '20' },
       budget: { type: 'string', default: '32' },
+      paths: { type: 'string', default: '8' },
       ops: { type: 'string', default: '500' },
       json: { type: 'boolean', default: false },
     },
@@ -43,20 +45,21 @@ function options(): { tabs: number; k: number; budget: number; ops: number; json
     tabs: int('tabs', values.tabs, 2, 64),
     k: int('k', values.k, 1, 64),
     budget: int('budget', values.budget, 2, 200),
+    paths: int('paths', values.paths, 1, 16),
     ops: int('ops', values.ops, 1, 100_000),
     json: values.json,
   }
 }
 
 async function main(): Promise<void> {
-  const { tabs: n, k, budget, ops, json } = options()
+  const { tabs: n, k, budget, paths, ops, json } = options()
   const server = await startServer()
   const browser = await launchChromium()
   try {
     // Two contexts (two "users"), tabs alternating, as in the e2e tests.
     const contexts = [await newContext(browser), await newContext(browser)]
     const pages: Page[] = []
-    const url = `${server.url}/?loopback=1&k=${k}&budget=${budget}`
+    const url = `${server.url}/?loopback=1&k=${k}&budget=${budget}&paths=${paths}`
     log(`opening ${n} tabs at ${url}`)
     for (let i = 0; i < n; i++) {
       const page = await contexts[i % 2]!.newPage()
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
       tabs: n,
       k,
       budget,
+      paths,
       ops,
       joinMs: summary(firstPeer),
       filledMs: summary(filledAt),
@@ -180,7 +184,7 @@ async function main(): Promise<void> {
     const rtt = result.rawRttMs.p50
     const bound = 3 * Math.max(result.rounds, 1) * rtt
     const rows: [string, string][] = [
-      ['tabs, k, budget', `${n}, k = ${k}, budget ${budget} connections per tab`],
+      ['tabs, k, budget, paths', `${n}, k = ${k}, budget ${budget} connections per tab, ${paths} disjoint paths per lookup`],
       ['join: load → first peer', `p50 ${result.joinMs.p50} ms, p99 ${result.joinMs.p99} ms (tabs 2–${n})`],
       [`join: load → ${filled} contacts`, `p50 ${result.filledMs.p50} ms, p99 ${result.filledMs.p99} ms; last tab opened ${result.lastTabFilledMs} ms`],
       [`put (${ops})`, `p50 ${result.putMs.p50} ms, p99 ${result.putMs.p99} ms; ${result.putRounds} rounds, ${result.putMessages} requests, ${result.putHolders} holders`],

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     republish: DEFAULTS.republishIntervalMs / 1000,
     refresh: DEFAULTS.refreshIntervalMs / 1000,
     budget: TRANSPORT_DEFAULTS.maxConnections,
+    paths: DEFAULTS.disjointPaths,
   })
   const view = new PageView(settings.signals.join(' and '))
   view.showWarnings(warnings)

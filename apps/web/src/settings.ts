@@ -12,6 +12,7 @@
  *   &republish=43200                    seconds between republishing this tab's records (1–86400)
  *   &refresh=3600                       seconds after which an unused bucket is refreshed (1–86400)
  *   &budget=32                          most WebRTC connections this tab holds (2–200)
+ *   &paths=8                            disjoint paths of a get or put lookup (1–16)
  */
 export interface Settings {
   /** Signaling servers, at least one, at most `MAX_SIGNAL_URLS`, no duplicates. */
@@ -27,6 +28,8 @@ export interface Settings {
   refresh: number
   /** Most peer connections at once (the transport's `maxConnections`). */
   budget: number
+  /** Disjoint paths per lookup (the core's `disjointPaths`). */
+  paths: number
 }
 
 /** Signaling servers a tab enters through at most. */
@@ -38,7 +41,7 @@ export interface SettingsResult {
   warnings: string[]
 }
 
-const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback', 'replicate', 'republish', 'refresh', 'budget'])
+const KNOWN = new Set(['signal', 'k', 'alpha', 'loopback', 'replicate', 'republish', 'refresh', 'budget', 'paths'])
 
 /** The maintenance intervals, in seconds: from one second (tests) to one day. */
 const MAX_INTERVAL_SECONDS = 86_400
@@ -89,6 +92,7 @@ export function parseSettings(search: string, defaults: Settings): SettingsResul
       }
     }
     if (name === 'budget') settings.budget = integer(raw, 'budget', 2, 200, warnings) ?? settings.budget
+    if (name === 'paths') settings.paths = integer(raw, 'paths', 1, 16, warnings) ?? settings.paths
     if (name === 'k') settings.k = integer(raw, 'k', 1, 64, warnings) ?? settings.k
     if (name === 'alpha') settings.alpha = integer(raw, 'alpha', 1, 16, warnings) ?? settings.alpha
     if (name === 'loopback') settings.loopback = flag(raw, 'loopback', warnings) ?? settings.loopback

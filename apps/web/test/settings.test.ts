@@ -10,6 +10,7 @@ const DEFAULTS: Settings = {
   republish: 43_200,
   refresh: 3600,
   budget: 32,
+  paths: 8,
 }
 
 describe('parseSettings', () => {
@@ -32,6 +33,11 @@ describe('parseSettings', () => {
     expect(warnings).toHaveLength(2)
     expect(parseSettings('?budget=1', DEFAULTS).settings.budget).toBe(32)
     expect(parseSettings('?budget=201', DEFAULTS).warnings).toEqual(['The setting budget=201 was ignored: it must be a whole number from 2 to 200.'])
+  })
+
+  it('reads the number of disjoint lookup paths, from 1 to 16', () => {
+    expect(parseSettings('?paths=1', DEFAULTS).settings.paths).toBe(1)
+    expect(parseSettings('?paths=0', DEFAULTS)).toEqual({ settings: DEFAULTS, warnings: ['The setting paths=0 was ignored: it must be a whole number from 1 to 16.'] })
   })
 
   it('ignores each bad value with one warning and keeps its default', () => {

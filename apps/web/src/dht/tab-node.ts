@@ -104,6 +104,7 @@ export class TabNode {
       store: this.store,
       k: settings.k,
       alpha: settings.alpha,
+      disjointPaths: settings.paths,
       replicateIntervalMs: settings.replicate * 1000,
       republishIntervalMs: settings.republish * 1000,
       refreshIntervalMs: settings.refresh * 1000,
