@@ -92,10 +92,11 @@ async function main(): Promise<void> {
     log(`${ops} puts done`)
     // How many DHT messages (requests and answers) of the gets went as relays rather than on a
     // channel of their own: relays started per message sent, summed over every tab.
-    const traffic = async (): Promise<{ relays: number; messages: number }> => {
+    const traffic = async (): Promise<{ relays: number; forwarded: number; messages: number }> => {
       const all = await Promise.all(pages.map((page) => hook.counters(page)))
       return {
         relays: all.reduce((sum, c) => sum + c.transport.relaysSent, 0),
+        forwarded: all.reduce((sum, c) => sum + c.transport.relaysForwarded, 0),
         messages: all.reduce((sum, c) => sum + c.node.requestsSent + c.node.requestsServed, 0),
       }
     }
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
     log(`${ops} gets done (${missing} not found)`)
     const after = await traffic()
     const relayedShare = after.messages > before.messages ? (after.relays - before.relays) / (after.messages - before.messages) : 0
+    // Nodes a relay passed through on its way (0 when the first hop had a channel to the target).
+    const forwardsPerRelay = after.relays > before.relays ? (after.forwarded - before.forwarded) / (after.relays - before.relays) : 0
 
     // Heartbeat round trips: idle long enough for every channel's heartbeat to ping once.
     await sleep(12_000)
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
       getNetworkMs: network.length > 0 ? summary(network.map((g) => g.ms)) : null,
       localGets: round(gets.filter((g) => g.local === true).length / gets.length, 3),
       relayedShare: round(relayedShare, 3),
+      forwardsPerRelay: round(forwardsPerRelay, 2),
       getsNotFound: missing,
       rounds: round(rounds),
       messages: network.length > 0 ? round(mean(network.map((g) => g.messages))) : 0,
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
       [`put (${ops})`, `p50 ${result.putMs.p50} ms, p99 ${result.putMs.p99} ms; ${result.putRounds} rounds, ${result.putMessages} requests, ${result.putHolders} holders`],
       [`get (${ops})`, `p50 ${result.getMs.p50} ms, p99 ${result.getMs.p99} ms; ${Math.round(result.localGets * 100)} % answered locally, ${missing} not found`],
       ['get over the network', result.getNetworkMs === null ? 'none (every get was local)' : `p50 ${result.getNetworkMs.p50} ms, p99 ${result.getNetworkMs.p99} ms; ${result.rounds} rounds, ${result.messages} requests per lookup`],
-      ['messages of the gets sent as relays', `${Math.round(result.relayedShare * 100)} % (relays started / requests and answers sent)`],
+      ['messages of the gets sent as relays', `${Math.round(result.relayedShare * 100)} % (relays started / requests and answers sent); ${result.forwardsPerRelay} forwards per relay`],
       ['raw channel round trip', `p50 ${result.rawRttMs.p50} ms, p99 ${result.rawRttMs.p99} ms (probes, ${probes.length} samples${Object.keys(probeErrors).length > 0 ? `, failed ${JSON.stringify(probeErrors)}` : ''})`],
       ['heartbeat, DHT PING', `heartbeat p50 ${result.heartbeatRttMs.p50} ms, p99 ${result.heartbeatRttMs.p99} ms (${heartbeat.length} samples); DHT PING p50 ${result.dhtPingMs.p50} ms, p99 ${result.dhtPingMs.p99} ms`],
       ['memory per tab', `${result.mbPerTab} MB${pss === undefined ? ' JS heap' : ` renderer PSS (${pss.processes} renderers)`}, JS heap ${result.heapMbPerTab} MB`],

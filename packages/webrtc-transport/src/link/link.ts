@@ -39,7 +39,7 @@ interface PendingProbe {
 
 export interface LinkInit {
   remote: Id
-  /** Map key of `remote`. */
+  /** Map key of `remote` (its `idKey`). */
   key: string
   session: number
   initiator: boolean

@@ -33,6 +33,7 @@ import { type Hint, nextHop, RouteHints } from './routes.ts'
 
 /** A relay with no peer closer to its target takes a detour only while it has more hops than this. */
 const DETOUR_MIN_HOPS = 3
+const TRANSIT = false // EXPERIMENT
 
 /** What the router needs of the transport's connections. */
 export interface RelayLinks {
@@ -153,6 +154,7 @@ export class RelayRouter {
     const dropped = links.send(next, relayFrame({ ...frame, hops: hops - 1, detoured }))
     if (dropped !== undefined) return this.#giveUp('relay-queue-full', frame, from)
     this.#forwarded.remember(key, { from, to: next, at: now })
+    if (TRANSIT && !idEquals(frame.origin, from)) this.hints.learn(frame.origin, from, 'reverse') // EXPERIMENT
     counters.relaysForwarded++
   }
 
