@@ -71,10 +71,10 @@ describe('a lookup over disjoint paths', () => {
         async (seed, d, k, holders) => {
           const net = network({ seed, k, holders, valueAt: (rank) => (rank % 2 === 0 ? A : B), selfRank: N - SEEDS - 1 })
           const result = await net.clock.run(lookup(options(net, k, 3, { seeds: net.ids.slice(N - SEEDS), paths: d })))
-          const { steps, paths, pathsWithoutValue, distinctValues } = result.trace
+          const { steps, paths, pathsWithoutValue, pathsUnfinished, distinctValues } = result.trace
           const firstValues = new Map<number, TraceStep>()
           for (const step of steps) if (step.outcome === 'value' && !firstValues.has(step.path)) firstValues.set(step.path, step)
-          expect(pathsWithoutValue).toBe(paths - firstValues.size)
+          expect(pathsWithoutValue + pathsUnfinished).toBe(paths - firstValues.size)
           // A path sends nothing after its first value has come back.
           for (const step of steps) expect(step.sentAt).toBeLessThanOrEqual(firstValues.get(step.path)?.settledAt ?? Infinity)
           const valueOf = (step: TraceStep): Uint8Array => (net.rankOf(step.peer) % 2 === 0 ? A : B)
@@ -106,8 +106,34 @@ describe('a lookup over disjoint paths', () => {
     const net = network(setup)
     const three = await net.clock.run(lookup(options(net, k, 1, { paths: 3 })))
     expect(three.found?.value).toBeDefined()
-    expect(three.trace.pathsWithoutValue).toBe(1)
+    // The led path ends without a value, unless the two others decided the value first.
+    expect(three.trace.pathsWithoutValue + three.trace.pathsUnfinished).toBe(1)
     expect(three.trace.distinctValues).toBe(1)
+  })
+
+  it('ends as soon as a value is decided: two of three paths agreeing are not kept waiting for the third', async () => {
+    const k = 4
+    const net = network({ seed: 11, k, holders: [0, 1, 2, 3, 4, 5, 6, 7], selfRank: N - 10 })
+    const seeds = net.ids.slice(N - 3)
+    // The third path's seed takes ten seconds to answer.
+    const slow = seeds[2]!
+    const ask: typeof net.ask = (peer, count) =>
+      peer === slow ? new Promise((resolve) => net.clock.setTimeout(() => resolve(net.ask(peer, count)), 10_000)) : net.ask(peer, count)
+    const started = net.clock.now()
+    const result = await net.clock.run(lookup({ ...options(net, k, 3, { seeds, paths: 3 }), ask }))
+    expect(result.found?.value).toEqual(Uint8Array.of(4, 2))
+    expect(net.clock.now() - started).toBeLessThan(10_000)
+    expect(result.trace.pathsUnfinished).toBe(1)
+    expect(result.trace.distinctValues).toBe(1)
+    // Not decided while the slow path could still tie: with two paths, both are waited for.
+    const two = network({ seed: 11, k, holders: [0, 1, 2, 3, 4, 5, 6, 7], selfRank: N - 10 })
+    const twoStarted = two.clock.now()
+    const slowOfTwo = two.ids[N - 2]!
+    const askTwo: typeof two.ask = (peer, count) =>
+      peer === slowOfTwo ? new Promise((resolve) => two.clock.setTimeout(() => resolve(two.ask(peer, count)), 10_000)) : two.ask(peer, count)
+    const waited = await two.clock.run(lookup({ ...options(two, k, 2, { seeds: two.ids.slice(N - 2), paths: 2 }), ask: askTwo }))
+    expect(two.clock.now() - twoStarted).toBeGreaterThanOrEqual(10_000)
+    expect(waited.trace.pathsUnfinished).toBe(0)
   })
 
   it('reports a path as led away when the nodes it was sent to never answer', async () => {

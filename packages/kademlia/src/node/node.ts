@@ -367,7 +367,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
 
   #emptyTrace(target: Id): LookupTrace {
     const none = { rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0 }
-    return { target, ...none, paths: 0, ledAway: [], distinctValues: 1, pathsWithoutValue: 0, steps: [] }
+    return { target, ...none, paths: 0, ledAway: [], distinctValues: 1, pathsWithoutValue: 0, pathsUnfinished: 0, steps: [] }
   }
 
   #onMessage(from: Id, message: Message): void {

@@ -7,9 +7,12 @@
  * the keyspace can capture a path but not the others.
  *
  * A node lookup returns the k closest nodes that answered any path. A value lookup ends each path
- * at its first value and the whole lookup when every path has ended, so the paths can be
- * compared; it returns the value most paths found (ties: the one found first). With d = 1 this is
- * the classic lookup, which stops at the first value.
+ * at its first value, and the whole lookup when every path has ended or as soon as one value is
+ * decided: found by more paths than any other value could still reach if every path still
+ * running found it. So it returns the value most paths found (ties: the one found first), what
+ * waiting for all would return, at the pace of the paths that decide it (the second of three,
+ * not the slowest); paths still running then are reported as unfinished. With d = 1 this is the
+ * classic lookup, which stops at the first value.
  *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
  */
@@ -124,7 +127,7 @@ class Lookup {
     this.#reject(new DhtError(ErrorCode.ABORTED, 'lookup aborted', { cause: this.#o.signal?.reason }))
   }
 
-  /** Lets every path start what it may; finishes when all have ended. */
+  /** Lets every path start what it may; finishes when all have ended or a value is decided. */
   #pump(): void {
     if (this.#done) return
     let ended = 0
@@ -137,7 +140,17 @@ class Lookup {
         for (const ask of next) this.#query(path, ask)
       }
     }
-    if (ended === this.#paths.length) this.#finish()
+    if (ended === this.#paths.length || this.#decided()) this.#finish()
+  }
+
+  /** True when one value leads every other by more than the paths still running could change. */
+  #decided(): boolean {
+    if (this.#findings.length === 0) return false
+    const counts = distinctValues(this.#findings)
+      .map((group) => group.length)
+      .sort((a, b) => b - a)
+    const running = this.#paths.filter((path) => !path.ended).length
+    return counts[0]! > (counts[1] ?? 0) + running
   }
 
   #query(path: Path, { candidate, count }: Ask): void {
@@ -201,6 +214,7 @@ class Lookup {
     const closest = answered.slice(0, k)
     const found = this.#chooseValue()
     const inflight = this.#paths.reduce((sum, path) => sum + path.inflight, 0)
+    const unfinished = this.#paths.filter((path) => !path.ended).length
     this.#resolve({
       closest: closest.map((c) => c.id),
       found,
@@ -216,7 +230,8 @@ class Lookup {
         paths: this.#paths.length,
         ledAway: this.#ledAway(new Set(closest.map((c) => c.key))),
         distinctValues: distinctValues(this.#findings).length,
-        pathsWithoutValue: this.#paths.length - this.#found.size,
+        pathsWithoutValue: this.#paths.length - this.#found.size - unfinished,
+        pathsUnfinished: unfinished,
         steps: this.#steps,
       },
     })
@@ -242,7 +257,7 @@ class Lookup {
   #ledAway(closest: ReadonlySet<string>): number[] {
     return this.#paths
       .filter((path) => {
-        if (this.#found.has(path.index)) return false
+        if (this.#found.has(path.index) || !path.ended) return false
         const best = path.candidates.find((c) => outcomeOf(c) === 'answered')
         return best === undefined || !closest.has(best.key)
       })

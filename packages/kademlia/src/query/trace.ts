@@ -41,5 +41,10 @@ export interface LookupTrace {
   distinctValues: number
   /** Paths that ended without a value (all of them in a node lookup). */
   pathsWithoutValue: number
+  /**
+   * Paths still running when a value lookup ended because its value was decided (a value found by
+   * more paths than any other could reach): they could not have changed the result.
+   */
+  pathsUnfinished: number
   steps: TraceStep[]
 }
