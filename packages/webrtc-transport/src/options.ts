@@ -107,8 +107,18 @@ export const DEFAULTS = {
   maxRouteHints: 2048,
   /** Others' relays this node remembers passing on (to drop loops and route replies and UNDELIVERABLE back). */
   maxForwardedRelays: 4096,
-  /** How long a relay passed on is remembered. */
+  /**
+   * How long a relay passed on is remembered; also the most a signed relay passed on may be dated
+   * off this node's clock for this node to learn the way back to its origin from it.
+   */
   relayMemoryMs: 30 * SECOND,
+  /**
+   * A node signs (instead of MACs) a relayed DHT message at least this often. The nodes a signed
+   * relay passes can check who sent it, which a MAC does not allow, and learn the way back to its
+   * origin (within their own `authRatePerSecond`). The cost: one signature a quarter second at
+   * most, and its checks.
+   */
+  announceIntervalMs: 250,
   /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
   byeLingerMs: 250,
 } as const

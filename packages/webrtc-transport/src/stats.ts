@@ -174,6 +174,8 @@ export interface TransportStats {
   relaysClamped: number
   /** UNDELIVERABLE frames this node passed back toward a relay's origin. */
   undeliverablePassedBack: number
+  /** Signed relays passed on for others whose origin checked out: the way back to it was learned. */
+  routesLearnedOnTheWay: number
   /** Relay frames that reached this node as their target. */
   relaysReceived: number
   /** UNDELIVERABLE notices about relays this node started, by the reason the relay gave. */
@@ -213,6 +215,7 @@ export class Counters {
   relaysForwarded = 0
   relaysClamped = 0
   undeliverablePassedBack = 0
+  routesLearnedOnTheWay = 0
   relaysReceived = 0
   readonly undeliverable = zeros(UNDELIVERABLE_REASONS)
   readonly dropped = zeros(DROP_REASONS)

@@ -21,6 +21,7 @@ import {
   type Message,
   type TimerHandle,
   toHex,
+  TokenBucket,
   type Transport,
   type TransportHandler,
 } from '@browser-dht/kademlia'
@@ -73,6 +74,8 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   readonly #auth: RelayAuth
   readonly #router: RelayRouter
   readonly #signals: SignalExchange
+  /** Signature checks of relays passed on for others (to learn the way back to their origins). */
+  readonly #onTheWay: TokenBucket
   #policy: ConnectionPolicy | undefined
   #handler: TransportHandler | undefined
   /** The peer whose channel brought the DHT message being delivered (for route hints). */
@@ -91,7 +94,19 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     this.#suite = createSuite(identity, this.options.authCrypto)
     this.#keys = new PeerKeys(this.id, this.#suite, maxPeerKeys)
     const replay = new ReplayWindows(maxReplaySenders, replayWindow)
-    this.#auth = new RelayAuth({ identity, suite: this.#suite, keys: this.#keys, replay, clock, maxAgeMs: maxAuthAgeMs, idPuzzleBits, counters })
+    this.#auth = new RelayAuth({
+      identity,
+      suite: this.#suite,
+      keys: this.#keys,
+      replay,
+      clock,
+      maxAgeMs: maxAuthAgeMs,
+      idPuzzleBits,
+      announceIntervalMs: this.options.announceIntervalMs,
+      counters,
+    })
+    const { authBurst, authRatePerSecond } = this.options
+    this.#onTheWay = new TokenBucket({ burst: authBurst, perSecond: authRatePerSecond, now: () => clock.now() })
     this.#router = new RelayRouter({
       self: this.id,
       options: this.options,
@@ -107,6 +122,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       },
       seal: (relay, message) => this.#auth.seal(relay, message),
       failed: (relay) => this.#relayFailed(relay),
+      passedOn: (frame, from) => this.#learnOnTheWay(frame, from),
     })
     this.#signals = new SignalExchange({
       options: this.options,
@@ -325,6 +341,21 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       // The origin proved itself: the way this came leads back to it, and replies name its seq.
       this.#router.hints.learn(frame.origin, link.remote, 'reverse', frame.seq)
       this.#deliver(frame.origin, link.remote, result.message)
+    })
+  }
+
+  /**
+   * A signed relay passed on for others: if its origin provably sent it, the peer that brought it
+   * leads back to that origin. Checked after the frame went on, so it never delays it; within a
+   * budget of its own (the rate of `authRatePerSecond`), since nothing here is owed to anyone.
+   */
+  #learnOnTheWay(frame: RelayFrame, from: Id): void {
+    if (!this.#onTheWay.take()) return
+    this.#counters.authOperations++
+    void this.#auth.checkOnTheWay(frame, this.options.relayMemoryMs).then((sent) => {
+      if (!sent || this.#closed) return
+      this.#counters.routesLearnedOnTheWay++
+      this.#router.hints.learn(frame.origin, from, 'reverse')
     })
   }
 

@@ -173,6 +173,28 @@ describe('speaking as someone else', () => {
   })
 })
 
+describe('teaching a way back on the way', () => {
+  it('a node passing relays on learns the way back only from a signed relay whose origin checks out', async () => {
+    const { net, x, y, v, m, attacker } = await line()
+    const vToM = net.channel(v.fake, m)
+    // The attacker sends V, to pass on toward Y, a relay "signed" by X that X never signed.
+    const before = v.fake.transport.stats()
+    attacker.send(forgedRelay({ seq: fresh(net), target: y.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'PING', rid: 5 }) }))
+    await net.clock.advance(20)
+    const after = v.fake.transport.stats()
+    expect(after.relaysForwarded - before.relaysForwarded).toBe(1) // passed on: only Y can tell
+    expect(after.authOperations - before.authOperations).toBe(1) // checked on the way, within the budget
+    expect(after.routesLearnedOnTheWay).toBe(before.routesLearnedOnTheWay)
+    const sent = vToM.sent.length
+    expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
+    expect(relaysIn(vToM.sent.slice(sent)).filter((relay) => idEquals(relay.target, x.fake.id))).toEqual([])
+    // A relay X really signed, to the attacker through Y and V, teaches V the way back to X.
+    x.node.ping(m.id).catch(() => undefined)
+    await net.clock.advance(20)
+    expect(v.fake.transport.stats().routesLearnedOnTheWay).toBe(after.routesLearnedOnTheWay + 1)
+  })
+})
+
 describe('evicting a live contact', () => {
   it('an UNDELIVERABLE from a peer the relay never went through is ignored and counted; the request succeeds and the contact stays', async () => {
     const { net, x, y, v, attacker } = await line()

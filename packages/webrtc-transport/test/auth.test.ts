@@ -125,7 +125,7 @@ interface Party {
 }
 
 /** One node's RelayAuth, on a noble suite that counts its public-key operations. */
-function party(clock: VirtualClock, idPuzzleBits = 0): Party {
+function party(clock: VirtualClock, idPuzzleBits = 0, announceIntervalMs = 3_600_000): Party {
   const identity = generateIdentity()
   const inner = nobleSuite(identity)
   const checks = { sign: 0, verify: 0, derive: 0 }
@@ -137,7 +137,7 @@ function party(clock: VirtualClock, idPuzzleBits = 0): Party {
   }
   const keys = new PeerKeys(identity.id, suite, 16)
   const counters = new Counters()
-  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(16, 8), clock, maxAgeMs: 60_000, idPuzzleBits, counters })
+  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(16, 8), clock, maxAgeMs: 60_000, idPuzzleBits, announceIntervalMs, counters })
   return { identity, auth, keys, counters, checks }
 }
 
@@ -170,6 +170,28 @@ describe('an authenticated relay', () => {
     expect(alice.checks).toEqual(before)
     expect(alice.counters.relaysSigned).toBe(1)
     expect(alice.counters.relaysMac).toBe(1)
+  })
+
+  it('is signed once every announceIntervalMs even when MAC keys exist, and only a signed one can be checked on the way', async () => {
+    const clock = new VirtualClock(NOW)
+    const [alice, bob, carol] = [party(clock, 0, 1000), party(clock), party(clock)]
+    expect((await bob.auth.open(await sealed(alice, bob), () => true)).ok).toBe(true)
+    await alice.auth.open(await sealed(bob, alice), () => true)
+    const macd = await sealed(alice, bob)
+    expect(macd.body[0]).toBe(AuthMode.MAC)
+    expect(await carol.auth.checkOnTheWay(macd, 30_000)).toBe(false)
+    await clock.advance(1000)
+    const announced = await sealed(alice, bob)
+    expect(announced.body[0]).toBe(AuthMode.SIGNATURE)
+    expect(await carol.auth.checkOnTheWay(announced, 30_000)).toBe(true)
+    expect(carol.keys.publicKey(alice.identity.id)).toEqual(alice.identity.publicKey)
+    // Altered, or older than the window: nothing learned.
+    const body = Uint8Array.from(announced.body)
+    body[body.length - 1]! ^= 1
+    expect(await carol.auth.checkOnTheWay({ ...announced, body }, 30_000)).toBe(false)
+    await clock.advance(31_000)
+    expect(await carol.auth.checkOnTheWay(announced, 30_000)).toBe(false)
+    expect((await bob.auth.open(announced, () => true)).ok).toBe(true)
   })
 
   it('cannot be altered, redirected, moved to another origin, renumbered or replayed', async () => {

@@ -97,23 +97,36 @@ export interface RelayAuthInit {
   /** A relay whose seq is further than this from this node's clock is refused (`expired`). */
   maxAgeMs: number
   idPuzzleBits: number
+  /**
+   * A node signs (instead of MACs) a relay at least this often, so that the nodes on the way, who
+   * cannot check a MAC, can check who sent it and learn the way back to it (`checkOnTheWay`).
+   */
+  announceIntervalMs: number
   /** Counts `relaysSigned` and `relaysMac`. */
   counters: Counters
 }
 
 export class RelayAuth {
   readonly #o: RelayAuthInit
+  /** When this node last signed a relay (an announcement of where it is). */
+  #signedAt: number
 
   constructor(init: RelayAuthInit) {
     this.#o = init
+    this.#signedAt = init.clock.now()
   }
 
-  /** The body of a DHT relay from this node: MAC'd when the target's key is known, else signed. */
+  /**
+   * The body of a DHT relay from this node: MAC'd when the target's key is known, else signed; and
+   * signed anyway when this node has not signed one for `announceIntervalMs`.
+   */
   async seal(relay: Omit<RelayId, 'origin'> & { replyTo: number }, message: Uint8Array): Promise<Uint8Array> {
-    const { identity, keys, suite } = this.#o
+    const { identity, keys, suite, clock, announceIntervalMs } = this.#o
     const ids = { ...relay, origin: identity.id }
     const targetKey = keys.publicKey(relay.target)
-    const macKeys = targetKey === undefined ? undefined : await keys.macKeys(relay.target, targetKey)
+    const announce = clock.now() - this.#signedAt >= announceIntervalMs
+    const macKeys = targetKey === undefined || announce ? undefined : await keys.macKeys(relay.target, targetKey)
+    if (macKeys === undefined) this.#signedAt = clock.now()
     const mode = macKeys === undefined ? AuthMode.SIGNATURE : AuthMode.MAC
     const tag = macKeys === undefined ? await suite.sign(authData(mode, ids, message)) : macTag(macKeys.send, ids, message)
     if (mode === AuthMode.MAC) this.#o.counters.relaysMac++
@@ -163,5 +176,25 @@ export class RelayAuth {
     if (!replay.admit(sender, seq)) return { ok: false, reason: 'replayed' }
     keys.learn(origin, publicKey)
     return { ok: true, message, publicKey }
+  }
+
+  /**
+   * Checks a signed DHT relay this node passes on for others: true when its origin provably sent
+   * it within `maxAgeMs` of now (a node on the way cannot check a MAC, only a signature). The
+   * caller spends a token before calling, and learns the way back to the origin only on true;
+   * replays do not reach here (a node passes a frame on once). Never rejects.
+   */
+  async checkOnTheWay(frame: RelayFrame, maxAgeMs: number): Promise<boolean> {
+    const { body, origin, seq } = frame
+    const { keys, suite, clock, idPuzzleBits } = this.#o
+    if (body[0] !== AuthMode.SIGNATURE || body.length < 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES) return false
+    if (Math.abs(clock.now() - seqTimeMs(seq)) > maxAgeMs) return false
+    const publicKey = body.subarray(1, 1 + PUBLIC_KEY_BYTES)
+    if (!idEquals(keyOf(publicKey), origin) || !meetsIdPuzzle(origin, idPuzzleBits)) return false
+    const tag = body.subarray(1 + PUBLIC_KEY_BYTES, 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES)
+    const message = body.subarray(1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES)
+    if (!(await suite.verify(tag, authData(AuthMode.SIGNATURE, frame, message), publicKey))) return false
+    keys.learn(origin, publicKey)
+    return true
   }
 }

@@ -13,10 +13,12 @@
  *   it handed that very frame to. The origin accepts it only from the first hop it used.
  *
  * The same memory of forwarded frames routes replies: a relay naming `replyTo` goes back the way
- * the frame with that seq came, when this node passed that frame on.
+ * the frame with that seq came, when this node passed that frame on. A node on the way learns the
+ * way back to an origin only from a relay it can check: a signed one (`passedOn`).
  */
 import { type Clock, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 import { BoundedMap } from '../bounded-map.ts'
+import { AuthMode } from '../auth/relay-seal.ts'
 import type { Sequencer } from '../auth/sequencer.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Counters, DropReason } from '../stats.ts'
@@ -33,7 +35,6 @@ import { type Hint, nextHop, RouteHints } from './routes.ts'
 
 /** A relay with no peer closer to its target takes a detour only while it has more hops than this. */
 const DETOUR_MIN_HOPS = 3
-const TRANSIT = false // EXPERIMENT
 
 /** What the router needs of the transport's connections. */
 export interface RelayLinks {
@@ -71,6 +72,11 @@ export interface RelayRouterInit {
   seal(relay: { target: Id; seq: number; replyTo: number }, message: Uint8Array): Promise<Uint8Array>
   /** A relay of this node's will not arrive, even after its retry. */
   failed(relay: OwnRelay): void
+  /**
+   * A signed DHT relay was passed on for others, from the peer `from`: the transport may check its
+   * signature and, if its origin sent it, learn the way back to the origin (`hints`).
+   */
+  passedOn(frame: RelayFrame, from: Id): void
 }
 
 function keyOf(relay: RelayId): string {
@@ -154,8 +160,8 @@ export class RelayRouter {
     const dropped = links.send(next, relayFrame({ ...frame, hops: hops - 1, detoured }))
     if (dropped !== undefined) return this.#giveUp('relay-queue-full', frame, from)
     this.#forwarded.remember(key, { from, to: next, at: now })
-    if (TRANSIT && !idEquals(frame.origin, from)) this.hints.learn(frame.origin, from, 'reverse') // EXPERIMENT
     counters.relaysForwarded++
+    if (frame.kind === RelayKind.DHT && frame.body[0] === AuthMode.SIGNATURE) this.#o.passedOn(frame, from)
   }
 
   /** An UNDELIVERABLE arrived from the peer `from`. */

@@ -2,9 +2,10 @@
  * Where to send a relay next. A node with no open channel to the target passes the frame to one
  * of its open channels, the first that applies of:
  *
- * 1. a reverse hint: the peer that last brought this node an authenticated relay from the target
- *    (only the endpoints of a relay can check who sent it, so only they learn these). Following
- *    them retraces a path a frame just took the other way, so answers find their way back;
+ * 1. a reverse hint: the peer that last brought this node an authenticated relay from the target:
+ *    one addressed to this node (MAC'd or signed), or a signed one it passed on (a node on the way
+ *    can check a signature, not a MAC; origins sign one relay every `announceIntervalMs`).
+ *    Following them retraces a path a frame just took the other way, so answers find their way back;
  * 2. a referral hint: the peer whose NODES answer (authenticated) named the target (at the
  *    origin; in the middle of a path only if it is closer to the target than this node);
  * 3. the connected peer closest to the target by XOR (in the middle of a path only if it is
@@ -41,11 +42,17 @@ export class RouteHints {
     return this.#via.size
   }
 
-  /** `via` (a peer with an open channel) leads toward `target`; `seq` names a reverse hint's relay. */
+  /**
+   * `via` (a peer with an open channel) leads toward `target`. `seq` names the relay from `target`
+   * to this node that taught a reverse hint (a relay from this node to `target` names it as its
+   * replyTo, so the nodes on the way can retrace that path); a reverse hint learned on the way,
+   * from a signed relay to someone else, has none. The newest reverse hint wins.
+   */
   learn(target: Id, via: Id, kind: HintKind, seq?: number): void {
     if (idEquals(target, via)) return
     const key = idKey(target)
-    if (kind === 'referral' && this.#via.get(key)?.kind === 'reverse') return
+    const known = this.#via.get(key)
+    if (known?.kind === 'reverse' && kind === 'referral') return
     this.#via.remember(key, seq === undefined ? { via, kind } : { via, kind, seq })
   }
 
