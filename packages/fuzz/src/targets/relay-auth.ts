@@ -67,6 +67,7 @@ export const relayAuth: FuzzTarget = {
       clock,
       maxAgeMs: AGE,
       idPuzzleBits: 0,
+      announceIntervalMs: DEFAULTS.announceIntervalMs,
       counters: new Counters(),
     })
     const signers = Array.from({ length: SIGNERS }, () => signer(identityFromSecretKey(rng.bytes(32)), clock))

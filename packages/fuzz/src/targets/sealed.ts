@@ -7,6 +7,7 @@
 import { type Clock, DEFAULT_WIRE_LIMITS, encodeMessage, type Id, type Message } from '@browser-dht/kademlia'
 import {
   AuthMode,
+  DEFAULTS,
   type NodeIdentity,
   nobleSuite,
   PeerKeys,
@@ -36,7 +37,7 @@ export interface Signer {
 export function signer(identity: NodeIdentity, clock: Clock): Signer {
   const suite = nobleSuite(identity)
   const keys = new PeerKeys(identity.id, suite, 64)
-  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(64, 64), clock, maxAgeMs: 600_000, idPuzzleBits: 0, counters: new Counters() })
+  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(64, 64), clock, maxAgeMs: 600_000, idPuzzleBits: 0, announceIntervalMs: DEFAULTS.announceIntervalMs, counters: new Counters() })
   return { identity, auth, keys, sequencer: new Sequencer(clock) }
 }
 
