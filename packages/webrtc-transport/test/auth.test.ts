@@ -11,7 +11,7 @@ import { AuthMode, MAC_TAG_BYTES, RelayAuth } from '../src/auth/relay-seal.ts'
 import { ReplayWindows } from '../src/auth/replay.ts'
 import { Sequencer } from '../src/auth/sequencer.ts'
 import { type AuthSuite, nobleSuite, webCryptoSuite } from '../src/auth/suite.ts'
-import { subtle } from '../src/auth/webcrypto.ts'
+import { subtle, type SubtleLike } from '../src/auth/webcrypto.ts'
 import { generateIdentity, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
 import { Counters } from '../src/stats.ts'
 import { RelayKind, type RelayFrame } from '../src/wire/frames.ts'
@@ -113,6 +113,30 @@ describe('the crypto suites (noble and WebCrypto)', () => {
       expect(await suite.verify(forged, Uint8Array.of(1, 2, 3), identityPoint)).toBe(false)
       expect(await suite.sharedSecret(identityPoint)).toBeUndefined()
     }
+  })
+
+  it('WebCrypto imports a public key once for any number of checks, and refuses an unusable one every time', async () => {
+    if (platform === undefined) throw new Error('no WebCrypto here')
+    let imports = 0
+    const counting: SubtleLike = {
+      generateKey: (...args) => platform.generateKey(...args),
+      exportKey: (...args) => platform.exportKey(...args),
+      importKey: (...args) => (imports++, platform.importKey(...args)),
+      sign: (...args) => platform.sign(...args),
+      verify: (...args) => platform.verify(...args),
+      deriveBits: (...args) => platform.deriveBits(...args),
+    }
+    const [alice, bob] = [generateIdentity(), generateIdentity()]
+    const suite = webCryptoSuite(bob, counting, true)
+    await suite.verify(new Uint8Array(SIGNATURE_BYTES), Uint8Array.of(0), bob.publicKey) // bob's own keys imported
+    const own = imports
+    const messages = [Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)]
+    for (const message of messages) expect(await suite.verify(await nobleSuite(alice).sign(message), message, alice.publicKey)).toBe(true)
+    expect(await suite.verify(await nobleSuite(alice).sign(messages[0]!), messages[1]!, alice.publicKey)).toBe(false)
+    expect(imports - own).toBe(1)
+    const smallOrder = ed25519.Point.ZERO.toBytes()
+    for (let i = 0; i < 2; i++) expect(await suite.verify(new Uint8Array(SIGNATURE_BYTES), messages[0]!, smallOrder)).toBe(false)
+    expect(imports - own).toBe(1)
   })
 })
 

@@ -11,8 +11,16 @@
  * so two nodes share a secret from each other's public keys alone, with no exchange.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
-import { isUsablePublicKey, type NodeIdentity, SIGNATURE_BYTES, verifySignature } from '../signaling/identity.ts'
-import { buffer, subtle as platformSubtle, type SubtleLike } from './webcrypto.ts'
+import { isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../signaling/identity.ts'
+import { BoundedMap } from '../bounded-map.ts'
+import { buffer, subtle as platformSubtle, type SubtleLike, type WebCryptoKey } from './webcrypto.ts'
+
+/**
+ * Public keys a WebCrypto suite keeps imported for verifying: a key checked again (an origin's
+ * next presence or signed relay) costs neither the curve check nor the import, about two thirds
+ * of a verification in Chromium.
+ */
+export const IMPORTED_VERIFY_KEYS = 1024
 
 export interface AuthSuite {
   readonly name: 'webcrypto' | 'noble'
@@ -74,6 +82,19 @@ export function webCryptoSuite(identity: NodeIdentity, subtle: SubtleLike, stric
     return { signing, agreeing }
   })()
   let fallback: AuthSuite | undefined
+  /** Each public key's import for verifying (undefined: not a usable key), by its bytes. */
+  const verifyKeys = new BoundedMap<Promise<WebCryptoKey | undefined>>(IMPORTED_VERIFY_KEYS)
+  const verifyKey = (publicKey: Uint8Array): Promise<WebCryptoKey | undefined> => {
+    const name = String.fromCharCode(...publicKey)
+    let key = verifyKeys.get(name)
+    if (key === undefined) {
+      key = isUsablePublicKey(publicKey)
+        ? subtle.importKey('raw', buffer(publicKey), { name: 'Ed25519' }, false, ['verify']).catch(() => undefined)
+        : Promise.resolve(undefined)
+      verifyKeys.remember(name, key)
+    }
+    return key
+  }
   const ready = keys.then(
     (imported) => imported,
     (error: unknown) => {
@@ -92,9 +113,10 @@ export function webCryptoSuite(identity: NodeIdentity, subtle: SubtleLike, stric
     async verify(signature, message, publicKey) {
       const imported = await ready
       if (imported === undefined) return fallback!.verify(signature, message, publicKey)
-      if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
+      if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false
+      const key = await verifyKey(publicKey)
+      if (key === undefined) return false
       try {
-        const key = await subtle.importKey('raw', buffer(publicKey), { name: 'Ed25519' }, false, ['verify'])
         return await subtle.verify('Ed25519', key, buffer(signature), buffer(message))
       } catch {
         return false

@@ -204,6 +204,6 @@ export function parseFrame(bytes: unknown, maxMessageBytes: number, maxRelayBody
 function readIds(bytes: Uint8Array, view: DataView, at: number): RelayId | undefined {
   const seq = readU64(view, at + 2 * ID_BYTES)
   if (seq === undefined) return undefined
-  const copy = (from: number): Id => Uint8Array.from(bytes.subarray(from, from + ID_BYTES))
+  const copy = (from: number): Id => new Uint8Array(bytes.subarray(from, from + ID_BYTES))
   return { target: copy(at), origin: copy(at + ID_BYTES), seq }
 }
