@@ -103,7 +103,7 @@ export const DEFAULTS = {
   authRatePerSecond: 32,
   /** Public-key operations in a burst (a node joining signals and relays to many new peers at once). */
   authBurst: 64,
-  /** Targets for which this node remembers which peer leads toward them; also its own relays awaiting a retry. */
+  /** Targets for which this node remembers which peer leads toward them (and their newest presence); also its own relays awaiting a retry. */
   maxRouteHints: 2048,
   /** Others' relays this node remembers passing on (to drop loops and route replies and UNDELIVERABLE back). */
   maxForwardedRelays: 4096,
@@ -113,12 +113,12 @@ export const DEFAULTS = {
    */
   relayMemoryMs: 30 * SECOND,
   /**
-   * A node signs (instead of MACs) a relayed DHT message at least this often. The nodes a signed
-   * relay passes can check who sent it, which a MAC does not allow, and learn the way back to its
-   * origin (within their own `authRatePerSecond`). The cost: one signature a quarter second at
-   * most, and its checks.
+   * A node signs a new presence (its "I was here lately", carried in its relays) once its last is
+   * this old. The nodes its relays pass check each new one (within their own `authRatePerSecond`)
+   * and learn the way back to it. The cost: one signature every 5 s at most, off any relay's path,
+   * and one check per node on the way.
    */
-  announceIntervalMs: 250,
+  presenceIntervalMs: 5000,
   /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
   byeLingerMs: 250,
 } as const

@@ -164,6 +164,8 @@ export interface TransportStats {
   /** DHT relays this node started, signed (the target's key was not known yet) and MAC'd. */
   relaysSigned: number
   relaysMac: number
+  /** Presences this node signed (one every `presenceIntervalMs` at most, while it sends relays). */
+  presencesSigned: number
   /** Relay frames this node started (DHT messages and signals to nodes it has no channel to). */
   relaysSent: number
   /** Relays this node started again along another first hop after an UNDELIVERABLE. */
@@ -174,7 +176,7 @@ export interface TransportStats {
   relaysClamped: number
   /** UNDELIVERABLE frames this node passed back toward a relay's origin. */
   undeliverablePassedBack: number
-  /** Signed relays passed on for others whose origin checked out: the way back to it was learned. */
+  /** Relays passed on for others that brought a new presence of their origin: the way back to it was learned. */
   routesLearnedOnTheWay: number
   /** Relay frames that reached this node as their target. */
   relaysReceived: number
@@ -210,6 +212,7 @@ export class Counters {
   authOperations = 0
   relaysSigned = 0
   relaysMac = 0
+  presencesSigned = 0
   relaysSent = 0
   relaysRetried = 0
   relaysForwarded = 0

@@ -74,7 +74,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   readonly #auth: RelayAuth
   readonly #router: RelayRouter
   readonly #signals: SignalExchange
-  /** Signature checks of relays passed on for others (to learn the way back to their origins). */
+  /** Presence checks of relays passed on for others (to learn the way back to their origins). */
   readonly #onTheWay: TokenBucket
   #policy: ConnectionPolicy | undefined
   #handler: TransportHandler | undefined
@@ -102,7 +102,9 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       clock,
       maxAgeMs: maxAuthAgeMs,
       idPuzzleBits,
-      announceIntervalMs: this.options.announceIntervalMs,
+      presenceIntervalMs: this.options.presenceIntervalMs,
+      presenceMaxAgeMs: this.options.relayMemoryMs,
+      maxPresences: this.options.maxRouteHints,
       counters,
     })
     const { authBurst, authRatePerSecond } = this.options
@@ -345,14 +347,14 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   }
 
   /**
-   * A signed relay passed on for others: if its origin provably sent it, the peer that brought it
-   * leads back to that origin. Checked after the frame went on, so it never delays it; within a
-   * budget of its own (the rate of `authRatePerSecond`), since nothing here is owed to anyone.
+   * A DHT relay passed on for others: if it brings a new presence of its origin (presence.ts), the
+   * peer that brought it leads back to that origin. Checked after the frame went on, so it never
+   * delays it; within a budget of its own (the rate of `authRatePerSecond`), since nothing here is
+   * owed to anyone.
    */
   #learnOnTheWay(frame: RelayFrame, from: Id): void {
-    if (!this.#onTheWay.take()) return
-    this.#counters.authOperations++
-    void this.#auth.checkOnTheWay(frame, this.options.relayMemoryMs).then((sent) => {
+    const budget = (): boolean => this.#onTheWay.take() && ++this.#counters.authOperations > 0
+    void this.#auth.checkOnTheWay(frame, budget).then((sent) => {
       if (!sent || this.#closed) return
       this.#counters.routesLearnedOnTheWay++
       this.#router.hints.learn(frame.origin, from, 'reverse')

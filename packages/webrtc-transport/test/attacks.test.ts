@@ -24,12 +24,12 @@ import {
 import { AuthMode, MAC_TAG_BYTES } from '../src/auth/relay-seal.ts'
 import { nobleSuite } from '../src/auth/suite.ts'
 import { DEFAULTS } from '../src/options.ts'
-import { identityFromSecretKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
+import { identityFromSecretKey, type NodeIdentity, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
 import { sealSignal, signalDataBytes } from '../src/signaling/signed-signal.ts'
 import { TransportErrorCode } from '../src/errors.ts'
 import { RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
 import { WebRtcTransport } from '../src/webrtc-transport.ts'
-import { forgedBody, forgedRelay, relaysIn } from './helpers/attacker.ts'
+import { forgedBody, forgedPresence, forgedRelay, presenceOf, relaysIn, TAG_AT } from './helpers/attacker.ts'
 import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'
 import type { FakePeer } from './helpers/fake-peer.ts'
 import { ping } from './helpers/messages.ts'
@@ -79,7 +79,7 @@ function relayedMessages(on: FakePeer, from = 0) {
   return relaysIn(on.sent.slice(from)).flatMap((relay) => {
     if (relay.kind !== RelayKind.DHT) return []
     const tagBytes = relay.body[0] === AuthMode.MAC ? MAC_TAG_BYTES : SIGNATURE_BYTES
-    const decoded = decodeMessage(relay.body.subarray(1 + PUBLIC_KEY_BYTES + tagBytes), DEFAULT_WIRE_LIMITS)
+    const decoded = decodeMessage(relay.body.subarray(TAG_AT + tagBytes), DEFAULT_WIRE_LIMITS)
     return decoded.ok ? [{ relay, message: decoded.message }] : []
   })
 }
@@ -174,12 +174,13 @@ describe('speaking as someone else', () => {
 })
 
 describe('teaching a way back on the way', () => {
-  it('a node passing relays on learns the way back only from a signed relay whose origin checks out', async () => {
+  it('a node passing relays on learns the way back only from a new presence whose origin checks out', async () => {
     const { net, x, y, v, m, attacker } = await line()
     const vToM = net.channel(v.fake, m)
-    // The attacker sends V, to pass on toward Y, a relay "signed" by X that X never signed.
+    // The attacker sends V, to pass on toward Y, a relay with a fresh presence of X that X never signed.
     const before = v.fake.transport.stats()
-    attacker.send(forgedRelay({ seq: fresh(net), target: y.fake.id, origin: x.fake.id, body: forgedBody(x.identity.publicKey, { type: 'PING', rid: 5 }) }))
+    const body = forgedBody(x.identity.publicKey, { type: 'PING', rid: 5 }, AuthMode.SIGNATURE, forgedPresence(net.clock.now()))
+    attacker.send(forgedRelay({ seq: fresh(net), target: y.fake.id, origin: x.fake.id, body }))
     await net.clock.advance(20)
     const after = v.fake.transport.stats()
     expect(after.relaysForwarded - before.relaysForwarded).toBe(1) // passed on: only Y can tell
@@ -188,10 +189,28 @@ describe('teaching a way back on the way', () => {
     const sent = vToM.sent.length
     expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
     expect(relaysIn(vToM.sent.slice(sent)).filter((relay) => idEquals(relay.target, x.fake.id))).toEqual([])
-    // A relay X really signed, to the attacker through Y and V, teaches V the way back to X.
+    // A relay from X, to the attacker through Y and V, brings X's real presence: V learns the way back.
+    const mSeen = net.channel(v.fake, m).sent.length
     x.node.ping(m.id).catch(() => undefined)
     await net.clock.advance(20)
     expect(v.fake.transport.stats().routesLearnedOnTheWay).toBe(after.routesLearnedOnTheWay + 1)
+    // The attacker replays that real presence on relays of its own: it is not newer, so V checks
+    // nothing and learns nothing, and its way back to X stays the honest one.
+    const captured = relaysIn(net.channel(v.fake, m).sent.slice(mSeen)).find((relay) => idEquals(relay.origin, x.fake.id))
+    expect(captured).toBeDefined()
+    const learned = v.fake.transport.stats()
+    for (let i = 0; i < 5; i++) {
+      const replayed = forgedBody(x.identity.publicKey, { type: 'PING', rid: 10 + i }, AuthMode.MAC, presenceOf(captured!.body))
+      attacker.send(forgedRelay({ seq: fresh(net), target: y.fake.id, origin: x.fake.id, body: replayed }))
+    }
+    await net.clock.advance(20)
+    const replayedStats = v.fake.transport.stats()
+    expect(replayedStats.relaysForwarded - learned.relaysForwarded).toBe(5)
+    expect(replayedStats.authOperations).toBe(learned.authOperations)
+    expect(replayedStats.routesLearnedOnTheWay).toBe(learned.routesLearnedOnTheWay)
+    const again = vToM.sent.length
+    expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
+    expect(relaysIn(vToM.sent.slice(again)).filter((relay) => idEquals(relay.target, x.fake.id))).toEqual([])
   })
 })
 

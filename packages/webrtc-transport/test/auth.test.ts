@@ -9,6 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { PeerKeys } from '../src/auth/peer-keys.ts'
 import { AuthMode, MAC_TAG_BYTES, RelayAuth } from '../src/auth/relay-seal.ts'
 import { ReplayWindows } from '../src/auth/replay.ts'
+import { PRESENCE_BYTES } from '../src/auth/presence.ts'
 import { Sequencer } from '../src/auth/sequencer.ts'
 import { type AuthSuite, nobleSuite, webCryptoSuite } from '../src/auth/suite.ts'
 import { subtle, type SubtleLike } from '../src/auth/webcrypto.ts'
@@ -149,7 +150,7 @@ interface Party {
 }
 
 /** One node's RelayAuth, on a noble suite that counts its public-key operations. */
-function party(clock: VirtualClock, idPuzzleBits = 0, announceIntervalMs = 3_600_000): Party {
+function party(clock: VirtualClock, idPuzzleBits = 0, presenceIntervalMs = 3_600_000): Party {
   const identity = generateIdentity()
   const inner = nobleSuite(identity)
   const checks = { sign: 0, verify: 0, derive: 0 }
@@ -161,7 +162,7 @@ function party(clock: VirtualClock, idPuzzleBits = 0, announceIntervalMs = 3_600
   }
   const keys = new PeerKeys(identity.id, suite, 16)
   const counters = new Counters()
-  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(16, 8), clock, maxAgeMs: 60_000, idPuzzleBits, announceIntervalMs, counters })
+  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(16, 8), clock, maxAgeMs: 60_000, idPuzzleBits, presenceIntervalMs, presenceMaxAgeMs: 30_000, maxPresences: 16, counters })
   return { identity, auth, keys, counters, checks }
 }
 
@@ -178,13 +179,13 @@ describe('an authenticated relay', () => {
     const [alice, bob] = [party(clock), party(clock)]
     const first = await sealed(alice, bob)
     expect(first.body[0]).toBe(AuthMode.SIGNATURE)
-    expect(first.body.length).toBe(1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES + 4)
+    expect(first.body.length).toBe(1 + PUBLIC_KEY_BYTES + PRESENCE_BYTES + SIGNATURE_BYTES + 4)
     const opened = await bob.auth.open(first, () => true)
     expect(opened).toEqual({ ok: true, message: Uint8Array.of(1, 2, 3, 4), publicKey: alice.identity.publicKey })
     // Bob now knows Alice's key: his answer is MAC'd, and Alice checks it after one derivation.
     const answer = await sealed(bob, alice, Uint8Array.of(9), first.seq)
     expect(answer.body[0]).toBe(AuthMode.MAC)
-    expect(answer.body.length).toBe(1 + PUBLIC_KEY_BYTES + MAC_TAG_BYTES + 1)
+    expect(answer.body.length).toBe(1 + PUBLIC_KEY_BYTES + PRESENCE_BYTES + MAC_TAG_BYTES + 1)
     expect((await alice.auth.open(answer, () => true)).ok).toBe(true)
     // From then on both ways are MAC'd with no public-key operation at all.
     const before = { ...alice.checks }
@@ -196,26 +197,44 @@ describe('an authenticated relay', () => {
     expect(alice.counters.relaysMac).toBe(1)
   })
 
-  it('is signed once every announceIntervalMs even when MAC keys exist, and only a signed one can be checked on the way', async () => {
+  it('carries a presence signed once every presenceIntervalMs, which a node on the way checks once per new one', async () => {
     const clock = new VirtualClock(NOW)
     const [alice, bob, carol] = [party(clock, 0, 1000), party(clock), party(clock)]
-    expect((await bob.auth.open(await sealed(alice, bob), () => true)).ok).toBe(true)
+    let tokens = 0
+    const budget = (): boolean => (tokens++, true)
+    const first = await sealed(alice, bob)
+    expect(alice.counters.presencesSigned).toBe(1)
+    expect(await carol.auth.checkOnTheWay(first, budget)).toBe(true)
+    expect(carol.keys.publicKey(alice.identity.id)).toEqual(alice.identity.publicKey)
+    expect([tokens, carol.checks.verify]).toEqual([1, 1])
+    // MAC'd relays carry the same presence: nothing new to check or learn.
+    expect((await bob.auth.open(first, () => true)).ok).toBe(true)
     await alice.auth.open(await sealed(bob, alice), () => true)
     const macd = await sealed(alice, bob)
     expect(macd.body[0]).toBe(AuthMode.MAC)
-    expect(await carol.auth.checkOnTheWay(macd, 30_000)).toBe(false)
+    expect(await carol.auth.checkOnTheWay(macd, budget)).toBe(false)
+    expect([tokens, carol.checks.verify]).toEqual([1, 1])
+    // A second later the relay goes out at once with the old presence, and the next with a new one.
     await clock.advance(1000)
-    const announced = await sealed(alice, bob)
-    expect(announced.body[0]).toBe(AuthMode.SIGNATURE)
-    expect(await carol.auth.checkOnTheWay(announced, 30_000)).toBe(true)
-    expect(carol.keys.publicKey(alice.identity.id)).toEqual(alice.identity.publicKey)
-    // Altered, or older than the window: nothing learned.
-    const body = Uint8Array.from(announced.body)
-    body[body.length - 1]! ^= 1
-    expect(await carol.auth.checkOnTheWay({ ...announced, body }, 30_000)).toBe(false)
+    const signs = alice.checks.sign
+    expect(await carol.auth.checkOnTheWay(await sealed(alice, bob), budget)).toBe(false)
+    const renewed = await sealed(alice, bob)
+    expect([alice.counters.presencesSigned, alice.checks.sign - signs]).toEqual([2, 1])
+    // Altered, or without a token: nothing learned; as sent: learned.
+    const altered = Uint8Array.from(renewed.body)
+    altered[1 + PUBLIC_KEY_BYTES + 8]! ^= 1
+    expect(await carol.auth.checkOnTheWay({ ...renewed, body: altered }, budget)).toBe(false)
+    expect(await carol.auth.checkOnTheWay(renewed, () => false)).toBe(false)
+    expect(await carol.auth.checkOnTheWay(renewed, budget)).toBe(true)
+    expect(await carol.auth.checkOnTheWay(renewed, budget)).toBe(false)
+    // Under another origin's ID, or older than the window: refused before any check.
+    const checked = carol.checks.verify
+    expect(await carol.auth.checkOnTheWay({ ...renewed, origin: bob.identity.id }, budget)).toBe(false)
+    const dave = party(clock)
     await clock.advance(31_000)
-    expect(await carol.auth.checkOnTheWay(announced, 30_000)).toBe(false)
-    expect((await bob.auth.open(announced, () => true)).ok).toBe(true)
+    expect(await dave.auth.checkOnTheWay(renewed, budget)).toBe(false)
+    expect(carol.checks.verify + dave.checks.verify).toBe(checked)
+    expect((await bob.auth.open(renewed, () => true)).ok).toBe(true)
   })
 
   it('cannot be altered, redirected, moved to another origin, renumbered or replayed', async () => {
@@ -225,9 +244,10 @@ describe('an authenticated relay', () => {
     expect((await bob.auth.open(await sealed(carol, bob), () => true)).ok).toBe(true)
     for (const frame of [await sealed(alice, bob), await sealed(carol, bob), await sealed(carol, bob)]) {
       await fc.assert(
-        fc.asyncProperty(fc.nat(frame.body.length - 1), fc.integer({ min: 1, max: 255 }), async (at, flip) => {
+        // Any byte but the presence's, which is for the nodes on the way (the target ignores it).
+        fc.asyncProperty(fc.nat(frame.body.length - 1 - PRESENCE_BYTES), fc.integer({ min: 1, max: 255 }), async (at, flip) => {
           const body = Uint8Array.from(frame.body)
-          body[at]! ^= flip
+          body[at < 1 + PUBLIC_KEY_BYTES ? at : at + PRESENCE_BYTES]! ^= flip
           expect((await bob.auth.open({ ...frame, body }, () => true)).ok).toBe(false)
         }),
         { numRuns: 40 },

@@ -37,7 +37,7 @@ export interface Signer {
 export function signer(identity: NodeIdentity, clock: Clock): Signer {
   const suite = nobleSuite(identity)
   const keys = new PeerKeys(identity.id, suite, 64)
-  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(64, 64), clock, maxAgeMs: 600_000, idPuzzleBits: 0, announceIntervalMs: DEFAULTS.announceIntervalMs, counters: new Counters() })
+  const auth = new RelayAuth({ identity, suite, keys, replay: new ReplayWindows(64, 64), clock, maxAgeMs: 600_000, idPuzzleBits: 0, presenceIntervalMs: DEFAULTS.presenceIntervalMs, presenceMaxAgeMs: DEFAULTS.relayMemoryMs, maxPresences: 64, counters: new Counters() })
   return { identity, auth, keys, sequencer: new Sequencer(clock) }
 }
 

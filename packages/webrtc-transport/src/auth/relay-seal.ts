@@ -1,7 +1,7 @@
 /**
  * End-to-end authentication of a relayed DHT message: the body of a RELAY frame of kind DHT.
  *
- *   mode u8 | origin's ed25519 public key 32 | tag | the encoded DHT message
+ *   mode u8 | origin's ed25519 public key 32 | presence 72 | tag | the encoded DHT message
  *   mode 0: tag = ed25519 signature (64) by the origin's key
  *   mode 1: tag = HMAC-SHA256 (first 16 bytes) under the pair's MAC key, origin → target (peer-keys.ts)
  *
@@ -13,16 +13,21 @@
  * first message to a node it only heard named), and MACs every later message: a MAC costs
  * microseconds, a signature check tens to hundreds (RELAY.md has the measurements).
  *
+ * The presence (presence.ts) is the origin's signed "I was here lately", checked only by the nodes
+ * on the way (who cannot check a MAC) to learn the way back to the origin; the target ignores it.
+ *
  * Checks on arrival, cheapest first, so that junk costs no public-key operation: the body's
  * shape, SHA-1(key) = origin, the ID puzzle, the age of `seq`, replay (per sender), then a token
  * from the budget of the link it came on, and only then the signature or the MAC key's
- * derivation. `RelayAuth.open` is the one function that reads this body.
+ * derivation. `RelayAuth.open` is the one function that reads this body at its target, and
+ * `RelayAuth.checkOnTheWay` on the way.
  */
 import { type Clock, ID_BYTES, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../signaling/identity.ts'
 import { type RelayFrame, type RelayId, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'
 import type { KeyedMac, PeerKeys } from './peer-keys.ts'
+import { OwnPresence, PRESENCE_BYTES, PresenceChecks } from './presence.ts'
 import type { ReplayWindows } from './replay.ts'
 import { seqTimeMs } from './sequencer.ts'
 import type { AuthSuite } from './suite.ts'
@@ -33,7 +38,9 @@ export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode]
 /** Bytes of a MAC tag (HMAC-SHA256 truncated, as RFC 2104 allows down to half the output). */
 export const MAC_TAG_BYTES = 16
 /** Most bytes the authentication adds to a DHT message (a signed one). */
-export const AUTH_OVERHEAD_BYTES = 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES
+export const AUTH_OVERHEAD_BYTES = 1 + PUBLIC_KEY_BYTES + PRESENCE_BYTES + SIGNATURE_BYTES
+/** Where the tag starts in the body. */
+const TAG_AT = 1 + PUBLIC_KEY_BYTES + PRESENCE_BYTES
 /** Prefixed to what is signed or MAC'd, so a tag means nothing in any other protocol. */
 export const AUTH_DOMAIN = 'browser-dht/relay/v1\n'
 
@@ -97,45 +104,45 @@ export interface RelayAuthInit {
   /** A relay whose seq is further than this from this node's clock is refused (`expired`). */
   maxAgeMs: number
   idPuzzleBits: number
-  /**
-   * A node signs (instead of MACs) a relay at least this often, so that the nodes on the way, who
-   * cannot check a MAC, can check who sent it and learn the way back to it (`checkOnTheWay`).
-   */
-  announceIntervalMs: number
-  /** Counts `relaysSigned` and `relaysMac`. */
+  /** This node signs a new presence once its last is this old (presence.ts). */
+  presenceIntervalMs: number
+  /** A presence further than this from this node's clock teaches a node on the way nothing. */
+  presenceMaxAgeMs: number
+  /** Origins whose newest presence a node on the way remembers. */
+  maxPresences: number
+  /** Counts `relaysSigned`, `relaysMac` and `presencesSigned`. */
   counters: Counters
 }
 
 export class RelayAuth {
   readonly #o: RelayAuthInit
-  /** When this node last signed a relay (an announcement of where it is). */
-  #signedAt: number
+  readonly #presence: OwnPresence
+  readonly #presences: PresenceChecks
 
   constructor(init: RelayAuthInit) {
     this.#o = init
-    this.#signedAt = init.clock.now()
+    const { identity, suite, clock, keys, idPuzzleBits, counters } = init
+    this.#presence = new OwnPresence({ identity, suite, clock, intervalMs: init.presenceIntervalMs, counters })
+    this.#presences = new PresenceChecks({ suite, keys, clock, idPuzzleBits, maxAgeMs: init.presenceMaxAgeMs, capacity: init.maxPresences })
   }
 
-  /**
-   * The body of a DHT relay from this node: MAC'd when the target's key is known, else signed; and
-   * signed anyway when this node has not signed one for `announceIntervalMs`.
-   */
+  /** The body of a DHT relay from this node: MAC'd when the target's key is known, else signed. */
   async seal(relay: Omit<RelayId, 'origin'> & { replyTo: number }, message: Uint8Array): Promise<Uint8Array> {
-    const { identity, keys, suite, clock, announceIntervalMs } = this.#o
+    const { identity, keys, suite } = this.#o
     const ids = { ...relay, origin: identity.id }
     const targetKey = keys.publicKey(relay.target)
-    const announce = clock.now() - this.#signedAt >= announceIntervalMs
-    const macKeys = targetKey === undefined || announce ? undefined : await keys.macKeys(relay.target, targetKey)
-    if (macKeys === undefined) this.#signedAt = clock.now()
+    const macKeys = targetKey === undefined ? undefined : await keys.macKeys(relay.target, targetKey)
     const mode = macKeys === undefined ? AuthMode.SIGNATURE : AuthMode.MAC
     const tag = macKeys === undefined ? await suite.sign(authData(mode, ids, message)) : macTag(macKeys.send, ids, message)
     if (mode === AuthMode.MAC) this.#o.counters.relaysMac++
     else this.#o.counters.relaysSigned++
-    const out = new Uint8Array(1 + PUBLIC_KEY_BYTES + tag.length + message.length)
+    const presence = await this.#presence.bytes()
+    const out = new Uint8Array(TAG_AT + tag.length + message.length)
     out[0] = mode
     out.set(identity.publicKey, 1)
-    out.set(tag, 1 + PUBLIC_KEY_BYTES)
-    out.set(message, 1 + PUBLIC_KEY_BYTES + tag.length)
+    out.set(presence, 1 + PUBLIC_KEY_BYTES)
+    out.set(tag, TAG_AT)
+    out.set(message, TAG_AT + tag.length)
     return out
   }
 
@@ -150,7 +157,7 @@ export class RelayAuth {
     const mode = body[0]
     if (mode !== AuthMode.SIGNATURE && mode !== AuthMode.MAC) return { ok: false, reason: 'malformed' }
     const tagBytes = mode === AuthMode.SIGNATURE ? SIGNATURE_BYTES : MAC_TAG_BYTES
-    if (body.length < 1 + PUBLIC_KEY_BYTES + tagBytes) return { ok: false, reason: 'malformed' }
+    if (body.length < TAG_AT + tagBytes) return { ok: false, reason: 'malformed' }
     const publicKey = body.subarray(1, 1 + PUBLIC_KEY_BYTES)
     // A key this node learned for the origin passed both checks already (saves two SHA-1s a frame).
     const known = keys.publicKey(origin)
@@ -161,8 +168,8 @@ export class RelayAuth {
     if (Math.abs(clock.now() - seqTimeMs(seq)) > maxAgeMs) return { ok: false, reason: 'expired' }
     const sender = idKey(origin)
     if (!replay.fresh(sender, seq)) return { ok: false, reason: 'replayed' }
-    const tag = body.subarray(1 + PUBLIC_KEY_BYTES, 1 + PUBLIC_KEY_BYTES + tagBytes)
-    const message = body.subarray(1 + PUBLIC_KEY_BYTES + tagBytes)
+    const tag = body.subarray(TAG_AT, TAG_AT + tagBytes)
+    const message = body.subarray(TAG_AT + tagBytes)
     const ready = mode === AuthMode.MAC ? keys.ready(origin) : undefined
     if (ready === undefined && !budget()) return { ok: false, reason: 'rate-limited' }
     let valid: boolean
@@ -179,22 +186,14 @@ export class RelayAuth {
   }
 
   /**
-   * Checks a signed DHT relay this node passes on for others: true when its origin provably sent
-   * it within `maxAgeMs` of now (a node on the way cannot check a MAC, only a signature). The
-   * caller spends a token before calling, and learns the way back to the origin only on true;
-   * replays do not reach here (a node passes a frame on once). Never rejects.
+   * Checks the presence in a DHT relay this node passes on for others: true when it is the
+   * origin's, fresh, and newer than any this node checked for that origin (presence.ts); then the
+   * peer that brought it leads back to the origin. `budget` is asked for a token before the
+   * signature check. Never rejects.
    */
-  async checkOnTheWay(frame: RelayFrame, maxAgeMs: number): Promise<boolean> {
-    const { body, origin, seq } = frame
-    const { keys, suite, clock, idPuzzleBits } = this.#o
-    if (body[0] !== AuthMode.SIGNATURE || body.length < 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES) return false
-    if (Math.abs(clock.now() - seqTimeMs(seq)) > maxAgeMs) return false
-    const publicKey = body.subarray(1, 1 + PUBLIC_KEY_BYTES)
-    if (!idEquals(keyOf(publicKey), origin) || !meetsIdPuzzle(origin, idPuzzleBits)) return false
-    const tag = body.subarray(1 + PUBLIC_KEY_BYTES, 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES)
-    const message = body.subarray(1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES)
-    if (!(await suite.verify(tag, authData(AuthMode.SIGNATURE, frame, message), publicKey))) return false
-    keys.learn(origin, publicKey)
-    return true
+  async checkOnTheWay(frame: RelayFrame, budget: () => boolean): Promise<boolean> {
+    const { body, origin } = frame
+    if ((body[0] !== AuthMode.SIGNATURE && body[0] !== AuthMode.MAC) || body.length < TAG_AT) return false
+    return this.#presences.check(origin, body.subarray(1, 1 + PUBLIC_KEY_BYTES), body.subarray(1 + PUBLIC_KEY_BYTES, TAG_AT), budget)
   }
 }

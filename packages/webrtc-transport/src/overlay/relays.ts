@@ -14,11 +14,10 @@
  *
  * The same memory of forwarded frames routes replies: a relay naming `replyTo` goes back the way
  * the frame with that seq came, when this node passed that frame on. A node on the way learns the
- * way back to an origin only from a relay it can check: a signed one (`passedOn`).
+ * way back to an origin only from what it can check: the origin's presence in a DHT relay (`passedOn`).
  */
 import { type Clock, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 import { BoundedMap } from '../bounded-map.ts'
-import { AuthMode } from '../auth/relay-seal.ts'
 import type { Sequencer } from '../auth/sequencer.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Counters, DropReason } from '../stats.ts'
@@ -73,8 +72,8 @@ export interface RelayRouterInit {
   /** A relay of this node's will not arrive, even after its retry. */
   failed(relay: OwnRelay): void
   /**
-   * A signed DHT relay was passed on for others, from the peer `from`: the transport may check its
-   * signature and, if its origin sent it, learn the way back to the origin (`hints`).
+   * A DHT relay was passed on for others, from the peer `from`: the transport may check its
+   * origin's presence and, if new and valid, learn the way back to the origin (`hints`).
    */
   passedOn(frame: RelayFrame, from: Id): void
 }
@@ -161,7 +160,7 @@ export class RelayRouter {
     if (dropped !== undefined) return this.#giveUp('relay-queue-full', frame, from)
     this.#forwarded.remember(key, { from, to: next, at: now })
     counters.relaysForwarded++
-    if (frame.kind === RelayKind.DHT && frame.body[0] === AuthMode.SIGNATURE) this.#o.passedOn(frame, from)
+    if (frame.kind === RelayKind.DHT) this.#o.passedOn(frame, from)
   }
 
   /** An UNDELIVERABLE arrived from the peer `from`. */

@@ -3,8 +3,8 @@
  * of its open channels, the first that applies of:
  *
  * 1. a reverse hint: the peer that last brought this node an authenticated relay from the target:
- *    one addressed to this node (MAC'd or signed), or a signed one it passed on (a node on the way
- *    can check a signature, not a MAC; origins sign one relay every `announceIntervalMs`).
+ *    one addressed to this node (MAC'd or signed), or one it passed on that brought a new presence
+ *    of its origin (a node on the way cannot check a MAC, but can check the presence: presence.ts).
  *    Following them retraces a path a frame just took the other way, so answers find their way back;
  * 2. a referral hint: the peer whose NODES answer (authenticated) named the target (at the
  *    origin; in the middle of a path only if it is closer to the target than this node);
