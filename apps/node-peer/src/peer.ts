@@ -18,7 +18,7 @@ import type { Logger } from './log.ts'
 export const PEER_TIMINGS = {
   /** Retry an unreachable signaling server this often. */
   signalingRetryMs: 3000,
-  /** With an empty routing table, ask the servers for peers again this often. */
+  /** With fewer than k contacts in the routing table, ask the servers for peers again this often. */
   rejoinMs: 5000,
   /** Log a status line this often. */
   statusMs: 60_000,

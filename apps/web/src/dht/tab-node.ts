@@ -30,7 +30,7 @@ import type { PublishedEntry } from '../storage/stored-record.ts'
 export const TAB_TIMINGS = {
   /** Retry an unreachable signaling server this often. */
   signalingRetryMs: 3000,
-  /** With an empty routing table, ask the server for peers again this often. */
+  /** With fewer than k contacts in the routing table, ask the server for peers again this often. */
   rejoinMs: 5000,
   /** Write this tab's "last seen" time this often (orphan detection). */
   seenMs: 5000,

@@ -56,10 +56,16 @@ export class Entry {
     }
   }
 
-  /** With an empty routing table, asks every server for peers again and enters through them. */
+  /**
+   * With fewer than k contacts, asks every server for peers again and enters through those it
+   * does not know. A node learns contacts only from nodes it heard from itself, so one that joined
+   * while every peer's connection budget was full can be left with a contact or two and nothing
+   * that would ever add more; this is what brings it the rest.
+   */
   async again(links: readonly SignalingLink[]): Promise<void> {
+    const { node } = this.#o
     for (const link of links) {
-      if (this.#o.node.table.size > 0 || this.#joining) return
+      if (node.table.size >= node.options.k || this.#joining) return
       await this.through(await link.requestPeers(), link.signaler)
     }
   }
