@@ -73,6 +73,14 @@ async function main(): Promise<void> {
     await waitFor(`every tab to hold ${filled} contacts`, 120_000, async () => {
       const statuses = await Promise.all(pages.map((page) => hook.status(page)))
       return statuses.every((s) => s.firstPeerAt !== undefined && s.tableSizeAt[filled] !== undefined)
+    }).catch(async (error: unknown) => {
+      // Say which tabs fell short and what their transports refused, before giving up.
+      for (const [i, page] of pages.entries()) {
+        const [s, c] = await Promise.all([hook.status(page), hook.counters(page)])
+        const nonzero = (counts: Record<string, number>): string => JSON.stringify(Object.fromEntries(Object.entries(counts).filter(([, v]) => v > 0)))
+        log(`tab ${i}: ${s.contacts} contacts, ${s.openPeers.length} open; dropped ${nonzero(c.transport.dropped)}; rejected ${nonzero(c.transport.relaysRejected)}`)
+      }
+      throw error
     })
     const joined = await Promise.all(pages.map((page) => hook.status(page)))
     // The first tab waits for a second one to exist; its join time says nothing of joining.
