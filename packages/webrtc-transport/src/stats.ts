@@ -178,6 +178,8 @@ export interface TransportStats {
   undeliverablePassedBack: number
   /** Relays passed on for others that brought a new presence of their origin: the way back to it was learned. */
   routesLearnedOnTheWay: number
+  /** Presences in relays passed on whose signature did not check out (forged or altered): nothing learned. */
+  presencesRejected: number
   /** Relay frames that reached this node as their target. */
   relaysReceived: number
   /** UNDELIVERABLE notices about relays this node started, by the reason the relay gave. */
@@ -219,6 +221,7 @@ export class Counters {
   relaysClamped = 0
   undeliverablePassedBack = 0
   routesLearnedOnTheWay = 0
+  presencesRejected = 0
   relaysReceived = 0
   readonly undeliverable = zeros(UNDELIVERABLE_REASONS)
   readonly dropped = zeros(DROP_REASONS)

@@ -185,6 +185,7 @@ describe('teaching a way back on the way', () => {
     const after = v.fake.transport.stats()
     expect(after.relaysForwarded - before.relaysForwarded).toBe(1) // passed on: only Y can tell
     expect(after.authOperations - before.authOperations).toBe(1) // checked on the way, within the budget
+    expect(after.presencesRejected - before.presencesRejected).toBe(1)
     expect(after.routesLearnedOnTheWay).toBe(before.routesLearnedOnTheWay)
     const sent = vToM.sent.length
     expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)

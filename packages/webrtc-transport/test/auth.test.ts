@@ -224,6 +224,7 @@ describe('an authenticated relay', () => {
     const altered = Uint8Array.from(renewed.body)
     altered[1 + PUBLIC_KEY_BYTES + 8]! ^= 1
     expect(await carol.auth.checkOnTheWay({ ...renewed, body: altered }, budget)).toBe(false)
+    expect(carol.counters.presencesRejected).toBe(1)
     expect(await carol.auth.checkOnTheWay(renewed, () => false)).toBe(false)
     expect(await carol.auth.checkOnTheWay(renewed, budget)).toBe(true)
     expect(await carol.auth.checkOnTheWay(renewed, budget)).toBe(false)

@@ -83,6 +83,8 @@ export class OwnPresence {
 }
 
 export interface PresenceChecksInit {
+  /** Counts `presencesRejected`. */
+  counters: Counters
   suite: AuthSuite
   keys: PeerKeys
   clock: Clock
@@ -118,7 +120,10 @@ export class PresenceChecks {
     if (newest !== undefined && stamp <= newest) return false
     if (!idEquals(keyOf(publicKey), origin) || !meetsIdPuzzle(origin, idPuzzleBits)) return false
     if (!budget()) return false
-    if (!(await suite.verify(presence.subarray(8), presenceData(origin, stamp), publicKey))) return false
+    if (!(await suite.verify(presence.subarray(8), presenceData(origin, stamp), publicKey))) {
+      this.#o.counters.presencesRejected++
+      return false
+    }
     // Another check of a newer one may have finished meanwhile.
     const now = this.#newest.get(key)
     if (now !== undefined && stamp <= now) return false

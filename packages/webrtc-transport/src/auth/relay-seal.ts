@@ -110,7 +110,7 @@ export interface RelayAuthInit {
   presenceMaxAgeMs: number
   /** Origins whose newest presence a node on the way remembers. */
   maxPresences: number
-  /** Counts `relaysSigned`, `relaysMac` and `presencesSigned`. */
+  /** Counts `relaysSigned`, `relaysMac`, `presencesSigned` and `presencesRejected`. */
   counters: Counters
 }
 
@@ -123,7 +123,7 @@ export class RelayAuth {
     this.#o = init
     const { identity, suite, clock, keys, idPuzzleBits, counters } = init
     this.#presence = new OwnPresence({ identity, suite, clock, intervalMs: init.presenceIntervalMs, counters })
-    this.#presences = new PresenceChecks({ suite, keys, clock, idPuzzleBits, maxAgeMs: init.presenceMaxAgeMs, capacity: init.maxPresences })
+    this.#presences = new PresenceChecks({ counters, suite, keys, clock, idPuzzleBits, maxAgeMs: init.presenceMaxAgeMs, capacity: init.maxPresences })
   }
 
   /** The body of a DHT relay from this node: MAC'd when the target's key is known, else signed. */
