@@ -1,6 +1,6 @@
 import { ErrorCode, type Id, idEquals, isRequest, keyOf, type KademliaNode, meetsIdPuzzle, type Message, toHex, type Transport } from '@browser-dht/kademlia'
 import { describe, expect, it } from 'vitest'
-import { Adversary } from '../src/bench/adversary.ts'
+import { Adversary, answering } from '../src/bench/adversary.ts'
 import { trueClosest } from '../src/brute-force.ts'
 import { Testnet } from '../src/testnet.ts'
 import { BUILD_TIMEOUT_MS, bytesOf, hexes, K, liveIds } from './support.ts'
@@ -107,7 +107,7 @@ describe('an introducer answering with made-up IDs', () => {
     let fakes: Id[] = []
     const lies = (message: Message): Message | undefined =>
       message.type === 'FIND_NODE' ? { type: 'NODES', rid: message.rid, nodes: fakes } : undefined
-    const liar = await net.addNode(undefined, { transport: answering(lies) })
+    const liar = await net.addNode(undefined, { transport: (base) => answering(base, lies) })
     await net.run(liar.bootstrap([net.pick(liar).id]))
     // A target next to the liar, so that lookups for it ask the liar first.
     const target = Uint8Array.from(liar.id)
@@ -134,23 +134,6 @@ describe('an introducer answering with made-up IDs', () => {
     expect(unbounded.fakesAsked).toBe(K)
   }, BUILD_TIMEOUT_MS)
 })
-
-/** A transport that answers some requests itself (`answer` returns a message) and hands the rest on. */
-function answering(answer: (message: Message) => Message | undefined) {
-  return (base: Transport): Transport => ({
-    send: (to, message) => base.send(to, message),
-    close: () => base.close(),
-    listen: (handler) =>
-      base.listen({
-        ...handler,
-        onMessage: (from, message) => {
-          const reply = answer(message)
-          if (reply === undefined) handler.onMessage(from, message)
-          else base.send(from, reply)
-        },
-      }),
-  })
-}
 
 describe('a network with an ID puzzle', () => {
   it('draws IDs that solve it, and a node whose ID does not cannot join', async () => {

@@ -6,6 +6,26 @@
  */
 import { compareBytes, compareDistance, type Id, idEquals, type Message, toHex, type Transport } from '@browser-dht/kademlia'
 
+/**
+ * `base`, except that a message for which `answer` returns a reply is answered with it instead of
+ * reaching the node: how a malicious node's transport speaks for it.
+ */
+export function answering(base: Transport, answer: (message: Message) => Message | undefined): Transport {
+  return {
+    send: (to, message) => base.send(to, message),
+    close: () => base.close(),
+    listen: (handler) =>
+      base.listen({
+        ...handler,
+        onMessage: (from, message) => {
+          const reply = answer(message)
+          if (reply === undefined) handler.onMessage(from, message)
+          else base.send(from, reply)
+        },
+      }),
+  }
+}
+
 /** The adversarial IDs, sorted, for "the n closest to a target" in O(log N + n log n). */
 export class AdversaryIndex {
   readonly #sorted: Id[]
@@ -80,19 +100,7 @@ export class Adversary {
   /** The transport of node `id`: itself for an honest node, an attacker's for a member. */
   wrap(transport: Transport, id: Id): Transport {
     if (!this.members.has(toHex(id))) return transport
-    return {
-      send: (to, message) => transport.send(to, message),
-      close: () => transport.close(),
-      listen: (handler) =>
-        transport.listen({
-          ...handler,
-          onMessage: (from, message) => {
-            const answer = this.attacking ? this.#answer(id, message) : undefined
-            if (answer === undefined) handler.onMessage(from, message)
-            else transport.send(from, answer)
-          },
-        }),
-    }
+    return answering(transport, (message) => (this.attacking ? this.#answer(id, message) : undefined))
   }
 
   #answer(self: Id, message: Message): Message | undefined {
