@@ -11,7 +11,7 @@
  * `capacity` peers are remembered, least recently learned forgotten first; a forgotten peer's
  * next MAC'd frame carries its public key, so it costs one derivation again, never a failure.
  */
-import { type Id, idKey } from '@browser-dht/kademlia'
+import { type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -25,6 +25,12 @@ export const MAC_KEY_BYTES = 32
 
 /** HMAC-SHA256 with its key already absorbed: `clone()` one per message (saves two blocks of hashing). */
 export type KeyedMac = ReturnType<typeof hmac.create>
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 export interface MacKeys {
   /** MACs frames from this node to the peer. */
@@ -56,6 +62,18 @@ export class PeerKeys {
 
   get size(): number {
     return this.#peers.size
+  }
+
+  /**
+   * Whether `publicKey`, carried by a frame that claims to be from `id`, may be `id`'s: its SHA-1
+   * is `id` (else `bad-key`) and `id` solves the ID puzzle of `puzzleBits` (else `weak-id`). The
+   * key this node learned for `id` passed both already, so it costs no SHA-1.
+   */
+  vouch(id: Id, publicKey: Uint8Array, puzzleBits: number): 'ok' | 'bad-key' | 'weak-id' {
+    const known = this.publicKey(id)
+    if (known !== undefined && sameBytes(known, publicKey)) return 'ok'
+    if (!idEquals(keyOf(publicKey), id)) return 'bad-key'
+    return meetsIdPuzzle(id, puzzleBits) ? 'ok' : 'weak-id'
   }
 
   /** `id`'s public key, if this node has learned it. */

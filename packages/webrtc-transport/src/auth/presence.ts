@@ -15,7 +15,7 @@
  * this relay is the origin's: a node that saw one may bring it first elsewhere, and attract the
  * traffic it could drop anyway (SECURITY.md), until the origin's next presence.
  */
-import { type Clock, type Id, ID_BYTES, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
+import { type Clock, type Id, ID_BYTES, idKey } from '@browser-dht/kademlia'
 import { BoundedMap } from '../bounded-map.ts'
 import { type NodeIdentity, SIGNATURE_BYTES } from '../signaling/identity.ts'
 import { readU64, writeU64 } from '../wire/frames.ts'
@@ -118,7 +118,7 @@ export class PresenceChecks {
     const key = idKey(origin)
     const newest = this.#newest.get(key)
     if (newest !== undefined && stamp <= newest) return false
-    if (!idEquals(keyOf(publicKey), origin) || !meetsIdPuzzle(origin, idPuzzleBits)) return false
+    if (keys.vouch(origin, publicKey, idPuzzleBits) !== 'ok') return false
     if (!budget()) return false
     if (!(await suite.verify(presence.subarray(8), presenceData(origin, stamp), publicKey))) {
       this.#o.counters.presencesRejected++

@@ -22,7 +22,7 @@
  * derivation. `RelayAuth.open` is the one function that reads this body at its target, and
  * `RelayAuth.checkOnTheWay` on the way.
  */
-import { type Clock, ID_BYTES, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
+import { type Clock, ID_BYTES, idKey } from '@browser-dht/kademlia'
 import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../signaling/identity.ts'
 import { type RelayFrame, type RelayId, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'
@@ -77,12 +77,6 @@ function authData(mode: AuthMode, relay: RelayId & { replyTo: number }, message:
 /** The MAC of header and message, fed in two parts so the message is not copied. */
 function macTag(key: KeyedMac, relay: RelayId & { replyTo: number }, message: Uint8Array): Uint8Array {
   return key.clone().update(authHeader(AuthMode.MAC, relay)).update(message).digest().subarray(0, MAC_TAG_BYTES)
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 /** Compares in time independent of where the bytes differ. */
@@ -159,12 +153,8 @@ export class RelayAuth {
     const tagBytes = mode === AuthMode.SIGNATURE ? SIGNATURE_BYTES : MAC_TAG_BYTES
     if (body.length < TAG_AT + tagBytes) return { ok: false, reason: 'malformed' }
     const publicKey = body.subarray(1, 1 + PUBLIC_KEY_BYTES)
-    // A key this node learned for the origin passed both checks already (saves two SHA-1s a frame).
-    const known = keys.publicKey(origin)
-    if (known === undefined || !sameBytes(known, publicKey)) {
-      if (!idEquals(keyOf(publicKey), origin)) return { ok: false, reason: 'bad-key' }
-      if (!meetsIdPuzzle(origin, idPuzzleBits)) return { ok: false, reason: 'weak-id' }
-    }
+    const vouched = keys.vouch(origin, publicKey, idPuzzleBits)
+    if (vouched !== 'ok') return { ok: false, reason: vouched }
     if (Math.abs(clock.now() - seqTimeMs(seq)) > maxAgeMs) return { ok: false, reason: 'expired' }
     const sender = idKey(origin)
     if (!replay.fresh(sender, seq)) return { ok: false, reason: 'replayed' }
