@@ -42,4 +42,16 @@ describe('entering the overlay again', () => {
     await clock.run(entry.again([link]))
     expect(link.asked).toBe(1)
   })
+
+  it('in a network smaller than k + 1, stops asking once a server names nobody new, until its table is empty', async () => {
+    const { clock, nodes: [a, b] } = await nodes([[], [0]])
+    const link = server([b!])
+    const entry = new Entry({ node: a!, introduce: () => {} })
+    await entry.again([link])
+    await entry.again([link])
+    expect(link.asked).toBe(1)
+    a!.table.remove(b!.id)
+    await clock.run(entry.again([link]))
+    expect(link.asked).toBe(2)
+  })
 })

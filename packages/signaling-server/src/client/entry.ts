@@ -22,6 +22,8 @@ export interface EntryOptions {
 export class Entry {
   readonly #o: EntryOptions
   #joining = false
+  /** The last peers a server named were all in the routing table already. */
+  #nothingNew = false
 
   constructor(options: EntryOptions) {
     this.#o = options
@@ -44,6 +46,7 @@ export class Entry {
     }
     this.#o.introduce(ids, signaler)
     const fresh = ids.filter((id) => !node.table.has(id))
+    this.#nothingNew = fresh.length === 0
     if (fresh.length === 0 || this.#joining) return
     this.#joining = true
     try {
@@ -60,12 +63,15 @@ export class Entry {
    * With fewer than k contacts, asks every server for peers again and enters through those it
    * does not know. A node learns contacts only from nodes it heard from itself, so one that joined
    * while every peer's connection budget was full can be left with a contact or two and nothing
-   * that would ever add more; this is what brings it the rest.
+   * that would ever add more; this is what brings it the rest. Once a server named nobody new (a
+   * network smaller than k + 1), it asks again only with an empty table: a node that joins later
+   * is introduced to it and gets in touch itself.
    */
   async again(links: readonly SignalingLink[]): Promise<void> {
     const { node } = this.#o
     for (const link of links) {
-      if (node.table.size >= node.options.k || this.#joining) return
+      const size = node.table.size
+      if (this.#joining || size >= node.options.k || (size > 0 && this.#nothingNew)) return
       await this.through(await link.requestPeers(), link.signaler)
     }
   }
