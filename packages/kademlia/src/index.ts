@@ -21,11 +21,12 @@ export {
   shortHex,
   toHex,
 } from './keyspace/id.ts'
-export { DEFAULT_ID_PUZZLE_BITS, MAX_ID_PUZZLE_BITS, meetsIdPuzzle, puzzleBitsOf } from './keyspace/puzzle.ts'
+export { DEFAULT_ID_PUZZLE_BITS, MAX_ID_PUZZLE_BITS, meetsIdPuzzle, PUZZLE_CHECKS_REMEMBERED, PuzzleChecks, puzzleBitsOf } from './keyspace/puzzle.ts'
 export type { AbortSignalLike, Clock, Random, TimerHandle } from './platform/platform.ts'
 export { cryptoRandom, systemClock } from './platform/runtime.ts'
 export { seededRandom } from './platform/seeded-random.ts'
 export { VirtualClock } from './platform/virtual-clock.ts'
+export { BoundedMap } from './platform/bounded-map.ts'
 export { TokenBucket, type TokenBucketOptions } from './platform/token-bucket.ts'
 export type { Contact } from './routing-table/k-bucket.ts'
 export { type BucketView, RoutingTable, type RoutingTableOptions } from './routing-table/routing-table.ts'

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { sha1 } from '@noble/hashes/legacy.js'
 import { ID_BYTES } from '../src/keyspace/id.ts'
-import { meetsIdPuzzle, puzzleBitsOf } from '../src/keyspace/puzzle.ts'
+import { meetsIdPuzzle, PuzzleChecks, puzzleBitsOf } from '../src/keyspace/puzzle.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
 
 const anyId = fc.uint8Array({ minLength: ID_BYTES, maxLength: ID_BYTES })
@@ -42,5 +42,30 @@ describe('the ID puzzle', () => {
     // Expected 625 (1 in 64); a binomial this far off happens with probability below 1e-6.
     expect(met).toBeGreaterThan(500)
     expect(met).toBeLessThan(760)
+  })
+})
+
+describe('PuzzleChecks', () => {
+  it('answers as meetsIdPuzzle does, whether the ID was remembered or not', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 }), fc.array(anyId, { maxLength: 30 }), (bits, ids) => {
+        const checks = new PuzzleChecks(bits, 8)
+        for (const id of [...ids, ...ids]) expect(checks.solves(id)).toBe(meetsIdPuzzle(id, bits))
+      }),
+    )
+  })
+
+  it('hashes an ID once while it is remembered, and again once the oldest are forgotten', () => {
+    const random = seededRandom(3)
+    const ids = Array.from({ length: 5 }, () => random.bytes(ID_BYTES))
+    const checks = new PuzzleChecks(4, 4)
+    for (const id of ids.slice(0, 4)) checks.solves(id)
+    for (const id of ids.slice(0, 4)) checks.solves(id)
+    expect(checks.hashed).toBe(4)
+    // A fifth ID pushes out the first, which then costs a SHA-1 again.
+    checks.solves(ids[4]!)
+    checks.solves(ids[0]!)
+    expect(checks.hashed).toBe(6)
+    expect(new PuzzleChecks(0).solves(ids[0]!)).toBe(true)
   })
 })

@@ -11,7 +11,8 @@
  * and their search live with the identity (the WebRTC transport's `createIdentity`).
  */
 import { sha1 } from '@noble/hashes/legacy.js'
-import type { Id } from './id.ts'
+import { BoundedMap } from '../platform/bounded-map.ts'
+import { type Id, idKey } from './id.ts'
 
 /**
  * The network's puzzle difficulty: leading zero bits of SHA-1(ID). 2^13 tries take a current
@@ -36,4 +37,37 @@ export function puzzleBitsOf(id: Id): number {
 /** True when `id` solves the puzzle of difficulty `bits` (always, for 0). */
 export function meetsIdPuzzle(id: Id, bits: number): boolean {
   return bits <= 0 || puzzleBitsOf(id) >= bits
+}
+
+/** IDs whose puzzle a node remembers having checked (pass or fail), so a lookup that meets them again costs no SHA-1. */
+export const PUZZLE_CHECKS_REMEMBERED = 4096
+
+/**
+ * One node's checks of the ID puzzle, the last `capacity` remembered: a lookup meets the same
+ * few IDs over and over (each answer names k), and a SHA-1 in JavaScript costs tens of µs
+ * until the engine has optimized it, which a tab's sporadic lookups never let it do.
+ */
+export class PuzzleChecks {
+  readonly #bits: number
+  readonly #checked: BoundedMap<boolean>
+  /** SHA-1s done: IDs checked that were not remembered. */
+  hashed = 0
+
+  constructor(bits: number, capacity = PUZZLE_CHECKS_REMEMBERED) {
+    this.#bits = bits
+    this.#checked = new BoundedMap(capacity)
+  }
+
+  /** True when `id` solves the puzzle (always, for 0 bits). */
+  solves(id: Id): boolean {
+    if (this.#bits <= 0) return true
+    const key = idKey(id)
+    let solves = this.#checked.get(key)
+    if (solves === undefined) {
+      solves = puzzleBitsOf(id) >= this.#bits
+      this.hashed++
+      this.#checked.remember(key, solves)
+    }
+    return solves
+  }
 }

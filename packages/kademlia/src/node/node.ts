@@ -4,7 +4,7 @@
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, idKey, shortHex } from '../keyspace/id.ts'
-import { meetsIdPuzzle } from '../keyspace/puzzle.ts'
+import { PuzzleChecks } from '../keyspace/puzzle.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
@@ -117,6 +117,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   readonly #pinging = new Set<Contact>()
   readonly #rejected: Record<string, number> = {}
   readonly #handlerContext: HandlerContext
+  readonly #puzzle: PuzzleChecks
   #running = false
   #inbound = 0
   #served = 0
@@ -126,6 +127,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#o = options
     this.id = assertId(options.id, 'node id')
     this.options = resolveTunables({ ...options, idPuzzleBits: options.idPuzzleBits ?? options.transport.idPuzzleBits })
+    this.#puzzle = new PuzzleChecks(this.options.idPuzzleBits)
     const { k, replacementCacheSize, staleLimit } = this.options
     this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
     this.records = new Records(options.store ?? new MemoryRecordStore(), this.options)
@@ -360,9 +362,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     })
   }
 
-  /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes). */
+  /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes, remembered). */
   #solvesPuzzle(id: Id): boolean {
-    return meetsIdPuzzle(id, this.options.idPuzzleBits)
+    return this.#puzzle.solves(id)
   }
 
   #emptyTrace(target: Id): LookupTrace {

@@ -11,11 +11,10 @@
  * `capacity` peers are remembered, least recently learned forgotten first; a forgotten peer's
  * next MAC'd frame carries its public key, so it costs one derivation again, never a failure.
  */
-import { type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
+import { BoundedMap, type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { BoundedMap } from '../bounded-map.ts'
 import type { AuthSuite } from './suite.ts'
 
 const encoder = new TextEncoder()

@@ -15,8 +15,7 @@
  * this relay is the origin's: a node that saw one may bring it first elsewhere, and attract the
  * traffic it could drop anyway (SECURITY.md), until the origin's next presence.
  */
-import { type Clock, type Id, ID_BYTES, idKey } from '@browser-dht/kademlia'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap, type Clock, type Id, ID_BYTES, idKey } from '@browser-dht/kademlia'
 import { type NodeIdentity, SIGNATURE_BYTES } from '../signaling/identity.ts'
 import { readU64, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'

@@ -10,7 +10,7 @@
  * Check with `fresh` before the expensive verification (so junk costs nothing), and `admit`
  * only what verified (so junk cannot poison a sender's window).
  */
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap } from '@browser-dht/kademlia'
 
 interface SenderWindow {
   floor: number

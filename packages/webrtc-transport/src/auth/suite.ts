@@ -12,7 +12,7 @@
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../signaling/identity.ts'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap } from '@browser-dht/kademlia'
 import { buffer, subtle as platformSubtle, type SubtleLike, type WebCryptoKey } from './webcrypto.ts'
 
 /**

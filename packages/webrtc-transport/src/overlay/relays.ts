@@ -16,8 +16,7 @@
  * the frame with that seq came, when this node passed that frame on. A node on the way learns the
  * way back to an origin only from what it can check: the origin's presence in a DHT relay (`passedOn`).
  */
-import { type Clock, type Id, idEquals, idKey } from '@browser-dht/kademlia'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap, type Clock, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 import type { Sequencer } from '../auth/sequencer.ts'
 import type { ResolvedOptions } from '../options.ts'
 import type { Counters, DropReason } from '../stats.ts'

@@ -15,8 +15,7 @@
  * moment ago; a node passes each frame on at most once (relays.ts) and the hop limit ends any
  * path that still wanders.
  */
-import { compareDistance, type Id, idEquals, idKey } from '@browser-dht/kademlia'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap, compareDistance, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 
 export type HintKind = 'reverse' | 'referral'
 

@@ -9,8 +9,7 @@
  * signal (per-sender `ReplayWindows`, so no sender can flush another's), or have a signal from
  * one ID accepted as another's (the signer must be the sender its carrier named).
  */
-import { type Id, idKey, TokenBucket } from '@browser-dht/kademlia'
-import { BoundedMap } from '../bounded-map.ts'
+import { BoundedMap, type Id, idKey, TokenBucket } from '@browser-dht/kademlia'
 import { ReplayWindows } from '../auth/replay.ts'
 import type { Sequencer } from '../auth/sequencer.ts'
 import type { AuthSuite } from '../auth/suite.ts'

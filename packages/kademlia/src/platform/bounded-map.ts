@@ -1,6 +1,7 @@
 /**
  * A map that forgets its oldest entries beyond `capacity`: the one bounded map behind the
- * transport's route hints, relays awaiting a possible retry, and seen signals.
+ * transport's route hints, relays awaiting a possible retry and seen signals, and the core's
+ * remembered ID puzzle checks.
  */
 export class BoundedMap<V> {
   readonly #entries = new Map<string, V>()
