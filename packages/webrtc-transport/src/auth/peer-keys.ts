@@ -13,17 +13,14 @@
  */
 import { BoundedMap, type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { hkdf } from '@noble/hashes/hkdf.js'
-import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { type KeyedMac, keyedMac } from './mac.ts'
 import type { AuthSuite } from './suite.ts'
 
 const encoder = new TextEncoder()
 const MAC_SALT = encoder.encode('browser-dht/relay-mac/v1')
 const MAC_INFO = encoder.encode('mac')
 export const MAC_KEY_BYTES = 32
-
-/** HMAC-SHA256 with its key already absorbed: `clone()` one per message (saves two blocks of hashing). */
-export type KeyedMac = ReturnType<typeof hmac.create>
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
@@ -118,7 +115,7 @@ export class PeerKeys {
     const shared = await this.#suite.sharedSecret(publicKey)
     if (shared === undefined) return undefined
     const info = (from: Id, to: Id): Uint8Array => Uint8Array.from([...MAC_INFO, ...from, ...to])
-    const key = (from: Id, to: Id): KeyedMac => hmac.create(sha256, hkdf(sha256, shared, MAC_SALT, info(from, to), MAC_KEY_BYTES))
+    const key = (from: Id, to: Id): KeyedMac => keyedMac(hkdf(sha256, shared, MAC_SALT, info(from, to), MAC_KEY_BYTES))
     return { send: key(this.#self, id), receive: key(id, this.#self) }
   }
 }

@@ -26,7 +26,8 @@ import { type Clock, ID_BYTES, idKey } from '@browser-dht/kademlia'
 import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../signaling/identity.ts'
 import { type RelayFrame, type RelayId, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'
-import type { KeyedMac, PeerKeys } from './peer-keys.ts'
+import type { KeyedMac } from './mac.ts'
+import type { PeerKeys } from './peer-keys.ts'
 import { OwnPresence, PRESENCE_BYTES, PresenceChecks } from './presence.ts'
 import type { ReplayWindows } from './replay.ts'
 import { seqTimeMs } from './sequencer.ts'
@@ -76,7 +77,7 @@ function authData(mode: AuthMode, relay: RelayId & { replyTo: number }, message:
 
 /** The MAC of header and message, fed in two parts so the message is not copied. */
 function macTag(key: KeyedMac, relay: RelayId & { replyTo: number }, message: Uint8Array): Uint8Array {
-  return key.clone().update(authHeader(AuthMode.MAC, relay)).update(message).digest().subarray(0, MAC_TAG_BYTES)
+  return key.tag(authHeader(AuthMode.MAC, relay), message).subarray(0, MAC_TAG_BYTES)
 }
 
 /** Compares in time independent of where the bytes differ. */

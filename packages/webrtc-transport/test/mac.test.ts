@@ -1,0 +1,85 @@
+import { describe, expect, it, vi } from 'vitest'
+import fc from 'fast-check'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { keyedMac, macEngine, type MacEngine } from '../src/auth/mac.ts'
+// @ts-expect-error: a plain .mjs script without types
+import { build, OUT_PATH } from '../../../scripts/build-wasm.mjs'
+import { readFileSync } from 'node:fs'
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const fromHex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 'hex'))
+const ENGINES: MacEngine[] = ['wasm', 'noble']
+
+describe('keyedMac (HMAC-SHA256)', () => {
+  it('is compiled to WebAssembly here', () => {
+    expect(macEngine()).toBe('wasm')
+  })
+
+  // RFC 4231, test cases 1, 2, 4 and 7 (keys of at most 64 bytes; the key must fit one block).
+  const vectors = [
+    { key: '0b'.repeat(20), data: hex(new TextEncoder().encode('Hi There')), mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7' },
+    { key: hex(new TextEncoder().encode('Jefe')), data: hex(new TextEncoder().encode('what do ya want for nothing?')), mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843' },
+    { key: '0102030405060708090a0b0c0d0e0f10111213141516171819', data: 'cd'.repeat(50), mac: '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b' },
+  ]
+  for (const engine of ENGINES) {
+    it(`passes RFC 4231's test vectors (${engine})`, () => {
+      for (const { key, data, mac } of vectors) {
+        const bytes = fromHex(data)
+        // Split anywhere: header ‖ message is what is MAC'd.
+        for (const at of [0, 1, bytes.length >> 1, bytes.length]) {
+          expect(hex(keyedMac(fromHex(key), engine).tag(bytes.subarray(0, at), bytes.subarray(at)))).toBe(mac)
+        }
+      }
+    })
+  }
+
+  it('gives noble’s HMAC for any key, header and message, across block boundaries and memory growth', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 300 }), (key, header, message) => {
+        const expected = hex(hmac(sha256, key, Uint8Array.from([...header, ...message])))
+        expect(hex(keyedMac(key, 'wasm').tag(header, message))).toBe(expected)
+      }),
+      { numRuns: 300 },
+    )
+    // Past the first 64 KiB page, and back to a short message.
+    const key = new Uint8Array(32).fill(9)
+    const long = new Uint8Array(200_000).map((_, i) => i * 7)
+    expect(hex(keyedMac(key, 'wasm').tag(long.subarray(0, 100), long.subarray(100)))).toBe(hex(hmac(sha256, key, long)))
+    expect(hex(keyedMac(key, 'wasm').tag(Uint8Array.of(1), new Uint8Array()))).toBe(hex(hmac(sha256, key, Uint8Array.of(1))))
+  })
+
+  it('keeps each key’s tags apart when keys are used in turn', () => {
+    const [a, b] = [keyedMac(new Uint8Array(32).fill(1)), keyedMac(new Uint8Array(32).fill(2))]
+    const m = Uint8Array.of(5, 6, 7)
+    const first = hex(a.tag(new Uint8Array(), m))
+    expect(hex(b.tag(new Uint8Array(), m))).not.toBe(first)
+    expect(hex(a.tag(new Uint8Array(), m))).toBe(first)
+  })
+
+  it('falls back to noble where WebAssembly cannot be compiled (a page whose CSP forbids it)', async () => {
+    vi.resetModules()
+    vi.stubGlobal('WebAssembly', {
+      Module: function () {
+        throw new Error('Refused to compile or instantiate WebAssembly module')
+      },
+    })
+    try {
+      const fresh = await import('../src/auth/mac.ts')
+      expect(fresh.macEngine()).toBe('noble')
+      const key = new Uint8Array(32).fill(3)
+      expect(hex(fresh.keyedMac(key).tag(Uint8Array.of(1), Uint8Array.of(2)))).toBe(hex(hmac(sha256, key, Uint8Array.of(1, 2))))
+    } finally {
+      vi.unstubAllGlobals()
+      vi.resetModules()
+    }
+  })
+
+  it('refuses a key longer than a block', () => {
+    expect(() => keyedMac(new Uint8Array(65))).toThrow(RangeError)
+  })
+
+  it('ships the module that sha256.wat builds to', async () => {
+    expect(readFileSync(OUT_PATH, 'utf8')).toBe(await build())
+  })
+})
