@@ -26,7 +26,7 @@ import {
   type TransportHandler,
 } from '@browser-dht/kademlia'
 import { PeerKeys } from './auth/peer-keys.ts'
-import { RelayAuth } from './auth/relay-seal.ts'
+import { type OpenResult, RelayAuth } from './auth/relay-seal.ts'
 import { ReplayWindows } from './auth/replay.ts'
 import { Sequencer } from './auth/sequencer.ts'
 import { type AuthSuite, createSuite } from './auth/suite.ts'
@@ -334,7 +334,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       return this.#signals.fromOverlay(frame.body, { origin: frame.origin, via: link.remote, seq: frame.seq }, () => link.takeAuthToken())
     }
     const budget = (): boolean => link.takeAuthToken() && ++this.#counters.authOperations > 0
-    void this.#auth.open(frame, budget).then((result) => {
+    const opened = (result: OpenResult): void => {
       if (this.#closed) return
       if (!result.ok) {
         this.#counters.relaysRejected[result.reason]++
@@ -343,7 +343,10 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       // The origin proved itself: the way this came leads back to it, and replies name its seq.
       this.#router.hints.learn(frame.origin, link.remote, 'reverse', frame.seq)
       this.#deliver(frame.origin, link.remote, result.message)
-    })
+    }
+    const result = this.#auth.open(frame, budget)
+    if (result instanceof Promise) void result.then(opened)
+    else opened(result)
   }
 
   /**

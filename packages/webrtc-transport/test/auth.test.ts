@@ -197,6 +197,30 @@ describe('an authenticated relay', () => {
     expect(alice.counters.relaysMac).toBe(1)
   })
 
+  it('seals and opens without waiting once the pair is MAC’d (the relay leaves in the same task)', async () => {
+    const clock = new VirtualClock(NOW)
+    const [alice, bob] = [party(clock), party(clock)]
+    // First contact: a signature and a derivation, so both wait.
+    const first = alice.auth.seal({ target: bob.identity.id, seq: ++nextSeq, replyTo: 0 }, Uint8Array.of(1))
+    expect(first).toBeInstanceOf(Promise)
+    const frame: RelayFrame = { type: 'relay', hops: 8, kind: RelayKind.DHT, detoured: false, target: bob.identity.id, origin: alice.identity.id, seq: nextSeq, replyTo: 0, body: await first }
+    const opening = bob.auth.open(frame, () => true)
+    expect(opening).toBeInstanceOf(Promise)
+    expect((await opening).ok).toBe(true)
+    // Bob's answer is MAC'd (he derives the pair's keys for it); Alice derives them to check it.
+    expect((await alice.auth.open(await sealed(bob, alice), () => true)).ok).toBe(true)
+    // Now both ends hold the pair's keys: seal gives bytes and open a result, no promise.
+    const seq = ++nextSeq
+    const body = alice.auth.seal({ target: bob.identity.id, seq, replyTo: 0 }, Uint8Array.of(2))
+    expect(body).toBeInstanceOf(Uint8Array)
+    const opened = bob.auth.open({ ...frame, seq, body: body as Uint8Array }, () => false)
+    expect(opened).toEqual({ ok: true, message: Uint8Array.of(2), publicKey: alice.identity.publicKey })
+    // A forged tag is refused just as synchronously, and costs no token.
+    const forged = Uint8Array.from(body as Uint8Array)
+    forged[forged.length - 2]! ^= 1
+    expect(bob.auth.open({ ...frame, seq: ++nextSeq, body: forged }, () => false)).toEqual({ ok: false, reason: 'bad-tag' })
+  })
+
   it('carries a presence signed once every presenceIntervalMs, which a node on the way checks once per new one', async () => {
     const clock = new VirtualClock(NOW)
     const [alice, bob, carol] = [party(clock, 0, 1000), party(clock), party(clock)]

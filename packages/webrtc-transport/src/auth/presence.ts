@@ -57,12 +57,29 @@ export class OwnPresence {
     this.#counters = init.counters
   }
 
-  /** The presence to put in a relay now: the current one, while a newer one is signed if it is due. */
-  async bytes(): Promise<Uint8Array> {
+  /**
+   * The presence to put in a relay now, if this node signed one yet: the current one, while a
+   * newer one is signed in the background once it is due. Synchronous, so that a relay waits for
+   * nothing but the very first signature (`bytes`).
+   */
+  current(): Uint8Array | undefined {
     const current = this.#current
-    if (current !== undefined && this.#clock.now() - current.stamp < this.#intervalMs) return current.bytes
-    const signing = (this.#signing ??= this.#sign())
-    return current?.bytes ?? (await signing)
+    if (current === undefined || this.#clock.now() - current.stamp >= this.#intervalMs) this.#startSigning()
+    return current?.bytes
+  }
+
+  /** The presence to put in a relay now, waiting for the first signature if there is none yet. */
+  async bytes(): Promise<Uint8Array> {
+    return this.current() ?? (await this.#startSigning())
+  }
+
+  /** The signing under way, started if none is; a failure is the caller's to see, not unhandled. */
+  #startSigning(): Promise<Uint8Array> {
+    if (this.#signing === undefined) {
+      this.#signing = this.#sign()
+      this.#signing.catch(() => undefined)
+    }
+    return this.#signing
   }
 
   async #sign(): Promise<Uint8Array> {

@@ -121,20 +121,39 @@ export class RelayAuth {
     this.#presences = new PresenceChecks({ counters, suite, keys, clock, idPuzzleBits, maxAgeMs: init.presenceMaxAgeMs, capacity: init.maxPresences })
   }
 
-  /** The body of a DHT relay from this node: MAC'd when the target's key is known, else signed. */
-  async seal(relay: Omit<RelayId, 'origin'> & { replyTo: number }, message: Uint8Array): Promise<Uint8Array> {
-    const { identity, keys, suite } = this.#o
+  /**
+   * The body of a DHT relay from this node: MAC'd when the target's key is known, else signed.
+   * Synchronous when the pair's MAC keys are derived and this node has a presence (every relay
+   * but a pair's first), so the relay leaves at once; else a promise.
+   */
+  seal(relay: Omit<RelayId, 'origin'> & { replyTo: number }, message: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    const { identity, keys, counters } = this.#o
+    const ready = keys.ready(relay.target)
+    const presence = this.#presence.current()
+    if (ready === undefined || presence === undefined) return this.#sealAfterWaiting(relay, message)
+    counters.relaysMac++
+    return this.#body(AuthMode.MAC, presence, macTag(ready.send, { ...relay, origin: identity.id }, message), message)
+  }
+
+  /** `seal` when a public-key operation comes first: the pair's key derivation, a signature, or the first presence. */
+  async #sealAfterWaiting(relay: Omit<RelayId, 'origin'> & { replyTo: number }, message: Uint8Array): Promise<Uint8Array> {
+    const { identity, keys, suite, counters } = this.#o
     const ids = { ...relay, origin: identity.id }
     const targetKey = keys.publicKey(relay.target)
     const macKeys = targetKey === undefined ? undefined : await keys.macKeys(relay.target, targetKey)
-    const mode = macKeys === undefined ? AuthMode.SIGNATURE : AuthMode.MAC
-    const tag = macKeys === undefined ? await suite.sign(authData(mode, ids, message)) : macTag(macKeys.send, ids, message)
-    if (mode === AuthMode.MAC) this.#o.counters.relaysMac++
-    else this.#o.counters.relaysSigned++
     const presence = await this.#presence.bytes()
+    if (macKeys === undefined) {
+      counters.relaysSigned++
+      return this.#body(AuthMode.SIGNATURE, presence, await suite.sign(authData(AuthMode.SIGNATURE, ids, message)), message)
+    }
+    counters.relaysMac++
+    return this.#body(AuthMode.MAC, presence, macTag(macKeys.send, ids, message), message)
+  }
+
+  #body(mode: AuthMode, presence: Uint8Array, tag: Uint8Array, message: Uint8Array): Uint8Array {
     const out = new Uint8Array(TAG_AT + tag.length + message.length)
     out[0] = mode
-    out.set(identity.publicKey, 1)
+    out.set(this.#o.identity.publicKey, 1)
     out.set(presence, 1 + PUBLIC_KEY_BYTES)
     out.set(tag, TAG_AT)
     out.set(message, TAG_AT + tag.length)
@@ -143,12 +162,13 @@ export class RelayAuth {
 
   /**
    * Checks a DHT relay addressed to this node (cheap checks first, see above) and admits its seq.
-   * `budget` is asked for a token before any public-key operation; without one the relay is
-   * refused as `rate-limited`. Never rejects.
+   * Synchronous for a MAC under a pair key already derived (most relays); else, after a token
+   * from `budget` (without one the relay is refused as `rate-limited`), a promise of the
+   * signature check or the key derivation. Never throws or rejects.
    */
-  async open(frame: RelayFrame, budget: () => boolean): Promise<OpenResult> {
+  open(frame: RelayFrame, budget: () => boolean): OpenResult | Promise<OpenResult> {
     const { body, origin, seq } = frame
-    const { keys, replay, suite, clock, maxAgeMs, idPuzzleBits } = this.#o
+    const { keys, replay, clock, maxAgeMs, idPuzzleBits } = this.#o
     const mode = body[0]
     if (mode !== AuthMode.SIGNATURE && mode !== AuthMode.MAC) return { ok: false, reason: 'malformed' }
     const tagBytes = mode === AuthMode.SIGNATURE ? SIGNATURE_BYTES : MAC_TAG_BYTES
@@ -162,17 +182,29 @@ export class RelayAuth {
     const tag = body.subarray(TAG_AT, TAG_AT + tagBytes)
     const message = body.subarray(TAG_AT + tagBytes)
     const ready = mode === AuthMode.MAC ? keys.ready(origin) : undefined
-    if (ready === undefined && !budget()) return { ok: false, reason: 'rate-limited' }
+    if (ready !== undefined) return this.#admit(frame, sender, publicKey, message, sameTag(tag, macTag(ready.receive, frame, message)))
+    if (!budget()) return { ok: false, reason: 'rate-limited' }
+    return this.#checkAfterWaiting(frame, sender, mode, publicKey, tag, message)
+  }
+
+  /** `open` when the tag needs a public-key operation first: a signature check, or the pair's key derivation. */
+  async #checkAfterWaiting(frame: RelayFrame, sender: string, mode: AuthMode, publicKey: Uint8Array, tag: Uint8Array, message: Uint8Array): Promise<OpenResult> {
+    const { keys, suite } = this.#o
     let valid: boolean
     if (mode === AuthMode.SIGNATURE) {
       valid = await suite.verify(tag, authData(mode, frame, message), publicKey)
     } else {
-      const macKeys = ready ?? (await keys.macKeys(origin, publicKey))
+      const macKeys = await keys.macKeys(frame.origin, publicKey)
       valid = macKeys !== undefined && sameTag(tag, macTag(macKeys.receive, frame, message))
     }
+    return this.#admit(frame, sender, publicKey, message, valid)
+  }
+
+  /** The end of `open`: a valid tag admits the seq (unless a copy got in meanwhile) and teaches the key. */
+  #admit(frame: RelayFrame, sender: string, publicKey: Uint8Array, message: Uint8Array, valid: boolean): OpenResult {
     if (!valid) return { ok: false, reason: 'bad-tag' }
-    if (!replay.admit(sender, seq)) return { ok: false, reason: 'replayed' }
-    keys.learn(origin, publicKey)
+    if (!this.#o.replay.admit(sender, frame.seq)) return { ok: false, reason: 'replayed' }
+    this.#o.keys.learn(frame.origin, publicKey)
     return { ok: true, message, publicKey }
   }
 

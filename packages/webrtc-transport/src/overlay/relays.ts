@@ -67,7 +67,7 @@ export interface RelayRouterInit {
   links: RelayLinks
   sequencer: Sequencer
   /** The authenticated body of a DHT relay of this node's (auth/relay-seal.ts). */
-  seal(relay: { target: Id; seq: number; replyTo: number }, message: Uint8Array): Promise<Uint8Array>
+  seal(relay: { target: Id; seq: number; replyTo: number }, message: Uint8Array): Uint8Array | Promise<Uint8Array>
   /** A relay of this node's will not arrive, even after its retry. */
   failed(relay: OwnRelay): void
   /**
@@ -119,10 +119,13 @@ export class RelayRouter {
       this.#o.counters.relaysSent++
       this.#own.remember(keyOf({ target, origin: this.#o.self, seq }), own)
     }
-    if (kind === RelayKind.SIGNAL) send(payload)
-    else {
-      this.#o.seal({ target, seq, replyTo }, payload).then(send, () => this.#o.counters.drop('seal-failed'))
+    if (kind === RelayKind.SIGNAL) {
+      send(payload)
+      return true
     }
+    const sealed = this.#o.seal({ target, seq, replyTo }, payload)
+    if (sealed instanceof Uint8Array) send(sealed)
+    else sealed.then(send, () => this.#o.counters.drop('seal-failed'))
     return true
   }
 
