@@ -357,7 +357,9 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
    */
   #learnOnTheWay(frame: RelayFrame, from: Id): void {
     const budget = (): boolean => this.#onTheWay.take() && ++this.#counters.authOperations > 0
-    void this.#auth.checkOnTheWay(frame, budget).then((sent) => {
+    const checking = this.#auth.checkOnTheWay(frame, budget)
+    if (checking === false) return
+    void checking.then((sent) => {
       if (!sent || this.#closed) return
       this.#counters.routesLearnedOnTheWay++
       this.#router.hints.learn(frame.origin, from, 'reverse')

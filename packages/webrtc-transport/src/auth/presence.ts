@@ -123,11 +123,12 @@ export class PresenceChecks {
 
   /**
    * True when `presence` is `origin`'s, fresh, and newer than any this node checked for it: then
-   * the peer that brought it leads back to the origin. Cheap checks first; `budget` is asked for a
-   * token before the signature check and refuses with false. Never rejects.
+   * the peer that brought it leads back to the origin. Cheap checks first, answered at once (most
+   * relays bring a presence this node checked already); `budget` is asked for a token before the
+   * signature check, whose answer is a promise. Never throws or rejects.
    */
-  async check(origin: Id, publicKey: Uint8Array, presence: Uint8Array, budget: () => boolean): Promise<boolean> {
-    const { keys, suite, clock, idPuzzleBits, maxAgeMs } = this.#o
+  check(origin: Id, publicKey: Uint8Array, presence: Uint8Array, budget: () => boolean): false | Promise<boolean> {
+    const { keys, clock, idPuzzleBits, maxAgeMs } = this.#o
     if (presence.length !== PRESENCE_BYTES) return false
     const stamp = readU64(new DataView(presence.buffer, presence.byteOffset, presence.length), 0)
     if (stamp === undefined || Math.abs(clock.now() - stamp) > maxAgeMs) return false
@@ -136,7 +137,11 @@ export class PresenceChecks {
     if (newest !== undefined && stamp <= newest) return false
     if (keys.vouch(origin, publicKey, idPuzzleBits) !== 'ok') return false
     if (!budget()) return false
-    if (!(await suite.verify(presence.subarray(8), presenceData(origin, stamp), publicKey))) {
+    return this.#verify(origin, key, stamp, publicKey, presence)
+  }
+
+  async #verify(origin: Id, key: string, stamp: number, publicKey: Uint8Array, presence: Uint8Array): Promise<boolean> {
+    if (!(await this.#o.suite.verify(presence.subarray(8), presenceData(origin, stamp), publicKey))) {
       this.#o.counters.presencesRejected++
       return false
     }
@@ -144,7 +149,7 @@ export class PresenceChecks {
     const now = this.#newest.get(key)
     if (now !== undefined && stamp <= now) return false
     this.#newest.remember(key, stamp)
-    keys.learn(origin, publicKey)
+    this.#o.keys.learn(origin, publicKey)
     return true
   }
 }

@@ -211,10 +211,11 @@ export class RelayAuth {
   /**
    * Checks the presence in a DHT relay this node passes on for others: true when it is the
    * origin's, fresh, and newer than any this node checked for that origin (presence.ts); then the
-   * peer that brought it leads back to the origin. `budget` is asked for a token before the
-   * signature check. Never rejects.
+   * peer that brought it leads back to the origin. False at once for most relays (a presence
+   * already checked); a promise when the signature needs checking, after a token from `budget`.
+   * Never throws or rejects.
    */
-  async checkOnTheWay(frame: RelayFrame, budget: () => boolean): Promise<boolean> {
+  checkOnTheWay(frame: RelayFrame, budget: () => boolean): false | Promise<boolean> {
     const { body, origin } = frame
     if ((body[0] !== AuthMode.SIGNATURE && body[0] !== AuthMode.MAC) || body.length < TAG_AT) return false
     return this.#presences.check(origin, body.subarray(1, 1 + PUBLIC_KEY_BYTES), body.subarray(1 + PUBLIC_KEY_BYTES, TAG_AT), budget)
