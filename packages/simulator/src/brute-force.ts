@@ -6,6 +6,7 @@ import { compareDistance, type Id, idEquals } from '@browser-dht/kademlia'
  */
 export function trueClosest(ids: readonly Id[], target: Id, k: number, except?: Id): Id[] {
   const best: Id[] = []
+  if (k <= 0) return best
   for (const id of ids) {
     if (except !== undefined && idEquals(id, except)) continue
     if (best.length === k && compareDistance(target, id, best[k - 1]!) >= 0) continue
