@@ -2,7 +2,8 @@
  * One malicious tab against the real transport (fake peers, virtual clock): every attack of
  * issue 8 that a peer can make, written as the attacker would make it (raw frames on its own data
  * channel), each shown to fail and to be counted. The network's own tests of the server are in
- * packages/signaling-server/test; of lookups under Sybils, in packages/simulator.
+ * packages/signaling-server/test; of lookups under Sybils, in packages/simulator; attacks on
+ * signals, CPU and IDs, in attacks-signals.test.ts.
  *
  * The honest line is V — Y — X: V reaches X only through Y. The attacker M holds one channel, to
  * V, and is farther from X than Y, so V's honest traffic to X does not pass M.
@@ -13,22 +14,16 @@ import {
   createNode,
   decodeMessage,
   DEFAULT_WIRE_LIMITS,
-  type Id,
   idEquals,
   type KademliaNode,
   keyOf,
-  meetsIdPuzzle,
   seededRandom,
   toHex,
 } from '@browser-dht/kademlia'
 import { AuthMode, MAC_TAG_BYTES } from '../src/auth/relay-seal.ts'
-import { nobleSuite } from '../src/auth/suite.ts'
 import { DEFAULTS } from '../src/options.ts'
 import { identityFromSecretKey, type NodeIdentity, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
-import { sealSignal, signalDataBytes } from '../src/signaling/signed-signal.ts'
-import { TransportErrorCode } from '../src/errors.ts'
 import { RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
-import { WebRtcTransport } from '../src/webrtc-transport.ts'
 import { forgedBody, forgedPresence, forgedRelay, presenceOf, relaysIn, TAG_AT } from './helpers/attacker.ts'
 import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'
 import type { FakePeer } from './helpers/fake-peer.ts'
@@ -305,112 +300,5 @@ describe('amplification', () => {
     const rejected = h.fake.transport.stats().relaysRejected
     expect(rejected['bad-tag'] + rejected['rate-limited']).toBe(200)
     expect(h.node.stats().requestsServed).toBe(served)
-  })
-})
-
-describe('burning CPU', () => {
-  it('one link can make a node check at most authBurst signatures, then authRatePerSecond a second; cheap rejections cost none', async () => {
-    const net = new FakeNetwork()
-    const v = net.add({ identity: generateIdentity() })
-    const mIdentity = generateIdentity()
-    const m = net.add({ identity: mIdentity })
-    m.transport.send(v.id, ping(1))
-    await net.clock.advance(20)
-    const channel = net.channel(m, v)
-    const signal = { v: 1 as const, session: 1, kind: 'offer' as const, sdp: 'v=0' }
-    const before = v.transport.stats().authOperations
-    // 1,000 signals in one second with valid shapes and bad signatures: each would cost a check.
-    for (let i = 0; i < 1000; i++) {
-      const bytes = await sealSignal(mIdentity, nobleSuite(mIdentity), v.id, net.clock.now() * 1000 + i, signal)
-      bytes[bytes.length - 1]! ^= 1
-      channel.send(forgedRelay({ seq: fresh(net), target: v.id, origin: m.id, kind: RelayKind.SIGNAL, body: bytes }))
-      if (i % 100 === 99) await net.clock.advance(100)
-    }
-    await net.clock.advance(10)
-    const stats = v.transport.stats()
-    const spent = stats.authOperations - before
-    expect(spent).toBeLessThanOrEqual(DEFAULTS.authBurst + DEFAULTS.authRatePerSecond * 1.1)
-    expect(stats.signalsRejected['bad-signature']).toBe(spent)
-    expect(stats.signalsRejected['rate-limited']).toBe(1000 - spent)
-    // Claimed as another sender than the key that signed: refused with no check at all.
-    const other = generateIdentity().id
-    for (let i = 0; i < 300; i++) {
-      const bytes = await sealSignal(mIdentity, nobleSuite(mIdentity), v.id, net.clock.now() * 1000 + 5000 + i, signal)
-      channel.send(forgedRelay({ seq: fresh(net), target: v.id, origin: other, kind: RelayKind.SIGNAL, body: bytes }))
-    }
-    await net.clock.advance(10)
-    expect(v.transport.stats().authOperations - before).toBe(spent)
-    expect(v.transport.stats().signalsRejected['wrong-signer']).toBe(300)
-  })
-})
-
-describe('replaying an old offer', () => {
-  it('a captured offer from an earlier connection does not close the live one, even after the attacker flushed the replay memory', async () => {
-    const captured: unknown[] = []
-    const watched: { id?: Id } = {}
-    const net = new FakeNetwork({
-      signaling: {
-        filter: (from, _to, envelope, data) => {
-          if (watched.id !== undefined && idEquals(from, watched.id) && envelope?.kind === 'offer') captured.push(data)
-          return true
-        },
-      },
-    })
-    // The victim remembers the windows of 2 senders only, so the attacker can push X's out.
-    const v = net.add({ identity: generateIdentity(), maxReplaySenders: 2 })
-    const a = net.add({ identity: generateIdentity() })
-    watched.id = a.id
-    a.transport.send(v.id, ping(1))
-    await net.clock.advance(20)
-    // A's side of the connection goes away without V hearing of it (a reload), and A dials anew.
-    net.channel(a, v).delivers = false
-    a.transport.disconnect(v.id)
-    a.transport.send(v.id, ping(2)) // a second connection: the one that is live now
-    await net.clock.advance(20)
-    expect(captured).toHaveLength(2)
-    expect(v.transport.isConnected(a.id)).toBe(true)
-    const m = net.add({ identity: generateIdentity() })
-    m.transport.send(v.id, ping(3))
-    await net.clock.advance(20)
-    // The attacker makes signals of its own from many identities, flushing every window...
-    for (let i = 0; i < 4; i++) {
-      const sybil = generateIdentity()
-      const bytes = await sealSignal(sybil, nobleSuite(sybil), v.id, net.clock.now() * 1000 + i, { v: 1, session: 99, kind: 'refuse' })
-      net.channel(m, v).send(forgedRelay({ seq: fresh(net), target: v.id, origin: sybil.id, kind: RelayKind.SIGNAL, body: bytes }))
-    }
-    await net.clock.advance(20)
-    // ...then replays the first offer, as if relayed from A.
-    const old = signalDataBytes(captured[0], 1 << 16)!
-    const stale = v.transport.stats().dropped['stale-signal']
-    net.channel(m, v).send(forgedRelay({ seq: fresh(net), target: v.id, origin: a.id, kind: RelayKind.SIGNAL, body: old }))
-    await net.clock.advance(20)
-    expect(v.transport.isConnected(a.id)).toBe(true)
-    expect(v.transport.stats().closed.replaced).toBe(1) // the second offer replaced the first connection, nothing since
-    expect(v.transport.stats().dropped['stale-signal'] - stale).toBe(1)
-    // While A's window is remembered, the same replay is refused as a replay.
-    net.channel(m, v).send(forgedRelay({ seq: fresh(net), target: v.id, origin: a.id, kind: RelayKind.SIGNAL, body: old }))
-    await net.clock.advance(20)
-    expect(v.transport.stats().signalsRejected.replayed).toBe(1)
-  })
-})
-
-describe('choosing an ID', () => {
-  it('a node whose ID does not solve the puzzle cannot make a transport, and its signals and relays are refused before any check', async () => {
-    const net = new FakeNetwork()
-    let weak = generateIdentity()
-    while (meetsIdPuzzle(weak.id, 8)) weak = generateIdentity()
-    expect(() => new WebRtcTransport({ identity: weak, peerFactory: net.peers.factory, idPuzzleBits: 8 })).toThrow(
-      expect.objectContaining({ code: TransportErrorCode.WEAK_IDENTITY }),
-    )
-    let strong = generateIdentity()
-    while (!meetsIdPuzzle(strong.id, 8)) strong = generateIdentity()
-    const v = net.add({ identity: strong, idPuzzleBits: 8 })
-    // The weak node turns its own check off and dials the victim: its offer is refused.
-    const m = net.add({ identity: weak, idPuzzleBits: 0 })
-    m.transport.send(v.id, ping(1))
-    await net.clock.advance(100)
-    expect(v.transport.isConnected(m.id)).toBe(false)
-    expect(v.transport.stats().signalsRejected['weak-id']).toBeGreaterThan(0)
-    expect(v.transport.stats().authOperations).toBe(0)
   })
 })
