@@ -64,7 +64,7 @@ export class PuzzleChecks {
     const key = idKey(id)
     let solves = this.#checked.get(key)
     if (solves === undefined) {
-      solves = puzzleBitsOf(id) >= this.#bits
+      solves = meetsIdPuzzle(id, this.#bits)
       this.hashed++
       this.#checked.remember(key, solves)
     }

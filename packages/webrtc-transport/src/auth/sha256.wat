@@ -1,7 +1,7 @@
 ;; SHA-256's compression function (FIPS 180-4, section 6.2.2) in WebAssembly, for the relay MAC
 ;; (mac.ts). WebAssembly runs at full speed from the first call, where JavaScript's SHA-256 runs
 ;; interpreted until the engine has seen it often enough: in a tab that relays a few messages a
-;; second it never is, and a MAC cost ten times what it costs here (RELAY.md has the figures).
+;; second it never is, and a MAC cost six times what it costs here (`npm run bench:mac`).
 ;;
 ;; Built into sha256-wasm.ts by `npm run build:wasm` (scripts/build-wasm.mjs); a test checks that
 ;; the two agree. The round constants K are written into the data segment by that script

@@ -10,9 +10,9 @@
  * form (the birational map RFC 7748 describes; libsodium's crypto_sign_ed25519_pk_to_curve25519),
  * so two nodes share a secret from each other's public keys alone, with no exchange.
  */
+import { BoundedMap } from '@browser-dht/kademlia'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../signaling/identity.ts'
-import { BoundedMap } from '@browser-dht/kademlia'
 import { buffer, subtle as platformSubtle, type SubtleLike, type WebCryptoKey } from './webcrypto.ts'
 
 /**
