@@ -14,7 +14,7 @@
  */
 import type { Page } from '@playwright/test'
 import { newContext } from '../tests/support.ts'
-import { hook, type HookOpResult, launchChromium, log, mean, parseOptions, pick, rendererPssMb, round, sleep, startServer, summary, waitFor, wholeOption } from './common.ts'
+import { CpuMeter, hook, type HookOpResult, launchChromium, log, mean, parseOptions, pick, rendererPssMb, round, sleep, startServer, summary, waitFor, wholeOption } from './common.ts'
 
 const HELP = `Usage: npm run bench:browser -- [--tabs 16] [--k 20] [--budget 32] [--paths 8] [--ops 500] [--json]
 
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       }
     }
     const before = await traffic()
+    const cpu = new CpuMeter((cmdline) => (cmdline.includes('--type=renderer') ? 'tabs' : 'rest'))
+    const getsStarted = performance.now()
     const gets: HookOpResult[] = []
     let missing = 0
     for (let i = 0; i < ops; i++) {
@@ -116,6 +118,8 @@ async function main(): Promise<void> {
       if (result.value === undefined) missing++
       gets.push(result)
     }
+    const getCores = cpu.sample().tabs ?? 0
+    const cpuMsPerGet = (getCores * (performance.now() - getsStarted)) / ops
     log(`${ops} gets done (${missing} not found)`)
     const after = await traffic()
     const relayedShare = after.messages > before.messages ? (after.relays - before.relays) / (after.messages - before.messages) : 0
@@ -123,7 +127,9 @@ async function main(): Promise<void> {
     const forwardsPerRelay = after.relays > before.relays ? (after.forwarded - before.forwarded) / (after.relays - before.relays) : 0
 
     // Heartbeat round trips: idle long enough for every channel's heartbeat to ping once.
+    cpu.sample()
     await sleep(12_000)
+    const idleCores = cpu.sample().tabs ?? 0
     const idle = await Promise.all(pages.map((page) => hook.status(page)))
     const heartbeat = idle.flatMap((s) => s.heartbeatRttMs)
     const ids = idle.map((s) => s.id)
@@ -196,6 +202,8 @@ async function main(): Promise<void> {
       mbPerTab: round(pss === undefined ? mean(heaps) : pss.mb / n, 1),
       rendererProcesses: pss?.processes ?? null,
       heapMbPerTab: round(mean(heaps), 1),
+      tabCpuMsPerGet: round(cpuMsPerGet, 2),
+      idleTabCores: round(idleCores, 2),
     }
     // The raw channel round trip: probes go one at a time, unlike heartbeat PINGs (all of a
     // tab's channels in one timer tick), and skip the RPC layer, unlike a DHT PING.
@@ -211,6 +219,7 @@ async function main(): Promise<void> {
       ['messages of the gets sent as relays', `${Math.round(result.relayedShare * 100)} % (relays started / requests and answers sent); ${result.forwardsPerRelay} forwards per relay`],
       ['raw channel round trip', `p50 ${result.rawRttMs.p50} ms, p99 ${result.rawRttMs.p99} ms (probes, ${probes.length} samples${Object.keys(probeErrors).length > 0 ? `, failed ${JSON.stringify(probeErrors)}` : ''})`],
       ['heartbeat, DHT PING', `heartbeat p50 ${result.heartbeatRttMs.p50} ms, p99 ${result.heartbeatRttMs.p99} ms (${heartbeat.length} samples); DHT PING p50 ${result.dhtPingMs.p50} ms, p99 ${result.dhtPingMs.p99} ms (with a channel p50 ${result.dhtPingDirectMs.p50} ms, relayed p50 ${result.dhtPingRelayedMs.p50} ms)`],
+      ['tab CPU', `${result.tabCpuMsPerGet} ms of all renderers per get; idle, ${result.idleTabCores} cores for ${n} tabs`],
       ['memory per tab', `${result.mbPerTab} MB${pss === undefined ? ' JS heap' : ` renderer PSS (${pss.processes} renderers)`}, JS heap ${result.heapMbPerTab} MB`],
       ['goal get p50 ≤ 15 ms, p99 ≤ 100 ms', `${result.getMs.p50 <= 15 && result.getMs.p99 <= 100 ? 'met' : 'NOT met'}`],
       [`goal get p50 ≤ 3 × max(rounds,1) × raw rtt p50 (${round(rtt)} ms) = ${round(bound)} ms`, result.getMs.p50 <= bound ? 'met' : 'NOT met'],
