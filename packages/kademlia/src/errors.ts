@@ -46,6 +46,22 @@ export const ErrorCode = {
    * puzzle (`idPuzzleBits` leading zero bits of SHA-1(ID)): not served, not added.
    */
   WEAK_ID: 'ERR_WEAK_ID',
+  /** A record whose signature is not its publisher's (or a publisher key that is not usable). */
+  BAD_SIGNATURE: 'ERR_BAD_SIGNATURE',
+  /** A record that does not belong under the key it came with (BEP 44 key or content hash). */
+  KEY_MISMATCH: 'ERR_KEY_MISMATCH',
+  /** A record whose seq is not above the one held for its publisher (or equal, with another value). */
+  SEQ_TOO_LOW: 'ERR_SEQ_TOO_LOW',
+  /** A mutable put with `cas` whose seq is not the one the holder has. */
+  CAS_MISMATCH: 'ERR_CAS_MISMATCH',
+  /** A BEP 44 salt longer than 64 bytes. */
+  SALT_TOO_BIG: 'ERR_SALT_TOO_BIG',
+  /** A STORE at a node that knows `k + storeSlack` nodes closer to the key than itself. */
+  NOT_CLOSE: 'ERR_NOT_CLOSE',
+  /** A named value from a new publisher under a key that holds `maxPublishersPerKey` already. */
+  KEY_FULL: 'ERR_KEY_FULL',
+  /** A STORE from a sender that already has `maxRecordsPerSender` records stored here. */
+  SENDER_QUOTA: 'ERR_SENDER_QUOTA',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

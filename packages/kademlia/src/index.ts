@@ -21,6 +21,17 @@ export {
   shortHex,
   toHex,
 } from './keyspace/id.ts'
+export { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify, verifySignature } from './keyspace/ed25519.ts'
+export {
+  immutableKey,
+  MAX_BENCODED_VALUE_BYTES,
+  MAX_SALT_BYTES,
+  type MutableFields,
+  type MutableItem,
+  mutableKey,
+  signableBuffer,
+  verifyMutable,
+} from './records/bep44.ts'
 export { DEFAULT_ID_PUZZLE_BITS, MAX_ID_PUZZLE_BITS, meetsIdPuzzle, PUZZLE_CHECKS_REMEMBERED, PuzzleChecks, puzzleBitsOf } from './keyspace/puzzle.ts'
 export type { AbortSignalLike, Clock, Random, TimerHandle } from './platform/platform.ts'
 export { cryptoRandom, systemClock } from './platform/runtime.ts'

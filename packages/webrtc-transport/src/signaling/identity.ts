@@ -8,9 +8,9 @@ import { type AbortSignalLike, DEFAULT_ID_PUZZLE_BITS, type Id, keyOf, MAX_ID_PU
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { subtle as platformSubtle, type WebCryptoKeyPair } from '../auth/webcrypto.ts'
 
-export const PUBLIC_KEY_BYTES = 32
+// The core checks signatures (records are signed too); the transport re-exports its checks.
+export { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '@browser-dht/kademlia'
 export const SECRET_KEY_BYTES = 32
-export const SIGNATURE_BYTES = 64
 
 export interface NodeIdentity {
   /** 32-byte ed25519 secret key (seed). Keep it to keep the node ID. */
@@ -108,29 +108,3 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   return ed25519.sign(message, secretKey)
 }
 
-/**
- * True for a public key that is a canonically encoded curve point not of small order. Signatures
- * under a small-order key can be forged without any secret key, and Diffie-Hellman with one
- * yields a value everyone can compute. Never throws.
- */
-export function isUsablePublicKey(publicKey: Uint8Array): boolean {
-  if (publicKey.length !== PUBLIC_KEY_BYTES) return false
-  try {
-    return !ed25519.Point.fromBytes(publicKey, false).isSmallOrder()
-  } catch {
-    return false // not a point on the curve, or a non-canonical encoding
-  }
-}
-
-/**
- * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a usable public key
- * (`isUsablePublicKey`). Never throws.
- */
-export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
-  try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
-  } catch {
-    return false
-  }
-}
