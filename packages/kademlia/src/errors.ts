@@ -56,7 +56,7 @@ export const ErrorCode = {
   CAS_MISMATCH: 'ERR_CAS_MISMATCH',
   /** A BEP 44 salt longer than 64 bytes. */
   SALT_TOO_BIG: 'ERR_SALT_TOO_BIG',
-  /** A STORE at a node that knows `k + storeSlack` nodes closer to the key than itself. */
+  /** A STORE of a key farther from this node than its neighbourhood (`storeSlack`): not among the k closest. */
   NOT_CLOSE: 'ERR_NOT_CLOSE',
   /** A named value from a new publisher under a key that holds `maxPublishersPerKey` already. */
   KEY_FULL: 'ERR_KEY_FULL',

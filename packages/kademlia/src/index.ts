@@ -21,7 +21,7 @@ export {
   shortHex,
   toHex,
 } from './keyspace/id.ts'
-export { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify, verifySignature } from './keyspace/ed25519.ts'
+export { ed25519Signer, isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify, verifySignature } from './keyspace/ed25519.ts'
 export {
   immutableKey,
   MAX_BENCODED_VALUE_BYTES,
@@ -50,20 +50,45 @@ export {
   type Request,
   type Response,
   type StoreMode,
+  type TimedRecord,
   WIRE_VERSION,
 } from './wire/messages.ts'
-export { lookup, type LookupOptions, type LookupResult } from './query/lookup.ts'
+export {
+  checkRecord,
+  type CheckOptions,
+  immutableRecord,
+  type ImmutableRecord,
+  type MutableRecord,
+  NAMED_DOMAIN,
+  namedSignable,
+  type NamedRecord,
+  publisherOf,
+  type RecordCheck,
+  type RecordKind,
+  seqOf,
+  type SignedRecord,
+  signMutable,
+  signNamed,
+  slotOf,
+} from './records/signed-record.ts'
+export { decodeStoredSet, encodeStoredSet, maxStoredSetBytes, type StoredEntry } from './wire/record-codec.ts'
+export { type Finding, lookup, type LookupOptions, type LookupResult } from './query/lookup.ts'
 export type { LookupTrace, TraceStep } from './query/trace.ts'
 export { MemoryRecordStore, type RecordStore, type StoredRecord } from './records/record-store.ts'
-export type { RecordMeta } from './records/records.ts'
+export type { RecordMeta, StoreRequest } from './records/records.ts'
 export { deliverBytes, type DecodeFailure, type Transport, type TransportHandler } from './transport/transport.ts'
 export { MemoryNetwork, type MemoryNetworkOptions, type NetworkStats } from './transport/memory-network.ts'
 export {
   type CallOptions,
   type FindNodeResult,
+  type GetOptions,
   type GetResult,
+  type ImmutableGetResult,
   KademliaNode,
   type LookupCallOptions,
+  type MutableGetResult,
+  type MutablePutOptions,
+  type NamedValue,
   type NodeEvents,
   type NodeStats,
   type Published,

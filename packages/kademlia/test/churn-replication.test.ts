@@ -4,6 +4,8 @@ import { ErrorCode } from '../src/errors.ts'
 import type { Id } from '../src/keyspace/id.ts'
 import { compareDistance, ID_BYTES, idEquals, keyOf, randomIdInBucket, toHex } from '../src/keyspace/id.ts'
 import { departureTest } from '../src/node/maintenance.ts'
+import { immutableKey } from '../src/records/bep44.ts'
+import { immutableRecord } from '../src/records/signed-record.ts'
 import { KademliaNode } from '../src/node/node.ts'
 import { DEFAULTS, resolveTunables, type Tunables } from '../src/node/options.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
@@ -11,6 +13,7 @@ import { VirtualClock } from '../src/platform/virtual-clock.ts'
 import { RoutingTable } from '../src/routing-table/routing-table.ts'
 import { MemoryNetwork } from '../src/transport/memory-network.ts'
 import type { Transport, TransportHandler } from '../src/transport/transport.ts'
+import { signerFor } from './support.ts'
 
 /**
  * Churn replication: a node that loses a contact from its routing table stores the records the
@@ -40,7 +43,7 @@ async function network(size: number, seed: number, options: Partial<Tunables> = 
   for (let i = 0; i < size; i++) {
     const id = random.bytes(ID_BYTES)
     const transport = network.transport(id)
-    const node = new KademliaNode({ ...QUIET, k: K, requestTimeoutMs: 200, ...options, id, transport, clock, random })
+    const node = new KademliaNode({ ...QUIET, k: K, requestTimeoutMs: 200, ...options, id, transport, clock, random, signer: signerFor(id) })
     await node.start()
     nodes.push(node)
     if (i > 0) await clock.run(node.bootstrap([nodes[0]!.id]))
@@ -191,8 +194,9 @@ describe('churn replication', () => {
     const node = new KademliaNode({ ...QUIET, id, k: K, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
     await node.start()
     for (let i = 0; i < 24; i++) silent.handler().onMessage(random.bytes(ID_BYTES), { type: 'PING', rid: i })
-    const key = keyOf('churn/follow-up')
-    await node.records.accept(key, Uint8Array.of(7), HOUR, 'replicate', clock.now())
+    const value = Uint8Array.of(7)
+    const key = immutableKey(value)
+    await node.records.accept({ key, record: immutableRecord(value), ttlMs: HOUR, mode: 'replicate', now: clock.now() })
     const lookups = lookupsOf(node, key)
     let removals = 0
     node.on('peer:removed', () => removals++)

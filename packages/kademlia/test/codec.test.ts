@@ -5,10 +5,11 @@ import { ID_BYTES } from '../src/keyspace/id.ts'
 import { wireLimits } from '../src/node/options.ts'
 import type { DecodeResult, WireLimits } from '../src/wire/codec.ts'
 import { decodeMessage, encodeMessage, HEADER_BYTES } from '../src/wire/codec.ts'
-import type { Message } from '../src/wire/messages.ts'
+import type { Message, TimedRecord } from '../src/wire/messages.ts'
+import type { SignedRecord } from '../src/records/signed-record.ts'
 import { MAX_CONTACTS_PER_MESSAGE, RemoteError, WIRE_VERSION } from '../src/wire/messages.ts'
 
-const LIMITS: WireLimits = { maxValueBytes: 256, maxMessageBytes: 256 + 64 }
+const LIMITS: WireLimits = { maxValueBytes: 256, maxMessageBytes: 4 * 1024 }
 const RUNS = { numRuns: 300 }
 const CODES = new Set<string>(Object.values(ErrorCode))
 
@@ -16,6 +17,15 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff })
 const anyId = fc.uint8Array({ minLength: ID_BYTES, maxLength: ID_BYTES })
 const anyValue = fc.uint8Array({ maxLength: LIMITS.maxValueBytes })
 const anyCount = fc.integer({ min: 1, max: MAX_CONTACTS_PER_MESSAGE })
+const bytesOf = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length })
+const anySeq = fc.nat({ max: Number.MAX_SAFE_INTEGER })
+const recordArb: fc.Arbitrary<SignedRecord> = fc.oneof(
+  fc.record({ kind: fc.constant('named' as const), publicKey: bytesOf(32), seq: anySeq, tombstone: fc.boolean(), value: anyValue, signature: bytesOf(64) }),
+  fc.record({ kind: fc.constant('mutable' as const), publicKey: bytesOf(32), salt: fc.uint8Array({ maxLength: 64 }), seq: anySeq, value: anyValue, signature: bytesOf(64) }),
+  fc.record({ kind: fc.constant('immutable' as const), value: anyValue }),
+)
+const timedArb: fc.Arbitrary<TimedRecord> = fc.record({ record: recordArb, ttlMs: u32 })
+const named = (value: Uint8Array, seq = 1): SignedRecord => ({ kind: 'named', publicKey: new Uint8Array(32).fill(1), seq, tombstone: false, value, signature: new Uint8Array(64).fill(2) })
 
 const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('PING' as const), rid: u32 }),
@@ -27,12 +37,18 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('STORE' as const),
     rid: u32,
     key: anyId,
-    value: anyValue,
+    record: recordArb,
     ttlMs: u32,
     mode: fc.constantFrom('publish' as const, 'replicate' as const, 'cache' as const),
-  }),
+    cas: fc.option(anySeq, { nil: undefined }),
+  }).map(({ cas, ...store }) => (cas === undefined ? store : { ...store, cas })),
   fc.record({ type: fc.constant('NODES' as const), rid: u32, nodes: fc.array(anyId, { maxLength: MAX_CONTACTS_PER_MESSAGE }) }),
-  fc.record({ type: fc.constant('VALUE' as const), rid: u32, value: anyValue, ttlMs: u32 }),
+  fc.record({
+    type: fc.constant('VALUE' as const),
+    rid: u32,
+    nodes: fc.array(anyId, { maxLength: 3 }),
+    records: fc.array(timedArb, { minLength: 1, maxLength: 3 }),
+  }),
   fc.record({ type: fc.constant('ERROR' as const), rid: u32, code: fc.integer({ min: 0, max: 255 }) }),
 )
 
@@ -72,9 +88,10 @@ describe('encodeMessage / decodeMessage round trip', () => {
       { type: 'STORED', rid: 1 },
       { type: 'FIND_NODE', rid: 2, target: id, count: 20 },
       { type: 'FIND_VALUE', rid: 3, key: id, count: MAX_CONTACTS_PER_MESSAGE },
-      { type: 'STORE', rid: 4, key: id, value: Uint8Array.of(1, 2, 3), ttlMs: 1000, mode: 'cache' },
+      { type: 'STORE', rid: 4, key: id, record: named(Uint8Array.of(1, 2, 3)), ttlMs: 1000, mode: 'cache' },
+      { type: 'STORE', rid: 4, key: id, record: { kind: 'mutable', publicKey: new Uint8Array(32).fill(9), salt: Uint8Array.of(5), seq: 2 ** 53 - 1, value: Uint8Array.of(1), signature: new Uint8Array(64) }, ttlMs: 1, mode: 'publish', cas: 7 },
       { type: 'NODES', rid: 5, nodes: Array.from({ length: MAX_CONTACTS_PER_MESSAGE }, () => id) },
-      { type: 'VALUE', rid: 6, value: new Uint8Array(LIMITS.maxValueBytes), ttlMs: 0 },
+      { type: 'VALUE', rid: 6, nodes: [id], records: [{ record: { kind: 'immutable', value: new Uint8Array(LIMITS.maxValueBytes) }, ttlMs: 0 }] },
       { type: 'ERROR', rid: 7, code: RemoteError.BUSY },
     ]
     for (const message of examples) {
@@ -85,7 +102,7 @@ describe('encodeMessage / decodeMessage round trip', () => {
   })
 
   it('decodes a message that sits at an offset inside a larger buffer', () => {
-    const message: Message = { type: 'VALUE', rid: 9, value: Uint8Array.of(9, 8, 7), ttlMs: 42 }
+    const message: Message = { type: 'VALUE', rid: 9, nodes: [], records: [{ record: named(Uint8Array.of(9, 8, 7)), ttlMs: 42 }] }
     const bytes = encodeMessage(message)
     const big = new Uint8Array(bytes.length + 10)
     big.set(bytes, 5)
@@ -93,21 +110,22 @@ describe('encodeMessage / decodeMessage round trip', () => {
   })
 
   it('copies values and ids out of the received buffer', () => {
-    const bytes = encodeMessage({ type: 'VALUE', rid: 1, value: Uint8Array.of(1, 2), ttlMs: 5 })
+    const bytes = encodeMessage({ type: 'VALUE', rid: 1, nodes: [], records: [{ record: named(Uint8Array.of(1, 2)), ttlMs: 5 }] })
     const result = decodeMessage(bytes, LIMITS)
     bytes.fill(0xee)
-    expect(result.ok && result.message.type === 'VALUE' && [...result.message.value]).toEqual([1, 2])
+    expect(result.ok && result.message.type === 'VALUE' && [...result.message.records[0]!.record.value]).toEqual([1, 2])
   })
 
   it('copies values and ids out of a Node Buffer too, whose slice would be a view', () => {
     const key = Uint8Array.from({ length: ID_BYTES }, (_, i) => i)
-    const bytes = Buffer.from(encodeMessage({ type: 'STORE', rid: 1, key, value: Uint8Array.of(1, 2), ttlMs: 5, mode: 'publish' }))
+    const bytes = Buffer.from(encodeMessage({ type: 'STORE', rid: 1, key, record: named(Uint8Array.of(1, 2)), ttlMs: 5, mode: 'publish' }))
     const result = decodeMessage(bytes, LIMITS)
     bytes.fill(0xee)
-    if (!result.ok || result.message.type !== 'STORE') throw new Error('expected a STORE')
-    expect([...result.message.value]).toEqual([1, 2])
+    if (!result.ok || result.message.type !== 'STORE' || result.message.record.kind !== 'named') throw new Error('expected a STORE of a named record')
+    expect([...result.message.record.value]).toEqual([1, 2])
     expect([...result.message.key]).toEqual([...key])
-    expect(result.message.value.buffer).not.toBe(bytes.buffer)
+    expect(result.message.record.value.buffer).not.toBe(bytes.buffer)
+    expect(result.message.record.signature.buffer).not.toBe(bytes.buffer)
   })
 })
 
@@ -212,13 +230,16 @@ describe('decodeMessage named errors', () => {
 
   it('reports bytes over maxMessageBytes as ERR_MESSAGE_TOO_LARGE before parsing anything', () => {
     const limits: WireLimits = { maxValueBytes: 1000, maxMessageBytes: 50 }
-    const bytes = encodeMessage({ type: 'VALUE', rid: 1, value: new Uint8Array(45), ttlMs: 1 })
+    const immutable = (length: number): Message => ({ type: 'VALUE', rid: 1, nodes: [], records: [{ record: { kind: 'immutable', value: new Uint8Array(length) }, ttlMs: 1 }] })
+    const bytes = encodeMessage(immutable(45))
     expect(bytes.length).toBeGreaterThan(50)
     const failure = errorOf(bytes, limits)
     expect(failure.error.code).toBe(ErrorCode.MESSAGE_TOO_LARGE)
     expect(failure.rid).toBeUndefined()
     expect(errorOf(new Uint8Array(51), limits).error.code).toBe(ErrorCode.MESSAGE_TOO_LARGE)
-    const fits = encodeMessage({ type: 'VALUE', rid: 1, value: new Uint8Array(50 - HEADER_BYTES - 8), ttlMs: 1 })
+    // Header, contact count, record count, ttl, kind, value length: 17 bytes around the value.
+    const fits = encodeMessage(immutable(50 - HEADER_BYTES - 1 - 1 - 4 - 1 - 4))
+    expect(fits.length).toBe(50)
     expect(decodeMessage(fits, limits).ok).toBe(true)
   })
 
@@ -226,8 +247,9 @@ describe('decodeMessage named errors', () => {
     const limits: WireLimits = { maxValueBytes: 10, maxMessageBytes: 1000 }
     const key = new Uint8Array(ID_BYTES)
     const messages: Message[] = [
-      { type: 'VALUE', rid: 3, value: new Uint8Array(11), ttlMs: 1 },
-      { type: 'STORE', rid: 4, key, value: new Uint8Array(11), ttlMs: 1, mode: 'publish' },
+      { type: 'VALUE', rid: 3, nodes: [], records: [{ record: named(new Uint8Array(11)), ttlMs: 1 }] },
+      { type: 'STORE', rid: 4, key, record: named(new Uint8Array(11)), ttlMs: 1, mode: 'publish' },
+      { type: 'STORE', rid: 5, key, record: { kind: 'immutable', value: new Uint8Array(11) }, ttlMs: 1, mode: 'publish' },
     ]
     for (const message of messages) {
       const failure = errorOf(encodeMessage(message), limits)
@@ -235,14 +257,34 @@ describe('decodeMessage named errors', () => {
       expect(failure.rid).toBe(message.rid)
       expect(failure.remoteCode).toBe(RemoteError.VALUE_TOO_LARGE)
     }
-    const atLimit: Message = { type: 'VALUE', rid: 5, value: new Uint8Array(10), ttlMs: 1 }
+    const atLimit: Message = { type: 'VALUE', rid: 5, nodes: [], records: [{ record: named(new Uint8Array(10)), ttlMs: 1 }] }
     expect(decodeMessage(encodeMessage(atLimit), limits).ok).toBe(true)
   })
 
   it('reports a claimed value length over the limit as ERR_VALUE_TOO_LARGE even when the bytes are missing', () => {
-    const bytes = encodeMessage({ type: 'VALUE', rid: 8, value: new Uint8Array(0), ttlMs: 1 })
-    new DataView(bytes.buffer).setUint32(HEADER_BYTES + 4, 0xffffffff)
+    const bytes = encodeMessage({ type: 'VALUE', rid: 8, nodes: [], records: [{ record: { kind: 'immutable', value: new Uint8Array(0) }, ttlMs: 1 }] })
+    // Header, contact count, record count, ttl, kind: then the value length.
+    new DataView(bytes.buffer).setUint32(HEADER_BYTES + 1 + 1 + 4 + 1, 0xffffffff)
     expect(errorOf(bytes).error.code).toBe(ErrorCode.VALUE_TOO_LARGE)
+  })
+
+  it('reports a seq of 2^53 or more, a salt over 64 bytes, unknown flags and an empty VALUE with their errors', () => {
+    const key = new Uint8Array(ID_BYTES)
+    const store = encodeMessage({ type: 'STORE', rid: 1, key, record: named(Uint8Array.of(1)), ttlMs: 1, mode: 'publish' })
+    // Mode, ttl, key, cas flag, kind, public key: then the seq's high half.
+    const seqAt = HEADER_BYTES + 1 + 4 + ID_BYTES + 1 + 1 + 32
+    const tooBig = store.slice()
+    new DataView(tooBig.buffer).setUint32(seqAt, 0x20_0000)
+    expect(errorOf(tooBig).error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+    const flags = store.slice()
+    flags[seqAt + 8] = 2
+    expect(errorOf(flags).error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
+    const mutable = encodeMessage({ type: 'STORE', rid: 2, key, record: { kind: 'mutable', publicKey: new Uint8Array(32), salt: new Uint8Array(64), seq: 1, value: Uint8Array.of(1), signature: new Uint8Array(64) }, ttlMs: 1, mode: 'publish' })
+    mutable[seqAt + 8] = 65
+    expect(errorOf(mutable).error.code).toBe(ErrorCode.SALT_TOO_BIG)
+    expect(errorOf(mutable).remoteCode).toBe(RemoteError.SALT_TOO_BIG)
+    const empty = encodeMessage({ type: 'VALUE', rid: 3, nodes: [], records: [] })
+    expect(errorOf(empty).error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
   })
 
   it('reports a NODES count over MAX_CONTACTS_PER_MESSAGE as malformed', () => {
@@ -267,7 +309,7 @@ describe('decodeMessage named errors', () => {
   })
 
   it('reports an unknown STORE mode as malformed and marks it a request', () => {
-    const bytes = encodeMessage({ type: 'STORE', rid: 12, key: new Uint8Array(ID_BYTES), value: Uint8Array.of(1), ttlMs: 1, mode: 'publish' })
+    const bytes = encodeMessage({ type: 'STORE', rid: 12, key: new Uint8Array(ID_BYTES), record: named(Uint8Array.of(1)), ttlMs: 1, mode: 'publish' })
     bytes[HEADER_BYTES] = 3
     const failure = errorOf(bytes)
     expect(failure.error.code).toBe(ErrorCode.MALFORMED_MESSAGE)

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compareBytes, toHex } from '../src/keyspace/id.ts'
+import { toHex } from '../src/keyspace/id.ts'
 import { lookup } from '../src/query/lookup.ts'
 import type { TraceStep } from '../src/query/trace.ts'
 import { N, network, options } from './lookup-network.ts'
@@ -59,7 +59,7 @@ describe('a lookup over disjoint paths', () => {
     )
   })
 
-  it('ends each path at its first value and returns the value most paths found, the first found on a tie', async () => {
+  it('goes on past values until the quorum of holders answered, and counts the distinct answers they gave', async () => {
     const A = Uint8Array.of(0xa)
     const B = Uint8Array.of(0xb)
     await fc.assert(
@@ -68,26 +68,23 @@ describe('a lookup over disjoint paths', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 2, max: 6 }),
         fc.uniqueArray(fc.nat({ max: 12 }), { minLength: 1, maxLength: 8 }),
-        async (seed, d, k, holders) => {
+        fc.integer({ min: 1, max: 4 }),
+        async (seed, d, k, holders, quorum) => {
           const net = network({ seed, k, holders, valueAt: (rank) => (rank % 2 === 0 ? A : B), selfRank: N - SEEDS - 1 })
-          const result = await net.clock.run(lookup(options(net, k, 3, { seeds: net.ids.slice(N - SEEDS), paths: d })))
+          const result = await net.clock.run(lookup(options(net, k, 3, { seeds: net.ids.slice(N - SEEDS), paths: d, quorum })))
           const { steps, paths, pathsWithoutValue, pathsUnfinished, distinctValues } = result.trace
-          const firstValues = new Map<number, TraceStep>()
-          for (const step of steps) if (step.outcome === 'value' && !firstValues.has(step.path)) firstValues.set(step.path, step)
-          expect(pathsWithoutValue + pathsUnfinished).toBe(paths - firstValues.size)
-          // A path sends nothing after its first value has come back.
-          for (const step of steps) expect(step.sentAt).toBeLessThanOrEqual(firstValues.get(step.path)?.settledAt ?? Infinity)
-          const valueOf = (step: TraceStep): Uint8Array => (net.rankOf(step.peer) % 2 === 0 ? A : B)
-          const found = [...firstValues.values()]
-          const votes = (value: Uint8Array): number => found.filter((step) => compareBytes(valueOf(step), value) === 0).length
-          expect(distinctValues).toBe([A, B].filter((value) => votes(value) > 0).length)
-          if (found.length === 0) {
-            expect(result.found).toBeUndefined()
-            return
-          }
-          const winner = votes(A) === votes(B) ? valueOf(found[0]!) : votes(A) > votes(B) ? A : B
-          expect(result.found?.value).toEqual(winner)
-          expect(toHex(result.found!.from)).toBe(toHex(found.find((step) => compareBytes(valueOf(step), winner) === 0)!.peer))
+          const values = steps.filter((step) => step.outcome === 'value')
+          expect(result.findings.map((f) => toHex(f.from))).toEqual(values.map((step) => toHex(step.peer)))
+          for (const finding of result.findings) expect(finding.path).toBe(values.find((step) => step.peer === finding.from)!.path)
+          const valueOf = (rank: number): Uint8Array => (rank % 2 === 0 ? A : B)
+          const seen = new Set(result.findings.map((f) => valueOf(net.rankOf(f.from))[0]))
+          expect(distinctValues).toBe(seen.size)
+          // Cut short only with the quorum met (by the holders closest to the target: lookup.ts).
+          if (pathsUnfinished > 0) expect(result.findings.length).toBeGreaterThanOrEqual(quorum)
+          const withValue = new Set(values.map((step) => step.path))
+          // Paths that converged without a value: every path without one, but those cut short.
+          expect(pathsWithoutValue).toBeLessThanOrEqual(paths - withValue.size)
+          expect(pathsWithoutValue + pathsUnfinished).toBeGreaterThanOrEqual(paths - withValue.size)
         },
       ),
       { numRuns: 150 },
@@ -100,39 +97,34 @@ describe('a lookup over disjoint paths', () => {
     const setup = { seed: 7, k, holders: [0, 1, 2, 3], liars: [N - 3], fakes: k, fakesAnswer: 'empty' as const, selfRank: N - 10 }
     const single = network(setup)
     const one = await single.clock.run(lookup(options(single, k, 1)))
-    expect(one.found).toBeUndefined()
+    expect(one.findings).toEqual([])
     expect(one.closest.every(single.isFake)).toBe(true)
 
     const net = network(setup)
     const three = await net.clock.run(lookup(options(net, k, 1, { paths: 3 })))
-    expect(three.found?.value).toBeDefined()
-    // The led path ends without a value, unless the two others decided the value first.
-    expect(three.trace.pathsWithoutValue + three.trace.pathsUnfinished).toBe(1)
+    expect(three.findings.length).toBeGreaterThan(0)
     expect(three.trace.distinctValues).toBe(1)
   })
 
-  it('ends as soon as a value is decided: two of three paths agreeing are not kept waiting for the third', async () => {
+  it('ends as soon as the quorum answered: a slow path is not waited for, unless the quorum needs it', async () => {
     const k = 4
+    const slowThird = (net: ReturnType<typeof network>, seeds: Uint8Array[]): typeof net.ask => {
+      const slow = seeds[2]!
+      return (peer, count) => (peer === slow ? new Promise((resolve) => net.clock.setTimeout(() => resolve(net.ask(peer, count)), 10_000)) : net.ask(peer, count))
+    }
     const net = network({ seed: 11, k, holders: [0, 1, 2, 3, 4, 5, 6, 7], selfRank: N - 10 })
     const seeds = net.ids.slice(N - 3)
-    // The third path's seed takes ten seconds to answer.
-    const slow = seeds[2]!
-    const ask: typeof net.ask = (peer, count) =>
-      peer === slow ? new Promise((resolve) => net.clock.setTimeout(() => resolve(net.ask(peer, count)), 10_000)) : net.ask(peer, count)
     const started = net.clock.now()
-    const result = await net.clock.run(lookup({ ...options(net, k, 3, { seeds, paths: 3 }), ask }))
-    expect(result.found?.value).toEqual(Uint8Array.of(4, 2))
+    const result = await net.clock.run(lookup({ ...options(net, k, 3, { seeds, paths: 3, quorum: 2 }), ask: slowThird(net, seeds) }))
+    expect(result.findings.length).toBeGreaterThanOrEqual(2)
     expect(net.clock.now() - started).toBeLessThan(10_000)
-    expect(result.trace.pathsUnfinished).toBe(1)
-    expect(result.trace.distinctValues).toBe(1)
-    // Not decided while the slow path could still tie: with two paths, both are waited for.
-    const two = network({ seed: 11, k, holders: [0, 1, 2, 3, 4, 5, 6, 7], selfRank: N - 10 })
-    const twoStarted = two.clock.now()
-    const slowOfTwo = two.ids[N - 2]!
-    const askTwo: typeof two.ask = (peer, count) =>
-      peer === slowOfTwo ? new Promise((resolve) => two.clock.setTimeout(() => resolve(two.ask(peer, count)), 10_000)) : two.ask(peer, count)
-    const waited = await two.clock.run(lookup({ ...options(two, k, 2, { seeds: two.ids.slice(N - 2), paths: 2 }), ask: askTwo }))
-    expect(two.clock.now() - twoStarted).toBeGreaterThanOrEqual(10_000)
+    expect(result.trace.pathsUnfinished).toBeGreaterThanOrEqual(1)
+    // A quorum larger than the holders the fast paths can reach waits for the slow one.
+    const all = network({ seed: 11, k, holders: [0, 1, 2, 3, 4, 5, 6, 7], selfRank: N - 10 })
+    const allSeeds = all.ids.slice(N - 3)
+    const allStarted = all.clock.now()
+    const waited = await all.clock.run(lookup({ ...options(all, k, 3, { seeds: allSeeds, paths: 3, quorum: 100 }), ask: slowThird(all, allSeeds) }))
+    expect(all.clock.now() - allStarted).toBeGreaterThanOrEqual(10_000)
     expect(waited.trace.pathsUnfinished).toBe(0)
   })
 

@@ -5,10 +5,20 @@ import { compareDistance, ID_BYTES, toHex } from '../src/keyspace/id.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
 import { VirtualClock } from '../src/platform/virtual-clock.ts'
 import type { LookupOptions } from '../src/query/lookup.ts'
+import type { SignedRecord } from '../src/records/signed-record.ts'
 import type { Response } from '../src/wire/messages.ts'
 
 export const N = 120
 export const VALUE = Uint8Array.of(4, 2)
+
+/**
+ * What a holder of the synthetic network answers with: a named record whose seq is the value's
+ * first byte (so different values are different answers). The lookup does not check records:
+ * the node's `ask` does that before a lookup sees an answer.
+ */
+export function recordOf(value: Uint8Array): SignedRecord {
+  return { kind: 'named', publicKey: new Uint8Array(32), seq: value[0] ?? 0, tombstone: false, value, signature: new Uint8Array(64) }
+}
 
 export interface NetOptions {
   seed: number
@@ -58,9 +68,10 @@ export function network(o: NetOptions) {
     const r = rank.get(toHex(peer))!
     if (failing.has(r)) return undefined
     if (liars.has(r)) return { type: 'NODES', rid: 0, nodes: fakes.slice(0, count) }
-    if (holders.has(r)) return { type: 'VALUE', rid: 0, value: o.valueAt?.(r) ?? VALUE, ttlMs: 777 }
     const lo = r < 2 * width ? 0 : Math.floor(r / 2)
-    return { type: 'NODES', rid: 0, nodes: ids.slice(lo, lo + width) }
+    const nodes = ids.slice(lo, lo + width)
+    if (holders.has(r)) return { type: 'VALUE', rid: 0, records: [{ record: recordOf(o.valueAt?.(r) ?? VALUE), ttlMs: 777 }], nodes }
+    return { type: 'NODES', rid: 0, nodes }
   }
   const ask = (peer: Id, count: number): Promise<Response> => {
     calls.push(peer)

@@ -5,7 +5,7 @@ import type { Id } from '../src/keyspace/id.ts'
 import { compareDistance, toHex } from '../src/keyspace/id.ts'
 import type { LookupResult } from '../src/query/lookup.ts'
 import { lookup } from '../src/query/lookup.ts'
-import { N, type Net, network, options, VALUE } from './lookup-network.ts'
+import { N, type Net, network, options, recordOf, VALUE } from './lookup-network.ts'
 import { codeOf } from './support.ts'
 
 function checkTrace(net: Net, result: LookupResult): void {
@@ -33,8 +33,7 @@ describe('lookup in node mode', () => {
           const net = network({ seed, k, failing, selfRank })
           const result = await net.clock.run(lookup(options(net, k, alpha)))
           expect(result.closest.map(toHex)).toEqual(net.expected)
-          expect(result.found).toBeUndefined()
-          expect(result.closestWithoutValue).toBeUndefined()
+          expect(result.findings).toEqual([])
           expect(net.maxInflight).toBeLessThanOrEqual(alpha)
           const asked = net.calls.map(toHex)
           const repeats = asked.length - new Set(asked).size
@@ -105,7 +104,7 @@ describe('lookup in node mode', () => {
 })
 
 describe('lookup in value mode', () => {
-  it('stops at the first VALUE and reports the closest node that answered without it', async () => {
+  it('asks on until `quorum` holders answered, returns each holder’s answer, and sends nothing after', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer(),
@@ -113,29 +112,39 @@ describe('lookup in value mode', () => {
         fc.integer({ min: 1, max: 4 }),
         fc.nat(),
         fc.uniqueArray(fc.nat({ max: 30 }), { maxLength: 3 }),
-        async (seed, k, alpha, nearHolder, farHolders) => {
+        fc.integer({ min: 1, max: 3 }),
+        async (seed, k, alpha, nearHolder, farHolders, quorum) => {
           // Some holder is among the k closest, as after a put; others may be anywhere.
           const holderRanks = [nearHolder % k, ...farHolders]
           const net = network({ seed, k, holders: holderRanks, selfRank: N - 1 })
-          const result = await net.clock.run(lookup(options(net, k, alpha, { seeds: net.ids.slice(N - 4, N - 1) })))
+          const result = await net.clock.run(lookup(options(net, k, alpha, { seeds: net.ids.slice(N - 4, N - 1), quorum })))
           const callsAtResult = net.calls.length
           await net.clock.advance(1000)
           expect(net.calls.length).toBe(callsAtResult)
 
-          expect(result.found).toBeDefined()
-          const found = result.found!
-          expect(found.value).toEqual(VALUE)
-          expect(found.ttlMs).toBe(777)
-          expect(holderRanks).toContain(net.rankOf(found.from))
-          const valueSteps = result.trace.steps.filter((s) => s.outcome === 'value')
-          expect(valueSteps.map((s) => toHex(s.peer))).toEqual([toHex(found.from)])
-
-          const without = result.trace.steps.filter((s) => s.outcome === 'answered').map((s) => s.peer)
-          without.sort((a, b) => compareDistance(net.target, a, b))
-          expect(result.closestWithoutValue && toHex(result.closestWithoutValue)).toBe(without[0] && toHex(without[0]))
-          if (result.closestWithoutValue !== undefined) {
-            expect(holderRanks).not.toContain(net.rankOf(result.closestWithoutValue))
+          expect(result.findings.length).toBeGreaterThan(0)
+          for (const finding of result.findings) {
+            expect(holderRanks).toContain(net.rankOf(finding.from))
+            expect(finding.records.map((r) => r.record)).toEqual([recordOf(VALUE)])
+            // The TTL as it stands when the lookup ends.
+            expect(finding.records[0]!.ttlMs).toBeLessThanOrEqual(777)
+            expect(finding.records[0]!.ttlMs).toBeGreaterThan(777 - 100)
           }
+          const valueSteps = result.trace.steps.filter((s) => s.outcome === 'value')
+          expect(valueSteps.map((s) => toHex(s.peer))).toEqual(result.findings.map((f) => toHex(f.from)))
+          // Fewer than the quorum only when every path converged: all holders it could reach answered.
+          if (result.findings.length < quorum) expect(result.trace.pathsUnfinished).toBe(0)
+          // Ended early: the closest holders met the quorum, and every node asked that is closer
+          // to the target than the quorum-th closest holder answered (lookup.ts, #quorumReached).
+          if (result.trace.pathsUnfinished > 0) {
+            const holders = result.findings.map((f) => f.from).sort((a, b) => compareDistance(net.target, a, b))
+            const qth = holders[quorum - 1]!
+            const settled = new Set(result.trace.steps.map((step) => toHex(step.peer)))
+            for (const asked of net.calls.slice(0, callsAtResult)) {
+              if (compareDistance(net.target, asked, qth) < 0) expect(settled.has(toHex(asked))).toBe(true)
+            }
+          }
+          expect(result.trace.distinctValues).toBe(1)
           expect(net.maxInflight).toBeLessThanOrEqual(alpha)
           checkTrace(net, result)
         },
@@ -144,22 +153,17 @@ describe('lookup in value mode', () => {
     )
   })
 
-  it('reports the closest node without the value even when k is 1', async () => {
-    const net = network({ seed: 0, k: 1, holders: [0], selfRank: N - 1 })
-    const result = await net.clock.run(lookup(options(net, 1, 1, { seeds: net.ids.slice(N - 4, N - 1) })))
-    expect(result.found?.from).toEqual(net.ids[0])
-    const without = result.trace.steps.filter((s) => s.outcome === 'answered').map((s) => s.peer)
-    expect(without.length).toBeGreaterThan(0)
-    without.sort((a, b) => compareDistance(net.target, a, b))
-    expect(result.closestWithoutValue).toEqual(without[0])
+  it('learns closer nodes from a VALUE answer too, so a far holder does not end the search', async () => {
+    const net = network({ seed: 0, k: 2, holders: [0, N - 2], selfRank: N - 1 })
+    const result = await net.clock.run(lookup(options(net, 2, 1, { seeds: [net.ids[N - 2]!], quorum: 2 })))
+    expect(result.findings.map((f) => net.rankOf(f.from)).sort((a, b) => a - b)).toEqual([0, N - 2])
   })
 
-  it('reports no closestWithoutValue when the first peer asked holds the value', async () => {
-    const net = network({ seed: 2, k: 3, holders: [N - 1], selfRank: 0 })
-    const result = await net.clock.run(lookup(options(net, 3, 1, { seeds: [net.ids[N - 1]!] })))
-    expect(result.found?.from).toEqual(net.ids[N - 1])
-    expect(result.closestWithoutValue).toBeUndefined()
-    expect(result.trace.messages).toBe(1)
+  it('does not end at a holder far from the key while closer nodes it knows of are still to ask', async () => {
+    const net = network({ seed: 2, k: 3, holders: [0, N - 1], selfRank: N - 2 })
+    const result = await net.clock.run(lookup(options(net, 3, 1, { seeds: [net.ids[N - 1]!], quorum: 1 })))
+    expect(result.findings.map((f) => net.rankOf(f.from))).toContain(0)
+    expect(result.trace.messages).toBeGreaterThan(1)
   })
 })
 

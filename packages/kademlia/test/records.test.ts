@@ -1,250 +1,253 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ErrorCode } from '../src/errors.ts'
-import type { Id } from '../src/keyspace/id.ts'
-import { keyOf } from '../src/keyspace/id.ts'
+import { ed25519Signer, type Signer, verifySignature } from '../src/keyspace/ed25519.ts'
+import { compareDistance, type Id, keyOf } from '../src/keyspace/id.ts'
+import { seededRandom } from '../src/platform/seeded-random.ts'
+import { immutableKey, mutableKey } from '../src/records/bep44.ts'
 import type { StoredRecord } from '../src/records/record-store.ts'
 import { MemoryRecordStore } from '../src/records/record-store.ts'
-import type { RecordLimits } from '../src/records/records.ts'
-import { Records } from '../src/records/records.ts'
+import { type RecordLimits, Records, type StoreRequest } from '../src/records/records.ts'
+import { immutableRecord, type NamedRecord, signMutable, signNamed, type SignedRecord } from '../src/records/signed-record.ts'
+import { encodeStoredSet } from '../src/wire/record-codec.ts'
 import { codeOf } from './support.ts'
 
-const LIMITS: RecordLimits = { maxValueBytes: 100, maxRecords: 3, maxStoredBytes: 200, maxTtlMs: 10_000 }
+const LIMITS: RecordLimits = { maxValueBytes: 100, maxRecords: 3, maxStoredBytes: 2000, maxTtlMs: 10_000, maxPublishersPerKey: 2, maxRecordsPerSender: 100 }
+const SELF = new Uint8Array(20)
 const K1 = keyOf('one')
 const K2 = keyOf('two')
-const K3 = keyOf('three')
-const K4 = keyOf('four')
+const random = seededRandom(7)
+const signers: Signer[] = Array.from({ length: 4 }, () => ed25519Signer(random.bytes(32)))
+const [ALICE, BOB, CAROL] = signers as [Signer, Signer, Signer]
+const SENDER = keyOf('a sender')
 const bytes = (n: number, fill = 1): Uint8Array => new Uint8Array(n).fill(fill)
 
-function setup(limits: Partial<RecordLimits> = {}): { store: MemoryRecordStore; records: Records } {
-  const store = new MemoryRecordStore()
-  return { store, records: new Records(store, { ...LIMITS, ...limits }) }
-}
-
-
-const DISK_FULL = new Error('disk full')
-
-/** A store whose put() rejects with DISK_FULL while `failing` is set. */
-class FlakyStore extends MemoryRecordStore {
-  failing = false
-  override async put(record: StoredRecord): Promise<void> {
-    if (this.failing) throw DISK_FULL
-    return super.put(record)
-  }
-}
-
-async function valueOf(records: Records, key: Id, now: number): Promise<number[] | undefined> {
-  const found = await records.read(key, now)
-  return found === undefined ? undefined : [...found.value]
-}
-
-describe('Records.accept', () => {
-  it('stores a published record and reads it back with its remaining TTL', async () => {
-    const { store, records } = setup()
-    expect(await records.accept(K1, bytes(3), 1000, 'publish', 0)).toBe('stored')
-    expect(await records.read(K1, 400)).toEqual({ value: bytes(3), ttlMs: 600 })
-    expect(store.size).toBe(1)
-    expect(records.count).toBe(1)
-    expect(records.bytes).toBe(3)
+function setup(limits: Partial<RecordLimits> = {}, store = new MemoryRecordStore()): { store: MemoryRecordStore; records: Records; near: { belongs: boolean } } {
+  const near = { belongs: true }
+  const records = new Records(store, {
+    self: SELF,
+    limits: { ...LIMITS, ...limits },
+    check: { verify: verifySignature, puzzleBits: 0 },
+    belongs: () => near.belongs,
   })
+  return { store, records, near }
+}
 
-  it('replaces value and expiry on a publish over a live record', async () => {
-    const { records } = setup()
-    await records.accept(K1, bytes(3, 1), 5000, 'publish', 0)
-    expect(await records.accept(K1, bytes(5, 2), 1000, 'publish', 100)).toBe('stored')
-    expect(await records.read(K1, 200)).toEqual({ value: bytes(5, 2), ttlMs: 900 })
-    expect(records.bytes).toBe(5)
+/** A STORE from SENDER (pass `from: undefined` for this node's own). */
+const store = (key: Id, record: SignedRecord, extra: Partial<StoreRequest> = {}): StoreRequest => ({ key, record, ttlMs: 1000, mode: 'publish', from: SENDER, now: 0, ...extra })
+const values = (records: Records, key: Id, now = 0): number[][] => records.read(key, now).map(({ record }) => [...record.value])
+
+describe('Records.accept: who may change what', () => {
+  it('stores a signed named value and reads it back with its remaining TTL', async () => {
+    const { store: disk, records } = setup()
+    const record = await signNamed(ALICE, K1, 1, bytes(3))
+    expect(await records.accept(store(K1, record))).toBe('stored')
+    expect(records.read(K1, 400)).toEqual([{ record, ttlMs: 600 }])
+    expect(disk.size).toBe(1)
     expect(records.count).toBe(1)
   })
 
-  it('never lets a replicate or cache STORE overwrite a live record, only extend its expiry', async () => {
+  it('lets a publisher replace its own value with a higher seq only (attack: overwrite with a lower or equal seq)', async () => {
     const { records } = setup()
-    await records.accept(K1, bytes(3, 1), 1000, 'publish', 0)
-    expect(await records.accept(K1, bytes(4, 9), 5000, 'replicate', 10)).toBe('kept')
-    expect(await valueOf(records, K1, 20)).toEqual([1, 1, 1])
-    expect(records.meta(K1)).toMatchObject({ expiresAt: 5010, replicatedAt: 10 })
-    expect(await records.accept(K1, bytes(4, 8), 100, 'cache', 30)).toBe('kept')
-    expect(await valueOf(records, K1, 40)).toEqual([1, 1, 1])
-    expect(records.meta(K1)).toMatchObject({ expiresAt: 5010, replicatedAt: 10 })
-    expect(records.bytes).toBe(3)
+    await records.accept(store(K1, await signNamed(ALICE, K1, 5, bytes(3, 1))))
+    expect(await codeOf(records.accept(store(K1, await signNamed(ALICE, K1, 4, bytes(3, 2)))))).toBe(ErrorCode.SEQ_TOO_LOW)
+    expect(await codeOf(records.accept(store(K1, await signNamed(ALICE, K1, 5, bytes(3, 3)))))).toBe(ErrorCode.SEQ_TOO_LOW)
+    expect(values(records, K1)).toEqual([[1, 1, 1]])
+    expect(await records.accept(store(K1, await signNamed(ALICE, K1, 6, bytes(2, 4))))).toBe('stored')
+    expect(values(records, K1)).toEqual([[4, 4]])
+    expect(records.refused[ErrorCode.SEQ_TOO_LOW]).toBe(2)
   })
 
-  it('lets a replicate or cache STORE fill a missing or expired record', async () => {
+  it('keeps every publisher’s value side by side: nobody can overwrite or evict another’s (attack: overwrite)', async () => {
     const { records } = setup()
-    expect(await records.accept(K1, bytes(2, 4), 1000, 'replicate', 50)).toBe('stored')
-    expect(records.meta(K1)?.replicatedAt).toBe(50)
-    await records.accept(K2, bytes(2, 1), 100, 'publish', 0)
-    expect(await records.accept(K2, bytes(2, 7), 100, 'cache', 100)).toBe('stored')
-    expect(await valueOf(records, K2, 150)).toEqual([7, 7])
-    expect(records.meta(K2)?.replicatedAt).toBe(0)
+    await records.accept(store(K1, await signNamed(ALICE, K1, 5, bytes(1, 1))))
+    // Bob's higher seq lands in Bob's slot; Alice's value stays.
+    await records.accept(store(K1, await signNamed(BOB, K1, 9, bytes(1, 2))))
+    expect(values(records, K1).sort()).toEqual([[1], [2]])
+    // A third publisher finds the key full (maxPublishersPerKey = 2): refused, nothing evicted.
+    expect(await codeOf(records.accept(store(K1, await signNamed(CAROL, K1, 99, bytes(1, 3)))))).toBe(ErrorCode.KEY_FULL)
+    expect(values(records, K1).sort()).toEqual([[1], [2]])
+    expect(records.refused[ErrorCode.KEY_FULL]).toBe(1)
   })
 
-  it('rejects a TTL that is zero, negative, fractional, not finite or above maxTtlMs with ERR_INVALID_TTL', async () => {
-    const { records, store } = setup()
-    for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, LIMITS.maxTtlMs + 1]) {
-      expect(await codeOf(records.accept(K1, bytes(1), ttl, 'publish', 0))).toBe(ErrorCode.INVALID_TTL)
-    }
-    expect(await records.accept(K1, bytes(1), LIMITS.maxTtlMs, 'publish', 0)).toBe('stored')
-    expect(store.size).toBe(1)
-  })
-
-  it('rejects a value over maxValueBytes with ERR_VALUE_TOO_LARGE', async () => {
+  it('refuses a forged signature, a value someone altered, and Bob’s key claiming Alice’s record (attack: bad signature)', async () => {
     const { records } = setup()
-    expect(await codeOf(records.accept(K1, bytes(101), 10, 'publish', 0))).toBe(ErrorCode.VALUE_TOO_LARGE)
+    const good = await signNamed(ALICE, K1, 1, bytes(3))
+    const forged: NamedRecord = { ...good, signature: bytes(64, 7) }
+    const altered: NamedRecord = { ...good, value: bytes(3, 9) }
+    const otherKey: NamedRecord = { ...good, publicKey: BOB.publicKey }
+    const otherName = await signNamed(ALICE, K2, 1, bytes(3))
+    for (const record of [forged, altered, otherKey, otherName]) expect(await codeOf(records.accept(store(K1, record)))).toBe(ErrorCode.BAD_SIGNATURE)
     expect(records.count).toBe(0)
+    expect(records.refused[ErrorCode.BAD_SIGNATURE]).toBe(4)
+  })
+
+  it('never shortens a record’s life: the same record with ttl = 1 ms only refreshes (attack: delete by short TTL)', async () => {
+    const { records } = setup()
+    const record = await signNamed(ALICE, K1, 1, bytes(3))
+    await records.accept(store(K1, record, { ttlMs: 5000 }))
+    expect(await records.accept(store(K1, record, { ttlMs: 1, now: 100 }))).toBe('kept')
+    expect(records.read(K1, 4000)).toHaveLength(1)
+    expect(await records.accept(store(K1, record, { ttlMs: 9000, now: 100 }))).toBe('kept')
+    expect(records.meta(K1)?.expiresAt).toBe(9100)
+    // A higher seq keeps the longer expiry too.
+    await records.accept(store(K1, await signNamed(ALICE, K1, 2, bytes(3, 2)), { ttlMs: 1, now: 200 }))
+    expect(records.meta(K1)?.expiresAt).toBe(9100)
+  })
+
+  it('removes a value only by its publisher’s tombstone, which then refuses older values', async () => {
+    const { records } = setup()
+    await records.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(3))))
+    await records.accept(store(K1, await signNamed(ALICE, K1, 2, undefined)))
+    const [held] = records.read(K1, 0)
+    expect(held?.record).toMatchObject({ kind: 'named', tombstone: true, seq: 2 })
+    expect(await codeOf(records.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(3)), { mode: 'replicate' })))).toBe(ErrorCode.SEQ_TOO_LOW)
+    // A tombstone with a value is not a tombstone anyone signed.
+    const bad = { ...(await signNamed(ALICE, K1, 3, undefined)), value: bytes(1) }
+    expect(await codeOf(records.accept(store(K1, bad)))).toBe(ErrorCode.BAD_SIGNATURE)
+  })
+
+  it('takes a record only where it belongs, and within the sender’s quota (attack: fill a holder)', async () => {
+    const { records, near } = setup({ maxRecordsPerSender: 1, maxRecords: 10 })
+    near.belongs = false
+    expect(await codeOf(records.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(1)))))).toBe(ErrorCode.NOT_CLOSE)
+    // This node's own publish is not a STORE from anyone: where it belongs is the publisher's lookup.
+    expect(await records.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(1)), { from: undefined }))).toBe('stored')
+    near.belongs = true
+    expect(await records.accept(store(K2, await signNamed(ALICE, K2, 1, bytes(1))))).toBe('stored')
+    expect(await codeOf(records.accept(store(keyOf('x'), await signNamed(ALICE, keyOf('x'), 1, bytes(1)))))).toBe(ErrorCode.SENDER_QUOTA)
+    // A newer value in a slot the sender already fills is not a new record.
+    expect(await records.accept(store(K2, await signNamed(ALICE, K2, 2, bytes(1))))).toBe('stored')
+    expect(records.refused).toMatchObject({ [ErrorCode.NOT_CLOSE]: 1, [ErrorCode.SENDER_QUOTA]: 1 })
+  })
+
+  it('refuses an invalid TTL and a value over maxValueBytes before checking any signature', async () => {
+    const { records } = setup()
+    const record = await signNamed(ALICE, K1, 1, bytes(3))
+    for (const ttlMs of [0, -1, 1.5, Number.NaN, 10_001]) expect(await codeOf(records.accept(store(K1, record, { ttlMs })))).toBe(ErrorCode.INVALID_TTL)
+    expect(await codeOf(records.accept(store(K1, { ...record, value: bytes(101), signature: bytes(64) })))).toBe(ErrorCode.VALUE_TOO_LARGE)
   })
 })
 
-describe('Records storage limits', () => {
-  it('throws ERR_STORAGE_FULL at maxRecords and keeps what was stored', async () => {
-    const { records, store } = setup()
-    for (const key of [K1, K2, K3]) await records.accept(key, bytes(1), 1000, 'publish', 0)
-    expect(await codeOf(records.accept(K4, bytes(1), 1000, 'publish', 0))).toBe(ErrorCode.STORAGE_FULL)
-    expect(await codeOf(records.accept(K4, bytes(1), 1000, 'replicate', 0))).toBe(ErrorCode.STORAGE_FULL)
-    expect(records.count).toBe(3)
-    expect(store.size).toBe(3)
-    expect(records.meta(K4)).toBeUndefined()
-    // Replacing a key already held does not need a new slot.
-    expect(await records.accept(K1, bytes(2), 1000, 'publish', 1)).toBe('stored')
+describe('Records.accept: BEP 44 items', () => {
+  it('a mutable item: seq only grows, the same item refreshes, cas must match, the key must be SHA-1(key ‖ salt)', async () => {
+    const { records } = setup()
+    const salt = bytes(4, 5)
+    const key = mutableKey(ALICE.publicKey, salt)
+    const v1 = await signMutable(ALICE, { salt, seq: 1, value: bytes(2, 1) })
+    expect(await records.accept(store(key, v1))).toBe('stored')
+    expect(await records.accept(store(key, v1, { ttlMs: 5000 }))).toBe('kept')
+    expect(await codeOf(records.accept(store(key, await signMutable(ALICE, { salt, seq: 1, value: bytes(2, 2) }))))).toBe(ErrorCode.SEQ_TOO_LOW)
+    const v2 = await signMutable(ALICE, { salt, seq: 2, value: bytes(2, 3) })
+    expect(await codeOf(records.accept(store(key, v2, { cas: 7 })))).toBe(ErrorCode.CAS_MISMATCH)
+    expect(await records.accept(store(key, v2, { cas: 1 }))).toBe('stored')
+    expect(await codeOf(records.accept(store(mutableKey(ALICE.publicKey), v2)))).toBe(ErrorCode.KEY_MISMATCH)
+    expect(await codeOf(records.accept(store(key, { ...v2, salt: bytes(65) })))).toBe(ErrorCode.SALT_TOO_BIG)
+    const big = await signMutable(ALICE, { salt, seq: 3, value: bytes(997) })
+    expect(await codeOf(setup({ maxValueBytes: 2000 }).records.accept(store(key, big)))).toBe(ErrorCode.VALUE_TOO_LARGE)
+    expect(await codeOf(records.accept(store(key, { ...v2, seq: 3 })))).toBe(ErrorCode.BAD_SIGNATURE)
   })
 
-  it('throws ERR_STORAGE_FULL past maxStoredBytes and keeps what was stored', async () => {
-    const { records, store } = setup()
-    await records.accept(K1, bytes(100, 1), 1000, 'publish', 0)
-    await records.accept(K2, bytes(90, 2), 1000, 'publish', 0)
-    expect(await codeOf(records.accept(K3, bytes(11), 1000, 'publish', 0))).toBe(ErrorCode.STORAGE_FULL)
-    expect(records.meta(K3)).toBeUndefined()
-    expect(records.bytes).toBe(190)
-    expect(store.size).toBe(2)
-    expect(await valueOf(records, K2, 0)).toEqual([...bytes(90, 2)])
-    expect(await records.accept(K3, bytes(10), 1000, 'publish', 0)).toBe('stored')
-    expect(records.bytes).toBe(200)
+  it('an immutable item lives only under the hash of its value', async () => {
+    const { records } = setup()
+    const value = bytes(5, 8)
+    expect(await records.accept(store(immutableKey(value), immutableRecord(value)))).toBe('stored')
+    expect(await codeOf(records.accept(store(K1, immutableRecord(value))))).toBe(ErrorCode.KEY_MISMATCH)
+  })
+})
+
+describe('Records: the budget', () => {
+  it('makes room by dropping the keys this node is farthest from, and refuses a key farther than all of them', async () => {
+    const { records, store: disk } = setup({ maxRecords: 2 })
+    const keys = Array.from({ length: 40 }, (_, i) => keyOf(`k${i}`)).sort((a, b) => compareDistance(SELF, a, b))
+    const [nearest, near, far, farthest] = [keys[0]!, keys[1]!, keys[20]!, keys[39]!]
+    await records.accept(store(far, await signNamed(ALICE, far, 1, bytes(1))))
+    await records.accept(store(farthest, await signNamed(ALICE, farthest, 1, bytes(1))))
+    expect(await records.accept(store(near, await signNamed(ALICE, near, 1, bytes(1))))).toBe('stored')
+    expect(records.meta(farthest)).toBeUndefined()
+    expect(await records.accept(store(nearest, await signNamed(ALICE, nearest, 1, bytes(1))))).toBe('stored')
+    expect(records.meta(far)).toBeUndefined()
+    expect(await codeOf(records.accept(store(farthest, await signNamed(BOB, farthest, 1, bytes(1)))))).toBe(ErrorCode.STORAGE_FULL)
+    expect(records.count).toBe(2)
+    await Promise.resolve()
+    expect(disk.size).toBe(2)
   })
 
-  it('counts the replaced record when a publish grows a value, and refuses growth past the budget', async () => {
-    const { records } = setup({ maxValueBytes: 150 })
-    await records.accept(K1, bytes(100, 1), 1000, 'publish', 0)
-    await records.accept(K2, bytes(90, 2), 1000, 'publish', 0)
-    expect(await records.accept(K2, bytes(100, 3), 1000, 'publish', 1)).toBe('stored')
-    expect(records.bytes).toBe(200)
-    expect(await codeOf(records.accept(K2, bytes(101, 4), 1000, 'publish', 2))).toBe(ErrorCode.STORAGE_FULL)
-    expect(await valueOf(records, K2, 3)).toEqual([...bytes(100, 3)])
-    expect(records.bytes).toBe(200)
-  })
-
-  it('keeps count and bytes within the limits and equal to the index over any sequence of STOREs', async () => {
-    const op = fc.record({
-      key: fc.nat({ max: 5 }),
-      size: fc.nat({ max: 110 }),
-      ttl: fc.integer({ min: -5, max: 200 }),
-      mode: fc.constantFrom('publish' as const, 'replicate' as const, 'cache' as const),
-      expire: fc.boolean(),
-    })
+  it('keeps count and bytes equal to what it holds over any sequence of STOREs (fast-check)', async () => {
+    const pool: [Id, SignedRecord][] = []
+    for (let i = 0; i < 6; i++) {
+      const key = keyOf(`p${i % 3}`)
+      pool.push([key, await signNamed(signers[i % 4]!, key, 1 + (i % 2), bytes(10 + i * 30))])
+    }
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
-        const { records, store } = setup()
-        let now = 0
-        for (const { key, size, ttl, mode, expire } of ops) {
-          now += 10
-          if (expire) await records.expire(now)
-          await records.accept(keyOf(String(key)), bytes(size), ttl, mode, now).catch(() => undefined)
-          expect(records.count).toBeLessThanOrEqual(LIMITS.maxRecords)
-          expect(records.bytes).toBeLessThanOrEqual(LIMITS.maxStoredBytes)
-          const metas = records.metas(-1)
-          expect(records.bytes).toBe(metas.reduce((sum, m) => sum + m.size, 0))
-          expect(store.size).toBe(records.count)
-        }
+      fc.asyncProperty(fc.array(fc.nat({ max: pool.length - 1 }), { maxLength: 12 }), async (picks) => {
+        const { records } = setup({ maxStoredBytes: 600 })
+        for (const i of picks) await records.accept(store(pool[i]![0], pool[i]![1])).catch(() => undefined)
+        const held = [...['p0', 'p1', 'p2'].map((n) => records.read(keyOf(n), 0))].flat()
+        expect(records.bytes).toBe(held.reduce((sum, { record }) => sum + record.value.length + 96, 0))
+        expect(records.bytes).toBeLessThanOrEqual(600)
+        expect(records.count).toBeLessThanOrEqual(LIMITS.maxRecords)
       }),
-      { numRuns: 150 },
+      { numRuns: 40 },
     )
   })
-})
 
-describe('Records expiry', () => {
-  it('stops serving a record at its expiry and removes it from index and store on expire()', async () => {
-    const { records, store } = setup()
-    await records.accept(K1, bytes(4), 100, 'publish', 0)
-    await records.accept(K2, bytes(6), 500, 'publish', 0)
-    expect(await records.read(K1, 99)).toBeDefined()
-    expect(await records.read(K1, 100)).toBeUndefined()
-    expect(records.metas(100).length).toBe(1)
-    expect(await records.expire(100)).toBe(1)
-    expect(records.meta(K1)).toBeUndefined()
-    expect(await store.get(K1)).toBeUndefined()
-    expect(records.count).toBe(1)
-    expect(records.bytes).toBe(6)
-    expect(await records.expire(100)).toBe(0)
+  it('ends with the highest seq of each publisher whatever order concurrent STOREs arrive in (fast-check)', async () => {
+    const versions: SignedRecord[] = []
+    for (const signer of [ALICE, BOB]) for (let seq = 1; seq <= 3; seq++) versions.push(await signNamed(signer, K1, seq, bytes(1, seq)))
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray(versions, { minLength: 6, maxLength: 6 }), async (order) => {
+        const { records } = setup()
+        await Promise.allSettled(order.map((record) => records.accept(store(K1, record))))
+        expect(records.read(K1, 0).map(({ record }) => record.kind === 'named' && record.seq)).toEqual([3, 3])
+      }),
+      { numRuns: 30 },
+    )
   })
 
-  it('frees the slot of an expired record for a new one', async () => {
-    const { records } = setup({ maxRecords: 1 })
-    await records.accept(K1, bytes(1), 10, 'publish', 0)
-    await records.expire(10)
-    expect(await records.accept(K2, bytes(1), 10, 'publish', 10)).toBe('stored')
-  })
-})
-
-describe('Records.load', () => {
-  it('indexes live records and drops expired ones from the store', async () => {
-    const store = new MemoryRecordStore()
-    await store.put({ key: K1, value: bytes(5), expiresAt: 1000 })
-    await store.put({ key: K2, value: bytes(7), expiresAt: 100 })
-    await store.put({ key: K3, value: bytes(9), expiresAt: 99 })
-    const records = new Records(store, LIMITS)
-    await records.load(100)
-    expect(records.count).toBe(1)
-    expect(records.bytes).toBe(5)
-    expect(await valueOf(records, K1, 100)).toEqual([1, 1, 1, 1, 1])
-    expect(store.size).toBe(1)
-    expect(await store.get(K2)).toBeUndefined()
-  })
-
-  it('drops records over maxValueBytes or beyond maxStoredBytes', async () => {
-    const store = new MemoryRecordStore()
-    await store.put({ key: K1, value: bytes(101), expiresAt: 1000 })
-    await store.put({ key: K2, value: bytes(100), expiresAt: 1000 })
-    await store.put({ key: K3, value: bytes(100), expiresAt: 1000 })
-    await store.put({ key: K4, value: bytes(1), expiresAt: 1000 })
-    const records = new Records(store, LIMITS)
-    await records.load(0)
-    expect(records.meta(K1)).toBeUndefined()
-    expect(records.bytes).toBeLessThanOrEqual(LIMITS.maxStoredBytes)
-    expect(store.size).toBe(records.count)
-  })
-
-  it('keeps no more than maxRecords records when the store holds more', async () => {
-    const store = new MemoryRecordStore()
-    for (const key of [K1, K2, K3, K4]) await store.put({ key, value: bytes(1), expiresAt: 1000 })
-    const records = new Records(store, LIMITS)
-    await records.load(0)
-    expect(records.count).toBeLessThanOrEqual(LIMITS.maxRecords)
-    expect(store.size).toBe(records.count)
+  it('holds what it held before when the store refuses a write', async () => {
+    const flaky = new (class extends MemoryRecordStore {
+      failing = false
+      override async put(record: StoredRecord): Promise<void> {
+        if (this.failing) throw new Error('disk full')
+        return super.put(record)
+      }
+    })()
+    const { records } = setup({}, flaky)
+    await records.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(3, 1))))
+    flaky.failing = true
+    await expect(records.accept(store(K1, await signNamed(ALICE, K1, 2, bytes(3, 2))))).rejects.toThrow('disk full')
+    await expect(records.accept(store(K2, await signNamed(ALICE, K2, 1, bytes(3, 2))))).rejects.toThrow('disk full')
+    expect(values(records, K1)).toEqual([[1, 1, 1]])
+    expect(records.meta(K2)).toBeUndefined()
+    expect(records.bytes).toBe(3 + 96)
   })
 })
 
-describe('Records with a failing store', () => {
-  it('leaves no index entry when the store rejects the put of a new record', async () => {
-    const store = new FlakyStore()
-    const records = new Records(store, LIMITS)
-    store.failing = true
-    await expect(records.accept(K1, bytes(10), 100, 'publish', 0)).rejects.toBe(DISK_FULL)
-    expect(records.meta(K1)).toBeUndefined()
+describe('Records: expiry and what is read back from storage', () => {
+  it('stops serving a record at its expiry and removes it on expire()', async () => {
+    const { records, store: disk } = setup()
+    await records.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(3)), { ttlMs: 100 }))
+    await records.accept(store(K1, await signNamed(BOB, K1, 1, bytes(3)), { ttlMs: 300 }))
+    expect(records.read(K1, 150)).toHaveLength(1)
+    expect(await records.expire(150)).toBe(1)
+    expect(await records.expire(400)).toBe(1)
     expect(records.count).toBe(0)
-    expect(records.bytes).toBe(0)
-    expect(await records.read(K1, 0)).toBeUndefined()
-    store.failing = false
-    expect(await records.accept(K1, bytes(10), 100, 'publish', 0)).toBe('stored')
+    expect(disk.size).toBe(0)
   })
 
-  it('keeps the previous record indexed when a publish over it fails to reach the store', async () => {
-    const store = new FlakyStore()
-    const records = new Records(store, LIMITS)
-    await records.accept(K1, bytes(10, 1), 1000, 'publish', 0)
-    store.failing = true
-    await expect(records.accept(K1, bytes(20, 2), 1000, 'publish', 10)).rejects.toBe(DISK_FULL)
-    // The store still holds the old record, so the index must still describe it.
-    expect(await valueOf(records, K1, 20)).toEqual([...bytes(10, 1)])
-    expect(records.bytes).toBe(10)
-    expect(records.count).toBe(store.size)
+  it('checks every record read back at load: forged, misplaced, expired or malformed ones are dropped', async () => {
+    const disk = new MemoryRecordStore()
+    const good = await signNamed(ALICE, K1, 1, bytes(3))
+    const forged = { ...(await signNamed(BOB, K1, 1, bytes(3))), value: bytes(3, 9) }
+    const expired = await signNamed(CAROL, K1, 1, bytes(3))
+    await disk.put({ key: K1, value: encodeStoredSet([{ record: good, expiresAt: 1000 }, { record: forged, expiresAt: 1000 }, { record: expired, expiresAt: 5 }]), expiresAt: 1000 })
+    await disk.put({ key: K2, value: Uint8Array.of(1, 9, 9), expiresAt: 1000 })
+    await disk.put({ key: keyOf('moved'), value: encodeStoredSet([{ record: good, expiresAt: 1000 }]), expiresAt: 1000 })
+    const { records } = setup({}, disk)
+    expect(await records.load(10)).toBe(4)
+    expect(records.read(K1, 10).map(({ record }) => record)).toEqual([good])
+    expect(records.count).toBe(1)
+    expect(disk.size).toBe(1)
   })
 })

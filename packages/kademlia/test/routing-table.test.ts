@@ -307,3 +307,30 @@ describe('RoutingTable.closest', () => {
     expect(rt.nearestBucket()).toBe(-1)
   })
 })
+
+describe('RoutingTable.withinRadius (where a STORE belongs)', () => {
+  it('takes every key while it knows fewer than k contacts, then keys within 2^slack of its k-th closest contact’s distance', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 }), (seed, k, slack) => {
+        const random = seededRandom(seed)
+        const self = random.bytes(ID_BYTES)
+        const t = table(self, k, 0)
+        expect(t.withinRadius(random.bytes(ID_BYTES), k, slack)).toBe(true)
+        for (let i = 0; i < 400; i++) t.heard(random.bytes(ID_BYTES), 0)
+        const kth = t.closest(self, k).at(-1)!
+        // A key at our k-th closest contact's distance belongs; a key in the far half of the
+        // keyspace does not (with 400 random contacts heard, the k-th closest shares several
+        // leading bits with us, so even 4 times its distance is far less than half the space).
+        expect(t.withinRadius(kth, k, slack)).toBe(true)
+        const far = randomIdInBucket(self, 0, random)
+        expect(t.withinRadius(far, k, slack)).toBe(false)
+        // Doubling the slack never refuses what a smaller slack took.
+        for (let i = 0; i < 20; i++) {
+          const key = random.bytes(ID_BYTES)
+          if (t.withinRadius(key, k, slack)) expect(t.withinRadius(key, k, slack + 1)).toBe(true)
+        }
+      }),
+      { numRuns: 100 },
+    )
+  })
+})

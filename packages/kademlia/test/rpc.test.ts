@@ -212,7 +212,7 @@ describe('Rpc.request and answer', () => {
     const cases: [Parameters<Rpc['request']>[1], Response['type']][] = [
       [{ type: 'FIND_NODE', target: TARGET, count: 20 }, 'PONG'],
       [{ type: 'PING' }, 'STORED'],
-      [{ type: 'STORE', key: TARGET, value: Uint8Array.of(1), ttlMs: 5, mode: 'publish' }, 'PONG'],
+      [{ type: 'STORE', key: TARGET, record: { kind: 'immutable', value: Uint8Array.of(1) }, ttlMs: 5, mode: 'publish' }, 'PONG'],
     ]
     for (const [request, type] of cases) {
       const h = harness()
@@ -223,14 +223,14 @@ describe('Rpc.request and answer', () => {
     }
     const h = harness()
     const call = track(h.rpc.request(PEER, { type: 'FIND_NODE', target: TARGET, count: 20 }))
-    h.rpc.answer(PEER, { type: 'VALUE', rid: ridOf(h), value: Uint8Array.of(1), ttlMs: 1 })
+    h.rpc.answer(PEER, { type: 'VALUE', rid: ridOf(h), nodes: [], records: [{ record: { kind: 'immutable', value: Uint8Array.of(1) }, ttlMs: 1 }] })
     expect(await errorCode(call.done)).toBe(ErrorCode.WRONG_RESPONSE_TYPE)
   })
 
   it('accepts both VALUE and NODES as answers to FIND_VALUE', async () => {
     const h = harness()
     const a = track(h.rpc.request(PEER, { type: 'FIND_VALUE', key: TARGET, count: 20 }))
-    h.rpc.answer(PEER, { type: 'VALUE', rid: ridOf(h), value: Uint8Array.of(1), ttlMs: 1 })
+    h.rpc.answer(PEER, { type: 'VALUE', rid: ridOf(h), nodes: [], records: [{ record: { kind: 'immutable', value: Uint8Array.of(1) }, ttlMs: 1 }] })
     const b = track(h.rpc.request(PEER, { type: 'FIND_VALUE', key: TARGET, count: 20 }))
     h.rpc.answer(PEER, { type: 'NODES', rid: ridOf(h), nodes: [] })
     expect((await a.done).ok && (await b.done).ok).toBe(true)
@@ -238,7 +238,7 @@ describe('Rpc.request and answer', () => {
 
   it('rejects an ERROR answer with ERR_REMOTE_ERROR carrying the remote code', async () => {
     const h = harness()
-    const call = track(h.rpc.request(PEER, { type: 'STORE', key: TARGET, value: Uint8Array.of(1), ttlMs: 5, mode: 'cache' }))
+    const call = track(h.rpc.request(PEER, { type: 'STORE', key: TARGET, record: { kind: 'immutable', value: Uint8Array.of(1) }, ttlMs: 5, mode: 'cache' }))
     h.rpc.answer(PEER, { type: 'ERROR', rid: ridOf(h), code: RemoteError.STORAGE_FULL })
     const outcome = await call.done
     expect(outcome.ok).toBe(false)

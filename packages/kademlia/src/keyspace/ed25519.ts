@@ -45,3 +45,19 @@ export function verifySignature(signature: Uint8Array, message: Uint8Array, publ
     return false
   }
 }
+
+/**
+ * A Signer over a 32-byte ed25519 secret key (seed), with @noble/curves: for Node peers, tests
+ * and the simulator (a tab signs with WebCrypto through the transport's suite). The public key is
+ * derived on first use.
+ */
+export function ed25519Signer(secretKey: Uint8Array): Signer {
+  let publicKey: Uint8Array | undefined
+  return {
+    get publicKey(): Uint8Array {
+      publicKey ??= ed25519.getPublicKey(secretKey)
+      return publicKey
+    },
+    sign: async (message) => ed25519.sign(message, secretKey),
+  }
+}

@@ -91,17 +91,16 @@ export class Maintenance {
     // Maintenance: one lookup path (replication runs for every held record, every interval).
     const { closest } = await node.findNode(meta.key, { paths: 1 })
     // Read after the lookup, so that the remaining TTL sent does not include the lookup's time.
-    const record = await node.records.read(meta.key, node.now())
-    if (record === undefined) return
-    await node.storeAt(closest, meta.key, record.value, record.ttlMs, 'replicate')
+    // Each record goes as it came, with its proof: replication never re-signs or extends one.
+    for (const { record, ttlMs } of node.records.read(meta.key, node.now())) {
+      await node.storeAt(closest, meta.key, record, ttlMs, 'replicate')
+    }
   }
 
-  /** The original publisher stores each of its records again with a fresh TTL. */
+  /** The original publisher stores each of its records again, unchanged, with a fresh TTL. */
   async republish(): Promise<void> {
     const node = this.#node
-    await forEachLimit(node.published(), node.options.replicateConcurrency, async ({ key, value, ttlMs }) => {
-      await node.put(key, value, { ttlMs }).catch(() => undefined)
-    })
+    await forEachLimit(node.published(), node.options.replicateConcurrency, (published) => node.republish(published).catch(() => undefined))
   }
 
   /**
@@ -117,9 +116,7 @@ export class Maintenance {
       const [nearestOther] = node.table.closest(meta.key, 1, notPeer)
       if (nearestOther !== undefined && compareDistance(meta.key, nearestOther, node.id) < 0) continue
       if (!node.table.closest(meta.key, k).some((id) => idEquals(id, peer))) continue
-      void node.records.read(meta.key, node.now()).then((record) => {
-        if (record !== undefined) void node.storeAt([peer], meta.key, record.value, record.ttlMs, 'replicate')
-      })
+      for (const { record, ttlMs } of node.records.read(meta.key, node.now())) void node.storeAt([peer], meta.key, record, ttlMs, 'replicate')
     }
   }
 

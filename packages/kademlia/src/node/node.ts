@@ -1,15 +1,18 @@
 /**
  * A Kademlia node: the public face of the core. It wires the routing table, the RPC layer, the
- * lookup and the records to a transport, and runs the maintenance timers.
+ * lookup and the records to a transport, and runs the maintenance timers. Publishing and reading
+ * signed records is values.ts's part.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, idKey, shortHex } from '../keyspace/id.ts'
+import { verifySignature } from '../keyspace/ed25519.ts'
+import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
 import { MemoryRecordStore } from '../records/record-store.ts'
 import { Records } from '../records/records.ts'
+import type { SignedRecord } from '../records/signed-record.ts'
 import { handle, type HandlerContext } from '../rpc/handlers.ts'
 import { type Outgoing, Rpc } from '../rpc/rpc.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
@@ -26,7 +29,22 @@ import {
 } from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
 import { Maintenance } from './maintenance.ts'
-import { type NodeOptions, resolveTunables, type Tunables } from './options.ts'
+import { type NodeOptions, resolveTunables, type Tunables, wireLimits } from './options.ts'
+import {
+  type CallOptions,
+  type GetOptions,
+  type GetResult,
+  type ImmutableGetResult,
+  type LookupCallOptions,
+  type MutableGetResult,
+  type MutablePutOptions,
+  type Published,
+  type PutOptions,
+  type PutResult,
+  Values,
+} from './values.ts'
+
+export type { CallOptions, GetOptions, GetResult, ImmutableGetResult, LookupCallOptions, MutableGetResult, MutablePutOptions, NamedValue, Published, PutOptions, PutResult } from './values.ts'
 
 export interface NodeEvents {
   /** A contact entered the routing table. */
@@ -39,15 +57,6 @@ export interface NodeEvents {
   'input:rejected': { from: Id; error: DhtError }
 }
 
-export interface CallOptions {
-  signal?: AbortSignalLike
-}
-
-export interface LookupCallOptions extends CallOptions {
-  /** Disjoint paths of this call's lookup; default the node's `disjointPaths`. */
-  paths?: number
-}
-
 export interface BootstrapOptions extends LookupCallOptions {
   /**
    * After the self-lookup, refresh every bucket farther than the closest neighbour (the paper's
@@ -55,25 +64,6 @@ export interface BootstrapOptions extends LookupCallOptions {
    * which makes a join about ten times cheaper (used to build 100,000-node simulations).
    */
   refreshBuckets?: boolean
-}
-
-export interface PutOptions extends LookupCallOptions {
-  /** How long the record lives; default `recordTtlMs`. */
-  ttlMs?: number
-}
-
-export interface PutResult {
-  /** Nodes that confirmed the STORE (this node included if it is among the k closest). */
-  holders: Id[]
-  trace: LookupTrace
-}
-
-export interface GetResult {
-  /** The value, or undefined if no node among the k closest holds it. */
-  value: Uint8Array | undefined
-  /** The node that answered with the value. */
-  from: Id | undefined
-  trace: LookupTrace
 }
 
 export interface FindNodeResult {
@@ -97,12 +87,8 @@ export interface NodeStats {
   churnReplications: number
   /** Rejected input by error code. */
   rejected: Record<string, number>
-}
-
-export interface Published {
-  key: Id
-  value: Uint8Array
-  ttlMs: number
+  /** STOREs this node refused, by error code (ERR_SEQ_TOO_LOW, ERR_BAD_SIGNATURE, ERR_NOT_CLOSE, …). */
+  refusedStores: Record<string, number>
 }
 
 export class KademliaNode extends Emitter<NodeEvents> {
@@ -113,7 +99,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   readonly #o: NodeOptions
   readonly #rpc: Rpc
   readonly #maintenance: Maintenance
-  readonly #published = new Map<string, Published>()
+  readonly #values: Values
   readonly #pinging = new Set<Contact>()
   readonly #rejected: Record<string, number> = {}
   readonly #handlerContext: HandlerContext
@@ -130,7 +116,14 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#puzzle = new PuzzleChecks(this.options.idPuzzleBits)
     const { k, replacementCacheSize, staleLimit } = this.options
     this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
-    this.records = new Records(options.store ?? new MemoryRecordStore(), this.options)
+    const { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, storeSlack, idPuzzleBits } = this.options
+    const verify = options.verify ?? options.transport.verify ?? verifySignature
+    this.records = new Records(options.store ?? new MemoryRecordStore(), {
+      self: this.id,
+      limits: { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender },
+      check: { verify, puzzleBits: idPuzzleBits },
+      belongs: (key) => this.table.withinRadius(key, k, storeSlack),
+    })
     this.#rpc = new Rpc({
       transport: options.transport,
       clock: options.clock,
@@ -141,9 +134,23 @@ export class KademliaNode extends Emitter<NodeEvents> {
       onFailure: (peer, proven) => this.#failed(peer, proven),
     })
     this.#maintenance = new Maintenance(this, options.clock, options.random)
+    this.#values = new Values({
+      id: this.id,
+      options: this.options,
+      records: this.records,
+      signer: options.signer ?? options.transport.signer,
+      verify,
+      now: () => this.now(),
+      lookup: (target, mode, lookupOptions, check) => this.#lookup(target, mode, lookupOptions, check),
+      request: (peer, request, signal) => this.#request(peer, request, signal),
+      hasPeers: () => this.table.size > 0,
+      emptyTrace: (target) => this.#emptyTrace(target),
+      assertRunning: () => this.#assertRunning(),
+    })
     this.#handlerContext = {
       table: this.table,
       records: this.records,
+      maxMessageBytes: wireLimits(maxValueBytes).maxMessageBytes,
       now: () => this.now(),
       stored: (key, mode, from) => this.emit('record:stored', { key, mode, from }),
     }
@@ -226,49 +233,61 @@ export class KademliaNode extends Emitter<NodeEvents> {
     return { closest: result.closest, trace: result.trace }
   }
 
-  /** Stores `value` under `key` on the k closest nodes (this one included if it is among them). */
+  /** Publishes `value` under `key` as this node's signed named value, on the k closest nodes (values.ts). */
   async put(key: Id, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     this.#assertRunning()
-    assertId(key, 'key')
-    const ttlMs = options.ttlMs ?? this.options.recordTtlMs
-    this.#checkValue(value, ttlMs)
-    if (this.#published.size >= this.options.maxRecords && !this.#published.has(idKey(key))) {
-      throw new DhtError(ErrorCode.STORAGE_FULL, `this node already republishes ${this.options.maxRecords} records; unpublish some`)
-    }
-    const { closest, trace } = await this.#lookup(key, 'node', options)
+    return this.#values.put(assertId(key, 'key'), value, options)
+  }
+
+  /** Removes this node's named value under `key` (a signed tombstone). */
+  async remove(key: Id, options: LookupCallOptions = {}): Promise<PutResult> {
+    this.#assertRunning()
+    return this.#values.remove(assertId(key, 'key'), options)
+  }
+
+  /** Every publisher's current named value under `key`, newest first, checked (values.ts). */
+  async get(key: Id, options: GetOptions = {}): Promise<GetResult> {
+    this.#assertRunning()
+    return this.#values.get(assertId(key, 'key'), options)
+  }
+
+  /** Publishes a BEP 44 mutable item signed by this node (key: `mutableKey(publicKey, salt)`). */
+  async putMutable(value: Uint8Array, options: MutablePutOptions = {}): Promise<PutResult> {
+    this.#assertRunning()
+    return this.#values.putMutable(value, options)
+  }
+
+  /** The newest BEP 44 mutable item of `publicKey` (and `salt`). */
+  async getMutable(publicKey: Uint8Array, salt?: Uint8Array, options: GetOptions = {}): Promise<MutableGetResult> {
+    this.#assertRunning()
+    return this.#values.getMutable(publicKey, salt, options)
+  }
+
+  /** Publishes a BEP 44 immutable item (key: `immutableKey(value)`). */
+  async putImmutable(value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    this.#assertRunning()
+    return this.#values.putImmutable(value, options)
+  }
+
+  /** The BEP 44 immutable item under `key`. */
+  async getImmutable(key: Id, options: GetOptions = {}): Promise<ImmutableGetResult> {
+    this.#assertRunning()
+    return this.#values.getImmutable(assertId(key, 'key'), options)
+  }
+
+  /** Sends `record` to each target as a STORE (stores it here for this node's own ID); returns those that accepted. */
+  async storeAt(targets: readonly Id[], key: Id, record: SignedRecord, ttlMs: number, mode: StoreMode): Promise<Id[]> {
+    return (await this.#values.storeAt(targets, key, record, ttlMs, mode)).holders
+  }
+
+  /**
+   * Hands `record` on to the k closest nodes to `key` (this one included, if among them) as a
+   * replica: unchanged, with its proof, for `ttlMs` (adoption of a closed tab's records).
+   */
+  async replicateRecord(key: Id, record: SignedRecord, ttlMs: number): Promise<Id[]> {
+    const { closest } = await this.findNode(assertId(key, 'key'), { paths: 1 })
     const targets = [...closest, this.id].sort((a, b) => compareDistance(key, a, b)).slice(0, this.options.k)
-    const holders = await this.storeAt(targets, key, value, ttlMs, 'publish')
-    this.#assertRunning()
-    if (holders.length === 0) throw new DhtError(ErrorCode.PUT_FAILED, 'no node accepted the value')
-    this.#published.set(idKey(key), { key, value, ttlMs })
-    return { holders, trace }
-  }
-
-  /** Finds the value stored under `key`: locally if this node holds it, else on the network. */
-  async get(key: Id, options: LookupCallOptions = {}): Promise<GetResult> {
-    this.#assertRunning()
-    assertId(key, 'key')
-    const local = await this.records.read(key, this.now())
-    if (local !== undefined) return { value: local.value, from: this.id, trace: this.#emptyTrace(key) }
-    const result = await this.#lookup(key, 'value', options)
-    this.#assertRunning()
-    const { found, closestWithoutValue } = result
-    if (found !== undefined && found.ttlMs > 0 && closestWithoutValue !== undefined) {
-      void this.storeAt([closestWithoutValue], key, found.value, found.ttlMs, 'cache')
-    }
-    return { value: found?.value, from: found?.from, trace: result.trace }
-  }
-
-  /** Sends STORE to each target (storing locally for our own ID); returns those that accepted. */
-  async storeAt(targets: readonly Id[], key: Id, value: Uint8Array, ttlMs: number, mode: StoreMode): Promise<Id[]> {
-    const outcomes = await Promise.allSettled(
-      targets.map((id) =>
-        idEquals(id, this.id)
-          ? this.records.accept(key, value, ttlMs, mode, this.now())
-          : this.#request(id, { type: 'STORE', key, value, ttlMs, mode }),
-      ),
-    )
-    return targets.filter((_, i) => outcomes[i]!.status === 'fulfilled')
+    return this.storeAt(targets, key, record, ttlMs, 'replicate')
   }
 
   /** Runs one replication pass now (it also runs every `replicateIntervalMs`). */
@@ -291,12 +310,22 @@ export class KademliaNode extends Emitter<NodeEvents> {
 
   /** Records this node published and republishes. */
   published(): Published[] {
-    return [...this.#published.values()]
+    return this.#values.published()
+  }
+
+  /** Takes over a record this node published before a restart, to republish it (the record is unchanged). */
+  adoptPublished(published: Published): void {
+    this.#values.adopt(published)
+  }
+
+  /** Stores a published record again, unchanged, on the current k closest (the republish timer's work). */
+  republish(published: Published): Promise<void> {
+    return this.#values.republish(published)
   }
 
   /** Stops republishing `key` (its copies then expire with their TTL). */
   unpublish(key: Id): void {
-    this.#published.delete(idKey(key))
+    this.#values.unpublish(key)
   }
 
   stats(): NodeStats {
@@ -304,12 +333,13 @@ export class KademliaNode extends Emitter<NodeEvents> {
       peers: this.table.size,
       records: this.records.count,
       storedBytes: this.records.bytes,
-      published: this.#published.size,
+      published: this.#values.published().length,
       inflightRequests: this.#rpc.inflight,
       requestsSent: this.#rpc.sent,
       requestsServed: this.#served,
       churnReplications: this.#maintenance.churnReplications,
       rejected: { ...this.#rejected },
+      refusedStores: { ...this.records.refused },
     }
   }
 
@@ -321,21 +351,16 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (!this.#running) throw new DhtError(ErrorCode.NOT_RUNNING, 'the node is not running; call start() first')
   }
 
-  #checkValue(value: Uint8Array, ttlMs: number): void {
-    if (!(value instanceof Uint8Array)) throw new DhtError(ErrorCode.INVALID_OPTION, 'a value is a Uint8Array')
-    if (value.length > this.options.maxValueBytes) {
-      throw new DhtError(ErrorCode.VALUE_TOO_LARGE, `value of ${value.length} bytes exceeds the limit of ${this.options.maxValueBytes}`)
-    }
-    if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > this.options.maxTtlMs) {
-      throw new DhtError(ErrorCode.INVALID_TTL, `ttl must be 1..${this.options.maxTtlMs} ms`)
-    }
-  }
-
   #request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response> {
     return this.#rpc.request(peer, request, signal)
   }
 
-  async #lookup(target: Id, mode: 'node' | 'value', { signal, paths }: LookupCallOptions): Promise<LookupResult> {
+  async #lookup(
+    target: Id,
+    mode: 'node' | 'value',
+    { signal, paths, quorum }: GetOptions,
+    check?: (peer: Id, response: Response) => Promise<Response>,
+  ): Promise<LookupResult> {
     this.#assertRunning()
     const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
     if (paths !== undefined && (!Number.isInteger(paths) || paths < 1 || paths > MAX_CONTACTS_PER_MESSAGE)) {
@@ -357,8 +382,11 @@ export class KademliaNode extends Emitter<NodeEvents> {
       clock: this.#o.clock,
       signal,
       accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
-      ask: (peer, count) =>
-        this.#request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal),
+      quorum,
+      ask: (peer, count) => {
+        const asked = this.#request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
+        return check === undefined ? asked : asked.then((response) => check(peer, response))
+      },
     })
   }
 
@@ -368,8 +396,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   #emptyTrace(target: Id): LookupTrace {
-    const none = { rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0 }
-    return { target, ...none, paths: 0, ledAway: [], distinctValues: 1, pathsWithoutValue: 0, pathsUnfinished: 0, steps: [] }
+    const none = { rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, invalidRecords: 0, staleAnswers: 0, repaired: 0 }
+    return { target, ...none, paths: 0, ledAway: [], distinctValues: 0, pathsWithoutValue: 0, pathsUnfinished: 0, steps: [] }
   }
 
   #onMessage(from: Id, message: Message): void {

@@ -10,6 +10,8 @@ import { HEADER_BYTES, type WireLimits } from '../wire/codec.ts'
 import { type Id, ID_BYTES } from '../keyspace/id.ts'
 import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
 import { MAX_ID_PUZZLE_BITS } from '../keyspace/puzzle.ts'
+import type { Signer, Verify } from '../keyspace/ed25519.ts'
+import { RECORD_OVERHEAD_BYTES } from '../wire/record-codec.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -60,8 +62,30 @@ export const DEFAULTS = {
    * k or more turns the bound off.
    */
   maxIntroducedPerPeer: 10,
-  /** Largest value `put` accepts and a STORE may carry. */
+  /** Largest value `put` accepts and a STORE may carry (BEP 44 mutable items: 1,000 bytes bencoded). */
   maxValueBytes: 64 * 1024,
+  /**
+   * Named values one key holds at most, one per publisher. A new publisher's value under a full
+   * key is refused (ERR_KEY_FULL): nobody can evict another publisher's value.
+   */
+  maxPublishersPerKey: 8,
+  /** Records one sender's STOREs may hold on this node at once (ERR_SENDER_QUOTA beyond). */
+  maxRecordsPerSender: 1000,
+  /**
+   * A STORE from another node is taken only where the record belongs: when the key is at most
+   * 2^storeSlack times as far from this node as its k-th closest contact (routing-table.ts,
+   * `withinRadius`), that is among the k closest give or take the slack, which covers contacts
+   * that left but are still in its table and lookups that ran on another view of the network.
+   * A key farther away is refused with ERR_NOT_CLOSE, so nobody fills a node with keys it is
+   * not close to. In bits: 2 accepts keys within 4 times the radius.
+   */
+  storeSlack: 2,
+  /**
+   * A get goes on until this many holders have answered with records (or the lookup ends), so
+   * one stale or forged holder cannot decide what a reader sees; then it keeps the newest valid
+   * record of each publisher and stores it back on the holders that lacked it.
+   */
+  getQuorum: 2,
   /** Records this node holds for others at most; also the most it publishes and republishes. */
   maxRecords: 10_000,
   /** Value bytes this node holds for others at most. */
@@ -108,9 +132,9 @@ const LARGEST_NODES_MESSAGE = HEADER_BYTES + 1 + MAX_CONTACTS_PER_MESSAGE * ID_B
 /** Parser limits for a node with default options. */
 export const DEFAULT_WIRE_LIMITS: WireLimits = wireLimits(DEFAULTS.maxValueBytes)
 
-/** The parser limits that go with a value size limit: the largest value or NODES plus headers. */
+/** The parser limits that go with a value size limit: the largest record beside a full NODES, plus headers. */
 export function wireLimits(maxValueBytes: number): WireLimits {
-  return { maxValueBytes, maxMessageBytes: Math.max(maxValueBytes, LARGEST_NODES_MESSAGE) + 64 }
+  return { maxValueBytes, maxMessageBytes: maxValueBytes + RECORD_OVERHEAD_BYTES + LARGEST_NODES_MESSAGE + 64 }
 }
 
 export type Tunables = { -readonly [K in keyof typeof DEFAULTS]: number }
@@ -123,12 +147,20 @@ export interface NodeOptions extends Partial<Tunables> {
   random: Random
   /** Where records held for others live. Default: a MemoryRecordStore. */
   store?: RecordStore
+  /**
+   * Signs this node's records (named values, mutable items) with its identity key. Default: the
+   * transport's `signer` (the WebRTC transport's identity). Without one the node holds and serves
+   * records but cannot publish signed ones (ERR_INVALID_OPTION).
+   */
+  signer?: Signer
+  /** Checks record signatures. Default: the transport's `verify` (WebCrypto in a tab), else `verifySignature` (@noble/curves). */
+  verify?: Verify
 }
 
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveTunables(options: Partial<Tunables>): Tunables {
   const resolved = { ...DEFAULTS } as Tunables
-  // A default that follows k: ⌈k / 2⌉ unless set.
+  // Defaults that follow k: ⌈k / 2⌉ unless set.
   resolved.maxIntroducedPerPeer = Math.ceil((options.k ?? DEFAULTS.k) / 2)
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
     const value = options[name]
@@ -153,6 +185,10 @@ export function resolveTunables(options: Partial<Tunables>): Tunables {
   if (!Number.isInteger(resolved.maxIntroducedPerPeer) || resolved.maxIntroducedPerPeer < 1) {
     throw new DhtError(ErrorCode.INVALID_OPTION, 'maxIntroducedPerPeer must be a positive integer')
   }
+  for (const name of ['maxPublishersPerKey', 'maxRecordsPerSender', 'getQuorum'] as const) {
+    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a positive integer`)
+  }
+  if (resolved.maxPublishersPerKey > 64) throw new DhtError(ErrorCode.INVALID_OPTION, 'maxPublishersPerKey must be at most 64')
   if (resolved.maxLookupCandidates < resolved.k) {
     throw new DhtError(ErrorCode.INVALID_OPTION, 'maxLookupCandidates must be at least k')
   }

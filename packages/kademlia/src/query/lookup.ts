@@ -6,20 +6,21 @@
  * asked first counts with that path's outcome and its answer stays there, so one bad region of
  * the keyspace can capture a path but not the others.
  *
- * A node lookup returns the k closest nodes that answered any path. A value lookup ends each path
- * at its first value, and the whole lookup when every path has ended or as soon as one value is
- * decided: found by more paths than any other value could still reach if every path still
- * running found it. So it returns the value most paths found (ties: the one found first), what
- * waiting for all would return, at the pace of the paths that decide it (the second of three,
- * not the slowest); paths still running then are reported as unfinished. With d = 1 this is the
- * classic lookup, which stops at the first value.
+ * A node lookup returns the k closest nodes that answered any path. A value lookup goes on the
+ * same way (a VALUE answer names closer nodes too) until `quorum` holders have answered with
+ * records, or every path has converged; it returns every holder's answer (a "finding"), and the
+ * caller picks the newest valid record of each slot and repairs the holders that lacked it. The
+ * records in an answer are checked by the caller's `ask` before the lookup sees them, so a
+ * forger's answer does not count toward the quorum. The trace reports how many distinct answers
+ * the holders gave and which paths found none.
  *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { compareBytes, type Id, idEquals } from '../keyspace/id.ts'
+import { type Id, idEquals, idKey } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock } from '../platform/platform.ts'
-import type { Response } from '../wire/messages.ts'
+import { seqOf, slotOf } from '../records/signed-record.ts'
+import type { Response, TimedRecord } from '../wire/messages.ts'
 import { type Ask, byDistance, type Candidate, type Claim, outcomeOf, Path } from './path.ts'
 import type { LookupTrace, TraceStep } from './trace.ts'
 
@@ -38,6 +39,8 @@ export interface LookupOptions {
   maxIntroducedPerPeer?: number | undefined
   /** Candidates remembered at most, per path. */
   maxCandidates: number
+  /** Value lookups: holders to hear from before finishing (default 1). */
+  quorum?: number | undefined
   clock: Clock
   /**
    * Whether a contact named in an answer may become a candidate (the ID puzzle); the rest are
@@ -49,27 +52,24 @@ export interface LookupOptions {
   signal?: AbortSignalLike | undefined
 }
 
-export interface FoundValue {
-  value: Uint8Array
-  /** Its remaining lifetime when the lookup ended (0 if it expired meanwhile). */
-  ttlMs: number
+/** One holder's answer to a value lookup: its records, TTLs as they stand when the lookup ends. */
+export interface Finding {
   from: Id
+  records: TimedRecord[]
+  /** The path that asked it. */
+  path: number
 }
 
 export interface LookupResult {
   /** The k closest nodes that answered, closest first. */
   closest: Id[]
-  /** The value most paths found (FIND_VALUE lookups). */
-  found: FoundValue | undefined
-  /** The closest node that answered without a value: where a found value is cached. */
-  closestWithoutValue: Id | undefined
+  /** Every holder's answer (value lookups), in the order they came. */
+  findings: Finding[]
   trace: LookupTrace
 }
 
-/** A value one path found. */
-interface Finding extends FoundValue {
-  path: number
-  /** Clock time of the answer, to tell the remaining TTL when the lookup ends. */
+/** An answer as it came, with its clock time, to tell the remaining TTLs when the lookup ends. */
+interface Answer extends Finding {
   at: number
 }
 
@@ -83,8 +83,8 @@ class Lookup {
   /** Every node asked, by `idKey`, with the path that asked it. */
   readonly #claims = new Map<string, Claim>()
   readonly #steps: TraceStep[] = []
-  readonly #findings: Finding[] = []
-  /** Paths that found a value (each ends at its first). */
+  readonly #findings: Answer[] = []
+  /** Paths that found a value. */
   readonly #found = new Set<number>()
   readonly #startedAt: number
   #weakIds = 0
@@ -127,9 +127,10 @@ class Lookup {
     this.#reject(new DhtError(ErrorCode.ABORTED, 'lookup aborted', { cause: this.#o.signal?.reason }))
   }
 
-  /** Lets every path start what it may; finishes when all have ended or a value is decided. */
+  /** Lets every path start what it may; finishes when all have converged or the quorum answered. */
   #pump(): void {
     if (this.#done) return
+    if (this.#quorumReached()) return this.#finish()
     let ended = 0
     for (const path of this.#paths) {
       const next = path.next()
@@ -140,17 +141,29 @@ class Lookup {
         for (const ask of next) this.#query(path, ask)
       }
     }
-    if (ended === this.#paths.length || this.#decided()) this.#finish()
+    if (ended === this.#paths.length) this.#finish()
   }
 
-  /** True when one value leads every other by more than the paths still running could change. */
-  #decided(): boolean {
-    if (this.#findings.length === 0) return false
-    const counts = distinctValues(this.#findings)
-      .map((group) => group.length)
-      .sort((a, b) => b - a)
-    const running = this.#paths.filter((path) => !path.ended).length
-    return counts[0]! > (counts[1] ?? 0) + running
+  /**
+   * True when the `quorum` holders closest to the target have answered with records and every
+   * node closer than them that the lookup knows of has answered too: walking the k closest known
+   * nodes outward, none is still to ask before `quorum` holders are met. So holders far from the
+   * key that answer first (stale or lying) cannot end a get before the nodes the key belongs to
+   * have spoken.
+   */
+  #quorumReached(): boolean {
+    const quorum = this.#o.quorum ?? 1
+    if (this.#findings.length < quorum) return false
+    const holders = new Set(this.#findings.map((f) => idKey(f.from)))
+    const known = new Map<string, Candidate>()
+    for (const path of this.#paths) for (const c of path.candidates) if (outcomeOf(c) !== 'failed' && !known.has(c.key)) known.set(c.key, c)
+    const closest = [...known.values()].sort(byDistance(this.#o.target)).slice(0, this.#o.k)
+    let met = 0
+    for (const candidate of closest) {
+      if (outcomeOf(candidate) !== 'answered') return false
+      if (holders.has(candidate.key) && ++met >= quorum) return true
+    }
+    return false
   }
 
   #query(path: Path, { candidate, count }: Ask): void {
@@ -175,17 +188,12 @@ class Lookup {
         if (this.#done) return
         if (response.type === 'VALUE') {
           settle('value')
-          candidate.gaveValue = true
-          if (!this.#found.has(path.index)) {
-            this.#found.add(path.index)
-            const at = this.#o.clock.now()
-            this.#findings.push({ value: response.value, ttlMs: response.ttlMs, from: candidate.id, path: path.index, at })
-          }
-          path.ended = true
+          this.#found.add(path.index)
+          this.#findings.push({ from: candidate.id, records: response.records, path: path.index, at: this.#o.clock.now() })
         } else {
           settle('answered')
-          if (response.type === 'NODES' && !path.ended) this.#learn(path, candidate, response.nodes)
         }
+        if ((response.type === 'NODES' || response.type === 'VALUE') && !path.ended) this.#learn(path, candidate, response.nodes)
         this.#pump()
       },
       () => {
@@ -212,13 +220,17 @@ class Lookup {
     const answered = this.#paths.flatMap((path) => path.candidates.filter((c) => c.elsewhere === undefined && c.state === 'answered'))
     answered.sort(byDistance(target))
     const closest = answered.slice(0, k)
-    const found = this.#chooseValue()
+    const now = this.#o.clock.now()
+    const findings = this.#findings.map(({ from, path, records, at }) => ({
+      from,
+      path,
+      records: records.map(({ record, ttlMs }) => ({ record, ttlMs: Math.max(0, ttlMs - (now - at)) })),
+    }))
     const inflight = this.#paths.reduce((sum, path) => sum + path.inflight, 0)
     const unfinished = this.#paths.filter((path) => !path.ended).length
     this.#resolve({
       closest: closest.map((c) => c.id),
-      found,
-      closestWithoutValue: found === undefined ? undefined : answered.find((c) => !c.gaveValue)?.id,
+      findings,
       trace: {
         target,
         rounds: this.#steps.reduce((max, step) => Math.max(max, step.round), 0),
@@ -226,27 +238,18 @@ class Lookup {
         failures: this.#steps.filter((step) => step.outcome === 'failed').length,
         nodesAsked: this.#claims.size,
         weakIds: this.#weakIds,
-        durationMs: this.#o.clock.now() - this.#startedAt,
+        durationMs: now - this.#startedAt,
         paths: this.#paths.length,
         ledAway: this.#ledAway(new Set(closest.map((c) => c.key))),
-        distinctValues: distinctValues(this.#findings).length,
-        pathsWithoutValue: this.#paths.length - this.#found.size - unfinished,
+        distinctValues: new Set(findings.map(answerPrint)).size,
+        pathsWithoutValue: this.#paths.filter((path) => path.ended && !this.#found.has(path.index)).length,
         pathsUnfinished: unfinished,
+        invalidRecords: 0,
+        staleAnswers: 0,
+        repaired: 0,
         steps: this.#steps,
       },
     })
-  }
-
-  /**
-   * The value most paths found; ties go to the one found first. Its TTL is what remains now: the
-   * other paths may have taken a while after it arrived.
-   */
-  #chooseValue(): FoundValue | undefined {
-    let best: Finding[] | undefined
-    for (const group of distinctValues(this.#findings)) if (best === undefined || group.length > best.length) best = group
-    const first = best?.[0]
-    if (first === undefined) return undefined
-    return { value: first.value, ttlMs: Math.max(0, first.ttlMs - (this.#o.clock.now() - first.at)), from: first.from }
   }
 
   /**
@@ -265,13 +268,10 @@ class Lookup {
   }
 }
 
-/** The findings grouped by value (bytewise), in the order each value was first found. */
-function distinctValues(findings: readonly Finding[]): Finding[][] {
-  const groups: Finding[][] = []
-  for (const finding of findings) {
-    const group = groups.find(([first]) => compareBytes(first!.value, finding.value) === 0)
-    if (group === undefined) groups.push([finding])
-    else group.push(finding)
-  }
-  return groups
+/** What an answer says, as text: its records' slots and seqs (two holders agree when equal). */
+function answerPrint(finding: Finding): string {
+  return finding.records
+    .map(({ record }) => `${slotOf(record)}@${seqOf(record)}`)
+    .sort()
+    .join(' ')
 }

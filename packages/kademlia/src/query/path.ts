@@ -46,8 +46,6 @@ export interface Candidate {
   elsewhere: Claim | undefined
   /** Contacts asked of it last time (0 before it is asked). */
   asked: number
-  /** It answered this path with a value. */
-  gaveValue: boolean
   /** Step in which `charged` was last reset (see `Path.#window`). */
   epoch: number
   /** Candidates this one introduced that are in the current window (or failed). */
@@ -82,7 +80,7 @@ export class Path {
   failures = 0
   #widened = 0
   #epoch = 0
-  /** Converged, or found a value: asks nothing more. */
+  /** Converged: asks nothing more. */
   ended = false
 
   constructor(options: PathOptions) {
@@ -121,7 +119,6 @@ export class Path {
       state: 'new',
       elsewhere: claim !== undefined && claim.path !== this.index ? claim : undefined,
       asked: 0,
-      gaveValue: false,
       epoch: 0,
       charged: 0,
     }

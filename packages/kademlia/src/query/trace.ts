@@ -37,14 +37,20 @@ export interface LookupTrace {
    * that answered is not among the k closest of the whole lookup (or none answered them).
    */
   ledAway: number[]
-  /** Distinct values the paths found (value lookups; 1 when they agree, 0 when none found one). */
-  distinctValues: number
-  /** Paths that ended without a value (all of them in a node lookup). */
-  pathsWithoutValue: number
   /**
-   * Paths still running when a value lookup ended because its value was decided (a value found by
-   * more paths than any other could reach): they could not have changed the result.
+   * Distinct answers the holders gave to a value lookup (records by slot and seq; 1 when they all
+   * agree, 0 when none held the key): more than 1 means some holder was stale or lying.
    */
+  distinctValues: number
+  /** Paths that converged without a holder's answer (all of them in a node lookup). */
+  pathsWithoutValue: number
+  /** Paths still running when a value lookup ended because its quorum of holders had answered. */
   pathsUnfinished: number
+  /** Records in answers that failed their check (bad signature, wrong key, weak publisher), dropped. */
+  invalidRecords: number
+  /** Holders whose answer lacked the newest record of a slot, or had an older one. */
+  staleAnswers: number
+  /** STOREs a get sent to bring stale or empty holders among the k closest up to date (read repair). */
+  repaired: number
   steps: TraceStep[]
 }

@@ -185,6 +185,23 @@ export class RoutingTable {
     return -1
   }
 
+  /**
+   * Whether `key` lies within this node's neighbourhood: its distance from us is at most 2^slackBits
+   * times our distance to our k-th closest contact (true while we know fewer than k). A node is
+   * among the k closest to such a key, give or take the slack, and to no key much farther: the
+   * nodes closer to a key than we are all sit in one bucket, which holds at most k of them, so
+   * counting contacts cannot tell "k closer" from "thousands closer", while the radius can.
+   */
+  withinRadius(key: Id, k: number, slackBits: number): boolean {
+    const neighbours = this.closest(this.self, k)
+    if (neighbours.length < k) return true
+    const kth = neighbours[k - 1]!
+    const radius = distancePrefix(this.self, kth)
+    // Beyond 48 bits of common prefix (over 2^48 nodes) the prefixes are 0: compare in full.
+    if (radius === 0) return compareDistance(this.self, key, kth) <= 0
+    return distancePrefix(this.self, key) <= radius * 2 ** slackBits
+  }
+
   /** True if `id` is one of the `n` contacts closest to `target` we know (self excluded). */
   isAmongClosest(id: Id, target: Id, n: number): boolean {
     return this.closest(target, n).some((c) => idEquals(c, id))

@@ -2,16 +2,20 @@
  * One handler per request type, dispatched from a map. Each turns a request into its response;
  * failures become ERROR responses with a code, never exceptions that reach the transport.
  */
-import { isDhtError, ErrorCode } from '../errors.ts'
-import { type Id, idEquals } from '../keyspace/id.ts'
+import { isDhtError } from '../errors.ts'
+import { type Id, ID_BYTES, idEquals } from '../keyspace/id.ts'
 import type { Records } from '../records/records.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import type { RoutingTable } from '../routing-table/routing-table.ts'
-import { RemoteError, type Request, type Response, type StoreMode } from '../wire/messages.ts'
+import { HEADER_BYTES } from '../wire/codec.ts'
+import { recordBytes } from '../wire/record-codec.ts'
+import { REMOTE_CODE_OF, RemoteError, type Request, type Response, type StoreMode, type TimedRecord } from '../wire/messages.ts'
 
 export interface HandlerContext {
   readonly table: RoutingTable
   readonly records: Records
+  /** Largest message this node sends: a VALUE carries the records that fit in it. */
+  readonly maxMessageBytes: number
   now(): number
   /** A record was stored because `from` asked. */
   stored(key: Id, mode: StoreMode, from: Id): void
@@ -32,10 +36,19 @@ function nodes(ctx: HandlerContext, from: Id, target: Id, count: number, rid: nu
   return { type: 'NODES', rid, nodes: ctx.table.closest(target, count, skip) }
 }
 
-const REMOTE_CODE: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.STORAGE_FULL]: RemoteError.STORAGE_FULL,
-  [ErrorCode.INVALID_TTL]: RemoteError.INVALID_TTL,
-  [ErrorCode.VALUE_TOO_LARGE]: RemoteError.VALUE_TOO_LARGE,
+/**
+ * The records a VALUE answer carries: newest seq first, as many as fit beside the contacts in
+ * one message (a single record always fits: `wireLimits` makes room for the largest).
+ */
+function fitting(records: readonly TimedRecord[], room: number): TimedRecord[] {
+  const out: TimedRecord[] = []
+  for (const timed of records) {
+    const bytes = 4 + recordBytes(timed.record)
+    if (bytes > room && out.length > 0) break
+    out.push(timed)
+    room -= bytes
+  }
+  return out
 }
 
 export const HANDLERS: { [T in Request['type']]: Handler<T> } = {
@@ -43,19 +56,22 @@ export const HANDLERS: { [T in Request['type']]: Handler<T> } = {
 
   FIND_NODE: (ctx, from, { rid, target, count }) => nodes(ctx, from, target, count, rid),
 
-  FIND_VALUE: async (ctx, from, { rid, key, count }) => {
-    const record = await ctx.records.read(key, ctx.now())
-    if (record === undefined) return nodes(ctx, from, key, count, rid)
-    return { type: 'VALUE', rid, value: record.value, ttlMs: record.ttlMs }
+  FIND_VALUE: (ctx, from, { rid, key, count }) => {
+    const held = ctx.records.read(key, ctx.now())
+    const answer = nodes(ctx, from, key, count, rid)
+    if (held.length === 0 || answer.type !== 'NODES') return answer
+    // Header, contact count and contacts, record count: what the records share the message with.
+    const room = ctx.maxMessageBytes - (HEADER_BYTES + 1 + answer.nodes.length * ID_BYTES + 1)
+    return { type: 'VALUE', rid, nodes: answer.nodes, records: fitting(held, room) }
   },
 
-  STORE: async (ctx, from, { rid, key, value, ttlMs, mode }) => {
+  STORE: async (ctx, from, { rid, key, record, ttlMs, mode, cas }) => {
     try {
-      const outcome = await ctx.records.accept(key, value, ttlMs, mode, ctx.now())
+      const outcome = await ctx.records.accept({ key, record, ttlMs, mode, cas, from, now: ctx.now() })
       if (outcome === 'stored') ctx.stored(key, mode, from)
       return { type: 'STORED', rid }
     } catch (error) {
-      const code = isDhtError(error) ? REMOTE_CODE[error.code] : undefined
+      const code = isDhtError(error) ? REMOTE_CODE_OF[error.code] : undefined
       return { type: 'ERROR', rid, code: code ?? RemoteError.STORAGE_FULL }
     }
   },

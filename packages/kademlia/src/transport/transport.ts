@@ -4,6 +4,7 @@
  * business. A transport that moves bytes encodes with `encodeMessage` and hands what it receives
  * to `deliverBytes`, so every transport shares the one parser.
  */
+import type { Signer, Verify } from '../keyspace/ed25519.ts'
 import type { Id } from '../keyspace/id.ts'
 import { type DecodeResult, decodeMessage, type WireLimits } from '../wire/codec.ts'
 import type { Message } from '../wire/messages.ts'
@@ -44,6 +45,13 @@ export interface Transport {
    * come from key pairs sets it; the MemoryNetwork leaves it unset (no puzzle).
    */
   readonly idPuzzleBits?: number
+  /**
+   * Signs with the identity behind this transport's ID, and checks signatures (the node options
+   * `signer` and `verify` default to these): a transport that authenticates its peers by key
+   * already holds the key a node's records are signed with.
+   */
+  readonly signer?: Signer
+  readonly verify?: Verify
 }
 
 /** Parses bytes received from `from` and passes the result to the right handler method. */

@@ -4,14 +4,18 @@
  * typed message or a typed error and never throws.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { ID_BYTES } from '../keyspace/id.ts'
+import { type Id, ID_BYTES } from '../keyspace/id.ts'
+import { malformed, Reader, Writer } from './bytes.ts'
 import {
   MAX_CONTACTS_PER_MESSAGE,
   type Message,
+  REMOTE_CODE_OF,
   RemoteError,
   type StoreMode,
+  type TimedRecord,
   WIRE_VERSION,
 } from './messages.ts'
+import { readRecord, recordBytes, writeRecord } from './record-codec.ts'
 
 const TYPE_CODES = {
   PING: 0x01,
@@ -43,52 +47,53 @@ export type DecodeResult =
   | { ok: false; error: DhtError; rid?: number; isRequest?: boolean; remoteCode: number }
 
 export function encodeMessage(message: Message): Uint8Array {
-  const bodyLength = bodyBytes(message)
-  const out = new Uint8Array(HEADER_BYTES + bodyLength)
-  const view = new DataView(out.buffer)
-  out[0] = WIRE_VERSION
-  out[1] = TYPE_CODES[message.type]
-  view.setUint32(2, message.rid >>> 0)
-  let at = HEADER_BYTES
+  const out = new Uint8Array(HEADER_BYTES + bodyBytes(message))
+  const w = new Writer(out)
+  w.u8(WIRE_VERSION)
+  w.u8(TYPE_CODES[message.type])
+  w.u32(message.rid)
   switch (message.type) {
     case 'PING':
     case 'PONG':
     case 'STORED':
       break
     case 'FIND_NODE':
-      out.set(message.target, at)
-      out[at + ID_BYTES] = message.count
+      w.raw(message.target)
+      w.u8(message.count)
       break
     case 'FIND_VALUE':
-      out.set(message.key, at)
-      out[at + ID_BYTES] = message.count
+      w.raw(message.key)
+      w.u8(message.count)
       break
     case 'STORE':
-      out[at++] = STORE_MODES.indexOf(message.mode)
-      view.setUint32(at, message.ttlMs >>> 0)
-      at += 4
-      out.set(message.key, at)
-      at += ID_BYTES
-      view.setUint32(at, message.value.length)
-      out.set(message.value, at + 4)
+      w.u8(STORE_MODES.indexOf(message.mode))
+      w.u32(message.ttlMs)
+      w.raw(message.key)
+      w.u8(message.cas === undefined ? 0 : 1)
+      if (message.cas !== undefined) w.u53(message.cas)
+      writeRecord(w, message.record)
       break
     case 'NODES':
-      out[at++] = message.nodes.length
-      for (const id of message.nodes) {
-        out.set(id, at)
-        at += ID_BYTES
-      }
+      writeNodes(w, message.nodes)
       break
     case 'VALUE':
-      view.setUint32(at, message.ttlMs >>> 0)
-      view.setUint32(at + 4, message.value.length)
-      out.set(message.value, at + 8)
+      writeNodes(w, message.nodes)
+      w.u8(message.records.length)
+      for (const { record, ttlMs } of message.records) {
+        w.u32(ttlMs)
+        writeRecord(w, record)
+      }
       break
     case 'ERROR':
-      out[at] = message.code
+      w.u8(message.code)
       break
   }
   return out
+}
+
+function writeNodes(w: Writer, nodes: readonly Id[]): void {
+  w.u8(nodes.length)
+  for (const id of nodes) w.raw(id)
 }
 
 function bodyBytes(message: Message): number {
@@ -101,72 +106,28 @@ function bodyBytes(message: Message): number {
     case 'FIND_VALUE':
       return ID_BYTES + 1
     case 'STORE':
-      return 1 + 4 + ID_BYTES + 4 + message.value.length
+      return 1 + 4 + ID_BYTES + 1 + (message.cas === undefined ? 0 : 8) + recordBytes(message.record)
     case 'NODES':
       return 1 + message.nodes.length * ID_BYTES
     case 'VALUE':
-      return 8 + message.value.length
+      return 1 + message.nodes.length * ID_BYTES + 1 + message.records.reduce((sum, { record }) => sum + 4 + recordBytes(record), 0)
     case 'ERROR':
       return 1
   }
-}
-
-class Reader {
-  at = HEADER_BYTES
-  readonly view: DataView
-
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  }
-
-  need(n: number, what: string): void {
-    if (this.at + n > this.bytes.length) throw malformed(`truncated ${what}`)
-  }
-
-  u8(what: string): number {
-    this.need(1, what)
-    return this.bytes[this.at++]!
-  }
-
-  u32(what: string): number {
-    this.need(4, what)
-    const value = this.view.getUint32(this.at)
-    this.at += 4
-    return value
-  }
-
-  /**
-   * A copy, so the message buffer is not kept alive by what is stored. Made from a plain view:
-   * on a Node Buffer (what Node's channels deliver) `slice` would return a view, not a copy.
-   */
-  copy(n: number, what: string): Uint8Array {
-    this.need(n, what)
-    const out = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.at, n).slice()
-    this.at += n
-    return out
-  }
-
-  end(): void {
-    if (this.at !== this.bytes.length) throw malformed(`${this.bytes.length - this.at} trailing bytes`)
-  }
-}
-
-function malformed(detail: string): DhtError {
-  return new DhtError(ErrorCode.MALFORMED_MESSAGE, `malformed message: ${detail}`)
-}
-
-function value(reader: Reader, limits: WireLimits): Uint8Array {
-  const length = reader.u32('value length')
-  if (length > limits.maxValueBytes) {
-    throw new DhtError(ErrorCode.VALUE_TOO_LARGE, `value of ${length} bytes exceeds ${limits.maxValueBytes}`)
-  }
-  return reader.copy(length, 'value')
 }
 
 function contactCount(reader: Reader): number {
   const count = reader.u8('contact count')
   if (count < 1 || count > MAX_CONTACTS_PER_MESSAGE) throw malformed(`asks for ${count} contacts, not 1..${MAX_CONTACTS_PER_MESSAGE}`)
   return count
+}
+
+function readNodes(reader: Reader): Id[] {
+  const count = reader.u8('contact count')
+  if (count > MAX_CONTACTS_PER_MESSAGE) throw malformed(`${count} contacts exceed ${MAX_CONTACTS_PER_MESSAGE}`)
+  const nodes = []
+  for (let i = 0; i < count; i++) nodes.push(reader.copy(ID_BYTES, 'contact id'))
+  return nodes
 }
 
 function decodeBody(type: number, rid: number, reader: Reader, limits: WireLimits): Message {
@@ -190,18 +151,23 @@ function decodeBody(type: number, rid: number, reader: Reader, limits: WireLimit
       if (mode === undefined) throw malformed('unknown store mode')
       const ttlMs = reader.u32('ttl')
       const key = reader.copy(ID_BYTES, 'key')
-      return { type: 'STORE', rid, mode, ttlMs, key, value: value(reader, limits) }
+      const hasCas = reader.u8('cas flag')
+      if (hasCas > 1) throw malformed('unknown cas flag')
+      const cas = hasCas === 1 ? reader.u53('cas') : undefined
+      return { type: 'STORE', rid, mode, ttlMs, key, ...(cas === undefined ? {} : { cas }), record: readRecord(reader, limits.maxValueBytes) }
     }
-    case TYPE_CODES.NODES: {
-      const count = reader.u8('contact count')
-      if (count > MAX_CONTACTS_PER_MESSAGE) throw malformed(`${count} contacts exceed ${MAX_CONTACTS_PER_MESSAGE}`)
-      const nodes = []
-      for (let i = 0; i < count; i++) nodes.push(reader.copy(ID_BYTES, 'contact id'))
-      return { type: 'NODES', rid, nodes }
-    }
+    case TYPE_CODES.NODES:
+      return { type: 'NODES', rid, nodes: readNodes(reader) }
     case TYPE_CODES.VALUE: {
-      const ttlMs = reader.u32('ttl')
-      return { type: 'VALUE', rid, ttlMs, value: value(reader, limits) }
+      const nodes = readNodes(reader)
+      const count = reader.u8('record count')
+      if (count === 0) throw malformed('a VALUE without records')
+      const records: TimedRecord[] = []
+      for (let i = 0; i < count; i++) {
+        const ttlMs = reader.u32('ttl')
+        records.push({ ttlMs, record: readRecord(reader, limits.maxValueBytes) })
+      }
+      return { type: 'VALUE', rid, nodes, records }
     }
     case TYPE_CODES.ERROR:
       return { type: 'ERROR', rid, code: reader.u8('error code') }
@@ -210,11 +176,6 @@ function decodeBody(type: number, rid: number, reader: Reader, limits: WireLimit
   }
 }
 
-const REMOTE_CODE_OF: Partial<Record<string, number>> = {
-  [ErrorCode.VALUE_TOO_LARGE]: RemoteError.VALUE_TOO_LARGE,
-  [ErrorCode.UNKNOWN_MESSAGE_TYPE]: RemoteError.UNKNOWN_TYPE,
-  [ErrorCode.UNSUPPORTED_VERSION]: RemoteError.UNSUPPORTED_VERSION,
-}
 
 /** Parses untrusted bytes. Never throws: every failure is a typed error. */
 export function decodeMessage(bytes: Uint8Array, limits: WireLimits): DecodeResult {
@@ -229,7 +190,7 @@ export function decodeMessage(bytes: Uint8Array, limits: WireLimits): DecodeResu
     return fail(new DhtError(ErrorCode.MESSAGE_TOO_LARGE, `message of ${bytes.length} bytes exceeds ${limits.maxMessageBytes}`))
   }
   if (bytes.length < HEADER_BYTES) return fail(malformed(`${bytes.length} bytes is shorter than the header`))
-  const reader = new Reader(bytes)
+  const reader = new Reader(bytes, HEADER_BYTES)
   const type = bytes[1]!
   const rid = reader.view.getUint32(2)
   if (bytes[0] !== WIRE_VERSION) {
