@@ -19,11 +19,13 @@ import {
   idEquals,
   idKey,
   type Message,
+  type Signer,
   type TimerHandle,
   toHex,
   TokenBucket,
   type Transport,
   type TransportHandler,
+  type Verify,
 } from '@browser-dht/kademlia'
 import { PeerKeys } from './auth/peer-keys.ts'
 import { type OpenResult, RelayAuth } from './auth/relay-seal.ts'
@@ -66,6 +68,10 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   readonly options: ResolvedOptions
   /** The network's ID puzzle, which the node checks too (the core's `idPuzzleBits` default). */
   readonly idPuzzleBits: number
+  /** Signs the node's records with its identity key (the core's `signer` default). */
+  readonly signer: Signer
+  /** Checks record signatures with the same suite (WebCrypto where the platform has Ed25519). */
+  readonly verify: Verify
   readonly #links = new Map<string, Link>()
   readonly #counters = new Counters()
   readonly #hooks: LinkHooks
@@ -92,6 +98,9 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     const counters = this.#counters
     const sequencer = new Sequencer(clock)
     this.#suite = createSuite(identity, this.options.authCrypto)
+    const suite = this.#suite
+    this.signer = { publicKey: identity.publicKey, sign: (message) => suite.sign(message) }
+    this.verify = (signature, message, publicKey) => suite.verify(signature, message, publicKey)
     this.#keys = new PeerKeys(this.id, this.#suite, maxPeerKeys)
     const replay = new ReplayWindows(maxReplaySenders, replayWindow)
     this.#auth = new RelayAuth({

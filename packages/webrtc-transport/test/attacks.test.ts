@@ -15,6 +15,7 @@ import {
   decodeMessage,
   DEFAULT_WIRE_LIMITS,
   idEquals,
+  immutableKey,
   type KademliaNode,
   keyOf,
   seededRandom,
@@ -283,7 +284,8 @@ describe('amplification', () => {
     const h = honest(net)
     await h.node.start()
     await net.clock.run(h.node.ping(x.fake.id))
-    await net.clock.run(h.node.records.accept(keyOf('big'), new Uint8Array(60_000), 3_600_000, 'publish', net.clock.now()))
+    const big = new Uint8Array(60_000)
+    await net.clock.run(h.node.records.accept({ key: immutableKey(big), record: { kind: 'immutable', value: big }, ttlMs: 3_600_000, mode: 'publish', now: net.clock.now() }))
     const m = net.nodes.find((n) => idEquals(n.id, mIdentity.id))!
     m.transport.connect(h.fake.id)
     await net.clock.advance(20)
@@ -291,7 +293,7 @@ describe('amplification', () => {
     const holderSent = h.fake.transport.stats().bytesSent
     const served = h.node.stats().requestsServed
     for (let i = 0; i < 200; i++) {
-      const body = forgedBody(v.identity.publicKey, { type: 'FIND_VALUE', rid: i, key: keyOf('big'), count: 8 })
+      const body = forgedBody(v.identity.publicKey, { type: 'FIND_VALUE', rid: i, key: immutableKey(big), count: 8 })
       net.channel(m, h.fake).send(forgedRelay({ target: h.fake.id, origin: v.fake.id, seq: fresh(net), body }))
     }
     await net.clock.advance(1000)

@@ -8,7 +8,7 @@ afterEach(() => net.closeAll())
 const messages: Message[] = [
   { type: 'PING', rid: 1 },
   { type: 'FIND_NODE', rid: 2, target: keyOf('target'), count: 20 },
-  { type: 'STORE', rid: 3, mode: 'publish', ttlMs: 60_000, key: keyOf('k'), value: new Uint8Array(4096).fill(7) },
+  { type: 'STORE', rid: 3, mode: 'publish', ttlMs: 60_000, key: keyOf('k'), record: { kind: 'immutable', value: new Uint8Array(4096).fill(7) } },
   { type: 'NODES', rid: 4, nodes: [keyOf('a'), keyOf('b')] },
 ]
 

@@ -76,7 +76,7 @@ describe('outgoing queues and backpressure (fake peers, virtual clock)', () => {
     const net = new FakeNetwork()
     const a = net.add({ limits: { maxValueBytes: 100, maxMessageBytes: 200 } })
     const b = net.add()
-    a.transport.send(b.id, { type: 'VALUE', rid: 1, ttlMs: 1, value: new Uint8Array(300) })
+    a.transport.send(b.id, { type: 'VALUE', rid: 1, nodes: [], records: [{ record: { kind: 'immutable', value: new Uint8Array(300) }, ttlMs: 1 }] })
     expect(a.transport.stats().dropped['message-too-large']).toBe(1)
     expect(a.transport.stats().connectionsCreated).toBe(0)
     a.transport.send(a.id, ping(1))

@@ -71,11 +71,11 @@ describe('connection lifecycle over WebRTC', () => {
     const a = net.add({ limits: big })
     const b = net.add()
     const value = new Uint8Array(80 * 1024).fill(1)
-    b.transport.send(a.id, { type: 'VALUE', rid: 1, ttlMs: 1000, value })
+    b.transport.send(a.id, { type: 'VALUE', rid: 1, nodes: [], records: [{ record: { kind: 'immutable', value }, ttlMs: 1000 }] })
     expect(b.transport.stats().dropped['message-too-large']).toBe(1)
     expect(b.transport.stats().connectionsCreated).toBe(0)
 
-    a.transport.send(b.id, { type: 'VALUE', rid: 2, ttlMs: 1000, value })
+    a.transport.send(b.id, { type: 'VALUE', rid: 2, nodes: [], records: [{ record: { kind: 'immutable', value }, ttlMs: 1000 }] })
     a.transport.send(b.id, ping(3))
     await waitFor(() => b.inbox.received.length === 1, 10_000, 'the small message')
     expect(b.inbox.from(a.id)).toEqual([ping(3)])
