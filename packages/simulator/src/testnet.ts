@@ -4,6 +4,7 @@
  */
 import {
   createNode,
+  ed25519Signer,
   type Id,
   type KademliaNode,
   MemoryNetwork,
@@ -11,6 +12,7 @@ import {
   meetsIdPuzzle,
   type Random,
   seededRandom,
+  type Signer,
   toHex,
   type Transport,
   type Tunables,
@@ -82,7 +84,7 @@ export class Testnet {
     const base = this.network.transport(id)
     const wrap = options.transport ?? wrapAll
     const transport = wrap === undefined ? base : wrap(base, id)
-    const node = createNode({ ...tunables, ...options.tunables, id, transport, clock: this.clock, random: this.random })
+    const node = createNode({ ...tunables, ...options.tunables, id, transport, clock: this.clock, random: this.random, signer: simulatedSigner(id) })
     await node.start()
     this.nodes.push(node)
     this.#byId.set(toHex(id), node)
@@ -155,4 +157,14 @@ export class Testnet {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.stop()))
   }
+}
+
+/**
+ * A simulated node's signer: an ed25519 key derived from its ID (no randomness drawn, so seeded
+ * runs keep their sequences; the key is derived on first use, so nodes that never publish cost
+ * nothing). Real nodes sign with their identity key, whose SHA-1 is their ID; here the two are
+ * unrelated, which no rule of the core depends on.
+ */
+export function simulatedSigner(id: Id): Signer {
+  return ed25519Signer(Uint8Array.from({ length: 32 }, (_, i) => id[i % id.length]! ^ i))
 }

@@ -51,7 +51,7 @@ describe('maintenance on a 200-node network with minute-long intervals', () => {
     // The sender was the holder closest to the key before the newcomer arrived.
     const previousClosest = trueClosest(liveIds(net, newcomer), key, 1)[0]!
     expect(toHex(received[0]!.from)).toBe(toHex(previousClosest))
-    expect((await newcomer.records.read(key, net.clock.now()))?.value).toEqual(value)
+    expect(newcomer.records.read(key, net.clock.now()).map(({ record }) => record.value)).toEqual([value])
     expect(newcomer.records.meta(key)!.expiresAt).toBeLessThanOrEqual(expiry + MAX_ONE_WAY_MS)
   })
 

@@ -7,6 +7,7 @@
  */
 import {
   createNode,
+  ed25519Signer,
   DEFAULT_WIRE_LIMITS,
   type Id,
   type KademliaNode,
@@ -51,7 +52,7 @@ export const dhtNode: FuzzTarget = {
     const network = new MemoryNetwork({ clock, random: rng.random, latencyMs: 1 })
     const node = async (bounds: Partial<Tunables> = {}): Promise<KademliaNode> => {
       const id = rng.bytes(20)
-      const started = createNode({ ...bounds, id, transport: network.transport(id), clock, random: rng.random })
+      const started = createNode({ ...bounds, id, transport: network.transport(id), clock, random: rng.random, signer: ed25519Signer(rng.bytes(32)) })
       await started.start()
       return started
     }

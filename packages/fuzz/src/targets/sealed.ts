@@ -62,7 +62,7 @@ export async function sealedSignals(rng: Rng, from: Signer, to: Id): Promise<Uin
 
 /** DHT requests worth authenticating: the ones a node serves. */
 function requests(rng: Rng): Message[] {
-  return dhtMessages(rng, DEFAULT_WIRE_LIMITS).filter((m) => m.type === 'PING' || m.type === 'FIND_NODE' || m.type === 'FIND_VALUE' || (m.type === 'STORE' && m.value.length < 1000))
+  return dhtMessages(rng, DEFAULT_WIRE_LIMITS).filter((m) => m.type === 'PING' || m.type === 'FIND_NODE' || m.type === 'FIND_VALUE' || (m.type === 'STORE' && m.record.value.length < 1000))
 }
 
 /**
