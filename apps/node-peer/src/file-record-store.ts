@@ -53,7 +53,7 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
 export interface FileRecordStoreOptions {
   /** The records directory, e.g. `<data>/records`; created (with parents) when missing. */
   readonly dir: string
-  /** Largest value read or written. Default: 64 KiB (the core's `DEFAULTS.maxValueBytes`). */
+  /** Largest stored value (a key's set of signed records) read or written. Default: `DEFAULT_RECORD_FILE_LIMITS`. */
   readonly limits?: RecordFileLimits
   /** fsync each write and the directory, so it survives a power loss before `put` resolves. Default true. */
   readonly sync?: boolean

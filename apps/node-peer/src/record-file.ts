@@ -22,7 +22,7 @@
  * can write the directory (who could as well replace the node).
  */
 import { crc32 } from 'node:zlib'
-import { DEFAULTS, ID_BYTES, type Id, type StoredRecord, toHex } from '@browser-dht/kademlia'
+import { DEFAULTS, ID_BYTES, type Id, maxStoredSetBytes, type StoredRecord, toHex } from '@browser-dht/kademlia'
 
 /** Extension of a record file. */
 export const RECORD_FILE_SUFFIX = '.rec'
@@ -41,11 +41,14 @@ const CHECKSUM_BYTES = 4
 export const RECORD_FILE_OVERHEAD_BYTES = HEADER_BYTES + CHECKSUM_BYTES
 
 export interface RecordFileLimits {
-  /** Largest value accepted, read or written. Default: the core's `DEFAULTS.maxValueBytes` (64 KiB). */
+  /**
+   * Largest value accepted, read or written: a key's stored set of signed records. Default: the
+   * core's `maxStoredSetBytes` for its default value size and publishers per key.
+   */
   readonly maxValueBytes: number
 }
 
-export const DEFAULT_RECORD_FILE_LIMITS: RecordFileLimits = { maxValueBytes: DEFAULTS.maxValueBytes }
+export const DEFAULT_RECORD_FILE_LIMITS: RecordFileLimits = { maxValueBytes: maxStoredSetBytes(DEFAULTS.maxValueBytes, DEFAULTS.maxPublishersPerKey) }
 
 /** The largest record file accepted under `limits`; larger files are not even read. */
 export const maxRecordFileBytes = (limits: RecordFileLimits): number => RECORD_FILE_OVERHEAD_BYTES + limits.maxValueBytes

@@ -1,4 +1,4 @@
-import { DEFAULTS, ID_BYTES, keyOf, type StoredRecord, toHex } from '@browser-dht/kademlia'
+import { DEFAULTS, ID_BYTES, keyOf, maxStoredSetBytes, type StoredRecord, toHex } from '@browser-dht/kademlia'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -70,9 +70,12 @@ describe('parseStoredFile', () => {
   })
 
   it('accepts a value of exactly the limit and refuses larger ones, without reading oversized files', () => {
-    const largest = { ...record, value: new Uint8Array(DEFAULTS.maxValueBytes) }
+    // A stored value is a key's set of signed records: every slot with the largest value, at most.
+    const limit = maxStoredSetBytes(DEFAULTS.maxValueBytes, DEFAULTS.maxPublishersPerKey)
+    expect(DEFAULT_RECORD_FILE_LIMITS.maxValueBytes).toBe(limit)
+    const largest = { ...record, value: new Uint8Array(limit) }
     expect(codeOf(encodeStoredFile(largest))).toBe('ok')
-    expect(maxRecordFileBytes(DEFAULT_RECORD_FILE_LIMITS)).toBe(DEFAULTS.maxValueBytes + RECORD_FILE_OVERHEAD_BYTES)
+    expect(maxRecordFileBytes(DEFAULT_RECORD_FILE_LIMITS)).toBe(limit + RECORD_FILE_OVERHEAD_BYTES)
     const larger = encodeStoredFile({ ...record, value: new Uint8Array(100) }, { maxValueBytes: 100 })
     expect(parseStoredFile(name, larger, { maxValueBytes: 99 })).toMatchObject({ ok: false, error: { code: RecordFileErrorCode.TOO_LARGE } })
     const header = encodeStoredFile(record)
@@ -118,7 +121,7 @@ describe('parseStoredFile', () => {
 describe('encodeStoredFile', () => {
   it('refuses to write a record it could not read back', () => {
     expect(() => encodeStoredFile({ ...record, key: new Uint8Array(19) })).toThrow(RecordFileWriteError)
-    expect(() => encodeStoredFile({ ...record, value: new Uint8Array(DEFAULTS.maxValueBytes + 1) })).toThrow(RecordFileWriteError)
+    expect(() => encodeStoredFile({ ...record, value: new Uint8Array(DEFAULT_RECORD_FILE_LIMITS.maxValueBytes + 1) })).toThrow(RecordFileWriteError)
     expect(() => encodeStoredFile({ ...record, expiresAt: Number.NaN })).toThrow(RecordFileWriteError)
     expect(() => encodeStoredFile({ ...record, expiresAt: -5 })).toThrow(RecordFileWriteError)
   })

@@ -1,6 +1,6 @@
-import { DEFAULTS, keyOf } from '@browser-dht/kademlia'
+import { DEFAULTS, keyOf, maxStoredSetBytes } from '@browser-dht/kademlia'
 import { describe, expect, it } from 'vitest'
-import { heldKey, parsePublishedEntry, parseStoredRecord, publishedKey } from '../src/storage/stored-record.ts'
+import { DEFAULT_PARSE_LIMITS, heldKey, parsePublishedEntry, parseStoredRecord, publishedKey } from '../src/storage/stored-record.ts'
 
 const key = keyOf('alice')
 const value = new TextEncoder().encode('hello')
@@ -26,8 +26,11 @@ describe('parseStoredRecord', () => {
 
   it('drops a value that is not bytes or is larger than the limit', () => {
     expect(parseStoredRecord({ key, value: 'hello', expiresAt: 1 })).toBeUndefined()
-    expect(parseStoredRecord({ key, value: new Uint8Array(DEFAULTS.maxValueBytes + 1), expiresAt: 1 })).toBeUndefined()
-    expect(parseStoredRecord({ key, value: new Uint8Array(DEFAULTS.maxValueBytes), expiresAt: 1 })).toBeDefined()
+    // A stored value is a key's set of signed records: at most every slot with the largest value.
+    const max = DEFAULT_PARSE_LIMITS.maxValueBytes
+    expect(max).toBe(maxStoredSetBytes(DEFAULTS.maxValueBytes, DEFAULTS.maxPublishersPerKey))
+    expect(parseStoredRecord({ key, value: new Uint8Array(max + 1), expiresAt: 1 })).toBeUndefined()
+    expect(parseStoredRecord({ key, value: new Uint8Array(max), expiresAt: 1 })).toBeDefined()
   })
 
   it('drops a missing, negative or non-finite expiry', () => {

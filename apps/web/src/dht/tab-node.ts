@@ -6,12 +6,16 @@
  * is signaled through the overlay.
  */
 import {
+  checkRecord,
   type Clock,
   createNode,
   cryptoRandom,
+  decodeStoredSet,
+  encodeStoredSet,
   type GetResult,
   type KademliaNode,
   keyOf,
+  type Published,
   type PutResult,
   systemClock,
   toHex as keyHex,
@@ -72,6 +76,7 @@ export class TabNode {
   readonly #events: TabNodeEvents
   #joined = false
   #adopting = false
+  /** This tab's published entries as stored, by key hex (for their names and adoption). */
   #published = new Map<string, PublishedEntry>()
 
   private constructor(init: {
@@ -185,23 +190,59 @@ export class TabNode {
     return this.#joined
   }
 
-  /** Stores `value` under the name's key and remembers it as ours (republished after a reload). */
+  /**
+   * Publishes `value` under the name's key as this tab's own value (signed with its identity: only
+   * this tab can change or remove it), and keeps the signed record to republish after a reload.
+   */
   async put(name: string, value: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<PutResult> {
     const key = keyOf(name)
     this.names.set(keyHex(key), name)
     const ttlMs = this.node.options.recordTtlMs
     const result = await this.node.put(key, value, { ttlMs, ...options })
-    const entry: PublishedEntry = { key, value, ttlMs, expiresAt: Date.now() + ttlMs, name }
-    this.#published.set(keyHex(key), entry)
-    await this.store.savePublished(entry)
+    await this.#savePublished({ key, record: result.record, ttlMs }, name)
     this.#events.changed()
     return result
   }
 
+  /** Removes this tab's own value under the name (a signed tombstone); others' values stay. */
+  async remove(name: string, options: { signal?: AbortSignal } = {}): Promise<PutResult> {
+    const key = keyOf(name)
+    const result = await this.node.remove(key, options)
+    this.#published.delete(keyHex(key))
+    await this.store.deletePublished(key)
+    this.#events.changed()
+    return result
+  }
+
+  /** Every publisher's value under the name, newest first, each checked against its signature. */
   get(name: string, options: { signal?: AbortSignal } = {}): Promise<GetResult> {
     const key = keyOf(name)
     this.names.set(keyHex(key), name)
     return this.node.get(key, options)
+  }
+
+  async #savePublished(published: Published, name: string | undefined): Promise<void> {
+    const expiresAt = Date.now() + published.ttlMs
+    const entry: PublishedEntry = { key: published.key, value: encodeStoredSet([{ record: published.record, expiresAt }]), ttlMs: published.ttlMs, expiresAt, name }
+    this.#published.set(keyHex(published.key), entry)
+    await this.store.savePublished(entry)
+  }
+
+  /** This tab's published records read back from IndexedDB: each checked as a holder would, then republished as it is. */
+  async #loadPublished(): Promise<void> {
+    const { maxValueBytes, idPuzzleBits } = this.node.options
+    for (const entry of await this.store.published()) {
+      const [stored] = decodeStoredSet(entry.value, maxValueBytes) ?? []
+      const proven = stored !== undefined && (await checkRecord(entry.key, stored.record, { verify: this.transport.verify, maxValueBytes, puzzleBits: idPuzzleBits })).ok
+      if (!proven) {
+        this.#events.log(`A published record read back from IndexedDB does not prove itself; it was dropped.`)
+        await this.store.deletePublished(entry.key)
+        continue
+      }
+      this.node.adoptPublished({ key: entry.key, record: stored.record, ttlMs: entry.ttlMs })
+      this.#published.set(keyHex(entry.key), entry)
+      if (entry.name !== undefined) this.names.set(keyHex(entry.key), entry.name)
+    }
   }
 
   async #start(settings: Settings): Promise<void> {
@@ -212,10 +253,7 @@ export class TabNode {
     }
     await this.node.start()
     if (this.node.records.count > 0) this.#events.log(`Loaded ${this.node.records.count} record(s) from IndexedDB.`)
-    for (const entry of await this.store.published()) {
-      this.#published.set(keyHex(entry.key), entry)
-      if (entry.name !== undefined) this.names.set(keyHex(entry.key), entry.name)
-    }
+    await this.#loadPublished()
     const changed = (): void => this.#events.changed()
     this.node.on('peer:added', () => {
       changed()
@@ -248,11 +286,11 @@ export class TabNode {
     this.#events.log(`In the network: ${this.node.table.size} contact(s) in the routing table.`)
     this.#events.changed()
     let republished = 0
-    for (const entry of this.#published.values()) {
-      const ok = await this.node.put(entry.key, entry.value, { ttlMs: entry.ttlMs }).then(() => true, () => false)
+    for (const published of this.node.published()) {
+      const ok = await this.node.republish(published).then(() => true, () => false)
       if (!ok) continue
       republished++
-      await this.store.savePublished({ ...entry, expiresAt: Date.now() + entry.ttlMs })
+      await this.#savePublished(published, this.#published.get(keyHex(published.key))?.name)
     }
     if (republished > 0) this.#events.log(`Announced this tab's ${republished} published record(s) again.`)
     await this.node.replicateNow().catch(() => undefined)
@@ -270,12 +308,10 @@ export class TabNode {
         now: () => Date.now(),
         graceMs: TAB_TIMINGS.orphanGraceMs,
         storage: localStorage,
-        republish: async (key, value, ttlMs) => {
-          const mine = this.#published.has(keyHex(key))
-          await this.node.put(key, value, { ttlMs })
-          // Adopted records keep their remaining lifetime: this tab does not become their publisher.
-          if (!mine) this.node.unpublish(key)
-        },
+        maxValueBytes: this.node.options.maxValueBytes,
+        // Adopted records travel as replicas with their proof and remaining lifetime: this tab
+        // does not become their publisher, and a holder with a newer seq keeps it.
+        replicate: async (key, record, ttlMs) => (await this.node.replicateRecord(key, record, ttlMs)).length > 0,
       })
     } catch {
       return // indexedDB.databases() or Web Locks unavailable: nothing to adopt

@@ -1,15 +1,18 @@
 /**
  * Records of closed tabs. A tab's database outlives the tab; its records matter to the DHT (this
  * node was among the k closest for them), so a live tab adopts them: for every node database
- * whose Web Lock is free, it stores the live records into the DHT again with their remaining
- * TTL, then deletes the database. While adopting it holds that database's lock, so two tabs never
- * adopt the same one, and a reloading owner waits instead of reading a half-deleted database.
+ * whose Web Lock is free, it hands each live record on to the k closest as a replica, unchanged,
+ * with its proof and remaining TTL (never as its own publish: a stale orphan cannot overwrite a
+ * newer value, since the holders keep the higher seq), and deletes from that database only what
+ * was stored again; the database goes once nothing is left in it. While adopting it holds that
+ * database's lock, so two tabs never adopt the same one, and a reloading owner waits instead of
+ * reading a half-deleted database.
  *
  * A reload releases the lock for a moment. To leave a reloading tab's database alone, each tab
  * also writes a "last seen" time to localStorage every few seconds; a database is adopted only
  * when its lock is free AND its owner was last seen more than `graceMs` ago.
  */
-import { type Id, type StoredRecord, toHex } from '@browser-dht/kademlia'
+import { decodeStoredSet, type Id, seqOf, type SignedRecord, slotOf, toHex } from '@browser-dht/kademlia'
 import { nodeIdOfDatabase } from './database-name.ts'
 import { IdbRecordStore } from './idb-record-store.ts'
 import { locksAvailable, withLockIfFree } from './locks.ts'
@@ -19,8 +22,10 @@ const SEEN_PREFIX = 'browser-dht:seen:'
 export interface AdoptOptions {
   /** This tab's database, never adopted. */
   ownDatabase: string
-  /** Stores one adopted record into the DHT for `ttlMs` more. */
-  republish: (key: Id, value: Uint8Array, ttlMs: number) => Promise<void>
+  /** Hands one adopted record on to the k closest for `ttlMs` more; true when a node stored it. */
+  replicate: (key: Id, record: SignedRecord, ttlMs: number) => Promise<boolean>
+  /** Largest value a record may carry (the node's `maxValueBytes`), for parsing what is read back. */
+  maxValueBytes: number
   now: () => number
   /** A database whose owner was seen this recently is left alone (it may be reloading). */
   graceMs: number
@@ -68,30 +73,46 @@ export async function adoptOrphans(options: AdoptOptions): Promise<AdoptReport> 
 
 async function adoptOne(name: string, options: AdoptOptions): Promise<{ records: number; failed: number }> {
   const store = new IdbRecordStore(name)
-  const live = new Map<string, StoredRecord>()
+  let records = 0
+  let failed = 0
+  let left = 0
+  // The same record is often both held and published by the closed tab: hand it on once.
+  const done = new Map<string, Promise<boolean>>()
+  const handOn = (key: Id, record: SignedRecord, ttlMs: number): Promise<boolean> => {
+    const id = `${toHex(key)}/${slotOf(record)}/${seqOf(record)}`
+    let outcome = done.get(id)
+    if (outcome === undefined) {
+      outcome = options
+        .replicate(key, record, ttlMs)
+        .catch(() => false)
+        .then((ok) => {
+          if (ok) records++
+          else failed++
+          return ok
+        })
+      done.set(id, outcome)
+    }
+    return outcome
+  }
   try {
     const { held, published } = await store.contents()
-    for (const record of [...held, ...published]) {
-      const known = live.get(toHex(record.key))
-      if (known === undefined || known.expiresAt < record.expiresAt) live.set(toHex(record.key), record)
+    for (const [entry, remove] of [
+      ...held.map((e) => [e, () => store.delete(e.key)] as const),
+      ...published.map((e) => [e, () => store.deletePublished(e.key)] as const),
+    ]) {
+      let stored = true
+      for (const { record, expiresAt } of decodeStoredSet(entry.value, options.maxValueBytes) ?? []) {
+        const ttlMs = Math.floor(expiresAt - options.now())
+        if (ttlMs > 0) stored = (await handOn(entry.key, record, ttlMs)) && stored
+      }
+      if (stored) await remove()
+      else left++
     }
     await store.close()
   } catch {
     // A database of another shape (an older version): nothing to adopt, delete it all the same.
   }
-  let records = 0
-  let failed = 0
-  for (const record of live.values()) {
-    const ttlMs = Math.floor(record.expiresAt - options.now())
-    if (ttlMs <= 0) continue
-    try {
-      await options.republish(record.key, record.value, ttlMs)
-      records++
-    } catch {
-      failed++
-    }
-  }
-  await deleteDatabase(name)
+  if (left === 0) await deleteDatabase(name)
   return { records, failed }
 }
 

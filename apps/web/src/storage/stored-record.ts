@@ -4,7 +4,7 @@
  * each entry is checked field by field, and one that does not check out is `undefined` (the
  * caller drops it).
  */
-import { DEFAULTS, ID_BYTES, type Id, type StoredRecord, toHex } from '@browser-dht/kademlia'
+import { DEFAULTS, ID_BYTES, type Id, maxStoredSetBytes, type StoredRecord, toHex } from '@browser-dht/kademlia'
 
 /** IndexedDB keys: `r:<hex>` a record held for the DHT, `p:<hex>` a record this node published. */
 export const HELD_PREFIX = 'r:'
@@ -13,7 +13,11 @@ export const PUBLISHED_PREFIX = 'p:'
 export const heldKey = (key: Id): string => HELD_PREFIX + toHex(key)
 export const publishedKey = (key: Id): string => PUBLISHED_PREFIX + toHex(key)
 
-/** A record this node published (put through the UI): re-announced after a reload. */
+/**
+ * A record this node published (put through the UI): announced again after a reload, unchanged.
+ * `value` is the signed record as the core stores it (`encodeStoredSet`, one entry), so the tab
+ * republishes its proof, never a value it would have to sign again; it is checked when read back.
+ */
 export interface PublishedEntry {
   key: Id
   value: Uint8Array
@@ -26,6 +30,7 @@ export interface PublishedEntry {
 }
 
 export interface ParseLimits {
+  /** Largest stored value: a key's set of signed records (the core's `maxStoredSetBytes`). */
   maxValueBytes: number
   maxTtlMs: number
   /** Longest name kept with a published record. */
@@ -33,7 +38,7 @@ export interface ParseLimits {
 }
 
 export const DEFAULT_PARSE_LIMITS: ParseLimits = {
-  maxValueBytes: DEFAULTS.maxValueBytes,
+  maxValueBytes: maxStoredSetBytes(DEFAULTS.maxValueBytes, DEFAULTS.maxPublishersPerKey),
   maxTtlMs: DEFAULTS.maxTtlMs,
   maxNameLength: 1024,
 }

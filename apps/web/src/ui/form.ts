@@ -1,8 +1,8 @@
 /**
- * The Put / Get form: checks the input, runs the request with a progress line, and shows the
- * value, the lookup trace or the error in plain words.
+ * The Put / Get / Remove form: checks the input, runs the request with a progress line, and shows
+ * every publisher's value (this tab's marked), the lookup trace or the error in plain words.
  */
-import { type LookupTrace, toHex } from '@browser-dht/kademlia'
+import { type LookupTrace, type NamedValue, toHex } from '@browser-dht/kademlia'
 import type { TabNode } from '../dht/tab-node.ts'
 import { byId, code, row } from './dom.ts'
 import type { PageView } from './view.ts'
@@ -11,7 +11,7 @@ import { checkRequest, describeError, formatBytes, formatCount, notFound, shortI
 export class KeyValueForm {
   readonly #key = byId<HTMLInputElement>('key-input')
   readonly #value = byId<HTMLTextAreaElement>('value-input')
-  readonly #buttons = [byId<HTMLButtonElement>('put-button'), byId<HTMLButtonElement>('get-button')]
+  readonly #buttons = [byId<HTMLButtonElement>('put-button'), byId<HTMLButtonElement>('get-button'), byId<HTMLButtonElement>('remove-button')]
   #busy = false
 
   constructor(
@@ -22,9 +22,10 @@ export class KeyValueForm {
     byId('kv-form').addEventListener('submit', (event) => event.preventDefault())
     byId('put-button').addEventListener('click', () => void this.#run('put'))
     byId('get-button').addEventListener('click', () => void this.#run('get'))
+    byId('remove-button').addEventListener('click', () => void this.#run('remove'))
   }
 
-  async #run(kind: 'put' | 'get'): Promise<void> {
+  async #run(kind: 'put' | 'get' | 'remove'): Promise<void> {
     if (this.#busy) return
     const checked = checkRequest(this.#key.value, kind === 'put' ? this.#value.value : undefined, {
       maxValueBytes: this.tab.node.options.maxValueBytes,
@@ -35,19 +36,28 @@ export class KeyValueForm {
       return
     }
     const { name, value } = checked
-    this.#setBusy(kind === 'put' ? `Storing “${name}” on the nodes closest to its key…` : `Looking up “${name}”…`)
+    const busy = { put: `Signing “${name}” and storing it on the nodes closest to its key…`, get: `Looking up “${name}”…`, remove: `Removing this tab’s value under “${name}”…` }
+    this.#setBusy(busy[kind])
     try {
       if (kind === 'put') {
         const { holders, trace } = await this.tab.put(name, value)
         const self = holders.some((id) => toHex(id) === toHex(this.tab.identity.id))
-        this.#result(`Stored “${name}” (${formatBytes(value.length)}) on ${holders.length} node(s)${self ? ', this tab included' : ''}.`, undefined, trace)
+        this.#result(
+          `Stored “${name}” as this tab’s value (${formatBytes(value.length)}, signed: only this tab can change or remove it) on ${holders.length} node(s)${self ? ', this tab included' : ''}.`,
+          [],
+          trace,
+        )
+      } else if (kind === 'remove') {
+        const { holders, trace } = await this.tab.remove(name)
+        this.#result(`Removed this tab’s value under “${name}” on ${holders.length} node(s). Other tabs’ values under it stay.`, [], trace)
       } else {
         const result = await this.tab.get(name)
         if (result.value === undefined) this.#error(notFound(name), this.#key)
         const from = result.from === undefined ? '' : toHex(result.from)
-        const where = from === toHex(this.tab.identity.id) ? 'in this tab’s own store (it is one of the closest nodes), no lookup needed' : `at node ${shortId(from)}`
-        if (result.value !== undefined) this.#result(`Found “${name}” ${where}.`, new TextDecoder().decode(result.value), result.trace)
-        else this.#result(`Nothing stored under “${name}”.`, undefined, result.trace)
+        const where = from === toHex(this.tab.identity.id) ? 'the newest in this tab’s own store too' : `the newest at node ${shortId(from)}`
+        const count = result.values.length === 1 ? 'one publisher’s value' : `${result.values.length} publishers’ values`
+        if (result.value !== undefined) this.#result(`Found “${name}”: ${count}, ${where}.`, result.values, result.trace)
+        else this.#result(`Nothing stored under “${name}”.`, [], result.trace)
       }
     } catch (error) {
       const state = this.tab.signalingState
@@ -81,17 +91,28 @@ export class KeyValueForm {
     if (field !== undefined) field.setAttribute('aria-invalid', 'true')
   }
 
-  #result(summary: string, value: string | undefined, trace: LookupTrace): void {
+  #result(summary: string, values: readonly NamedValue[], trace: LookupTrace): void {
     byId('result').hidden = false
     byId('result-summary').textContent = summary
+    // The newest value alone, as text, then every publisher's in a table.
     const valueBox = byId('result-value')
-    valueBox.hidden = value === undefined
-    valueBox.textContent = value ?? ''
+    valueBox.hidden = values.length === 0
+    valueBox.textContent = values.length === 0 ? '' : new TextDecoder().decode(values[0]!.value)
+    byId('result-values-box').hidden = values.length === 0
+    byId('result-values').replaceChildren(
+      ...values.map((v) => {
+        const hex = toHex(v.publisher)
+        const tr = row([v.own ? 'this tab' : code(shortId(hex), hex), new TextDecoder().decode(v.value.subarray(0, 500)), String(v.seq), 'signature checked ✓'])
+        if (v.own) tr.dataset.own = 'true'
+        return tr
+      }),
+    )
     const facts: [string, string][] = [
       ['Rounds', String(trace.rounds)],
       ['Peers asked', String(trace.nodesAsked)],
       ['Requests', String(trace.messages)],
       ['Failed', String(trace.failures)],
+      ['Forged or stale answers', `${trace.invalidRecords} / ${trace.staleAnswers}`],
       ['Time', `${formatCount(Math.round(trace.durationMs))} ms`],
     ]
     byId('lookup-trace').replaceChildren(

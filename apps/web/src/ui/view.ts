@@ -2,12 +2,12 @@
  * Renders a tab's node onto the page: status bar, connection message, peers, routing table,
  * records and the keyspace ring. Called on every node event and once a second.
  */
-import { toHex } from '@browser-dht/kademlia'
+import { publisherOf, toHex } from '@browser-dht/kademlia'
 import type { TabNode } from '../dht/tab-node.ts'
 import type { SignalingState } from '@browser-dht/signaling-server/client'
 import { byId, code, row } from './dom.ts'
 import { createRing, renderRing, type RingModel } from './ring.ts'
-import { formatBytes, formatDuration, refusedSummary, shortId } from './words.ts'
+import { formatDuration, refusedSummary, shortId } from './words.ts'
 
 const MAX_ROWS = 100
 
@@ -148,28 +148,32 @@ export class PageView {
     byId('records-empty').hidden = metas.length > 0
     if (signature === this.#recordsSignature) return this.#refreshExpiry(now)
     this.#recordsSignature = signature
-    void Promise.all(metas.map(async (meta) => ({ meta, record: await tab.node.records.read(meta.key, now) }))).then((read) => {
-      if (signature !== this.#recordsSignature) return
-      const rows = read.map(({ meta, record }) => {
-        const hex = toHex(meta.key)
-        const value = record === undefined ? '' : new TextDecoder().decode(record.value.subarray(0, 200))
-        const tr = row([code(shortId(hex), hex), tab.names.get(hex) ?? '—', value, formatBytes(meta.size), formatDuration(meta.expiresAt - now)], {
-          'data-key': hex,
-        })
-        tr.dataset.expiresAt = String(meta.expiresAt)
+    const own = toHex(tab.identity.id)
+    const rows = metas.flatMap((meta) => {
+      const hex = toHex(meta.key)
+      return tab.node.records.read(meta.key, now).map(({ record, ttlMs }) => {
+        const publisher = publisherOf(record)
+        const who = publisher === undefined ? '—' : toHex(publisher) === own ? 'this tab' : shortId(toHex(publisher))
+        const value = record.kind === 'named' && record.tombstone ? '(removed)' : new TextDecoder().decode(record.value.subarray(0, 200))
+        const seq = record.kind === 'immutable' ? '—' : String(record.seq)
+        const tr = row([code(shortId(hex), hex), tab.names.get(hex) ?? '—', KIND_WORDS[record.kind], who, seq, value, formatDuration(ttlMs)], { 'data-key': hex })
+        tr.dataset.expiresAt = String(now + ttlMs)
         return tr
       })
-      byId('record-rows').replaceChildren(...rows)
     })
+    byId('record-rows').replaceChildren(...rows)
   }
 
   #refreshExpiry(now: number): void {
     for (const tr of byId('record-rows').querySelectorAll<HTMLTableRowElement>('tr[data-expires-at]')) {
-      const cell = tr.cells[4]
+      const cell = tr.cells[6]
       if (cell !== undefined) cell.textContent = formatDuration(Number(tr.dataset.expiresAt) - now)
     }
   }
 }
+
+/** The kinds of record, in plain words. */
+const KIND_WORDS = { named: 'named value', mutable: 'mutable item (BEP 44)', immutable: 'immutable item (BEP 44)' } as const
 
 function lastUse(lastUsed: number, rttMs: number | undefined): string {
   const rtt = rttMs === undefined ? '' : ` (ping ${rttMs.toFixed(1)} ms)`

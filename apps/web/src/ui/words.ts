@@ -54,6 +54,18 @@ export function describeError(error: unknown, context: ErrorContext): string {
       return 'Storage is full: this node holds or publishes as many records as it may.'
     case 'ERR_TIMEOUT':
       return 'The peers did not answer in time. Try again.'
+    case 'ERR_SEQ_TOO_LOW':
+      return 'A newer value exists: the nodes already hold a newer version of this value, so they kept it.'
+    case 'ERR_BAD_SIGNATURE':
+      return 'The signature is invalid: the nodes refused a value its publisher did not sign.'
+    case 'ERR_KEY_FULL':
+      return 'Too many publishers: this name already holds as many publishers’ values as a node keeps, and nobody can evict another’s.'
+    case 'ERR_NOT_CLOSE':
+      return 'Not yours to store here: the nodes asked know nodes closer to this key. Try again in a moment.'
+    case 'ERR_SENDER_QUOTA':
+      return 'This tab has stored as many records on those nodes as one sender may.'
+    case 'ERR_CAS_MISMATCH':
+      return 'The value changed meanwhile: the nodes hold another version than the one this update was based on.'
     case 'ERR_NOT_RUNNING':
       return 'This tab’s node has stopped. Reload the page.'
     default:
