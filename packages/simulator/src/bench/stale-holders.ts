@@ -17,6 +17,7 @@
 import {
   checkRecord,
   DEFAULTS,
+  ed25519Signer,
   type Id,
   immutableKey,
   immutableRecord,
@@ -26,13 +27,15 @@ import {
   type NamedRecord,
   signMutable,
   signNamed,
+  type Signer,
   type SignedRecord,
   toHex,
   type Transport,
+  type Verify,
   verifySignature,
 } from '@browser-dht/kademlia'
 import { round } from '../stats.ts'
-import { simulatedSigner, Testnet } from '../testnet.ts'
+import { Testnet } from '../testnet.ts'
 
 export interface RecordsBenchOptions {
   nodes: number
@@ -47,11 +50,14 @@ export interface RecordsBenchOptions {
 }
 
 export interface CryptoFigures {
-  /** Medians in µs. */
+  /** Medians in µs, @noble/curves (the core's default). */
   signNamedUs: number
   checkNamedUs: number
   checkMutableUs: number
   checkImmutableUs: number
+  /** The same with Node's WebCrypto Ed25519 (what the WebRTC transport's suite uses), key imported once. */
+  webCryptoSignNamedUs: number
+  webCryptoCheckNamedUs: number
 }
 
 export interface ReadFigures {
@@ -81,7 +87,8 @@ interface Liar {
 }
 
 export async function measureCrypto(samples: number): Promise<CryptoFigures> {
-  const signer = simulatedSigner(keyOf('bench:records'))
+  const seed = Uint8Array.from({ length: 32 }, (_, i) => i + 1)
+  const signer = ed25519Signer(seed)
   const check = { verify: verifySignature, maxValueBytes: DEFAULTS.maxValueBytes, puzzleBits: 0 }
   const value = new Uint8Array(100).fill(7)
   const time = async (run: (i: number) => Promise<unknown>): Promise<number> => {
@@ -99,11 +106,28 @@ export async function measureCrypto(samples: number): Promise<CryptoFigures> {
   const salt = new Uint8Array(8).fill(1)
   const mutable = await signMutable(signer, { salt, seq: 1, value })
   const immutable = immutableRecord(value)
+  const web = await webCrypto(seed, signer.publicKey)
+  const webCheck = { ...check, verify: web.verify }
   return {
     signNamedUs: await time((i) => signNamed(signer, key, i + 2, value)),
     checkNamedUs: await time(() => checkRecord(key, named, check)),
     checkMutableUs: await time(() => checkRecord(mutableKey(signer.publicKey, salt), mutable, check)),
     checkImmutableUs: await time(() => checkRecord(immutableKey(value), immutable, check)),
+    webCryptoSignNamedUs: await time((i) => signNamed(web.signer, key, i + 2, value)),
+    webCryptoCheckNamedUs: await time(() => checkRecord(key, named, webCheck)),
+  }
+}
+
+/** A Signer and Verify on the platform's WebCrypto Ed25519, each key imported once (a bench key: the transport's suite also rejects small-order keys first). */
+async function webCrypto(seed: Uint8Array, publicKey: Uint8Array): Promise<{ signer: Signer; verify: Verify }> {
+  const subtle = globalThis.crypto.subtle
+  // PKCS #8 of an Ed25519 key: a fixed 16-byte prefix, then the 32-byte seed.
+  const pkcs8 = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20, ...seed])
+  const secret = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
+  const imported = await subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify'])
+  return {
+    signer: { publicKey, sign: async (message) => new Uint8Array(await subtle.sign({ name: 'Ed25519' }, secret, message)) },
+    verify: (signature, message) => subtle.verify({ name: 'Ed25519' }, imported, signature, message),
   }
 }
 

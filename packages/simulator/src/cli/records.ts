@@ -24,6 +24,7 @@ function table(r: RecordsBenchResult): string {
   const c = r.crypto
   return [
     `crypto (@noble/curves, medians): sign a named record ${c.signNamedUs} µs; check a named record ${c.checkNamedUs} µs, a mutable item ${c.checkMutableUs} µs, an immutable item ${c.checkImmutableUs} µs`,
+    `crypto (Node's WebCrypto Ed25519): sign a named record ${c.webCryptoSignNamedUs} µs, check one ${c.webCryptoCheckNamedUs} µs`,
     `${r.nodes} nodes, ${r.badNodes} answering gets with stale or forged records (${pct(r.bad)}), k = ${r.k}; built in ${r.buildSeconds} s; ${r.values} values in two versions`,
     ...r.reads.map(
       (f) =>
