@@ -13,21 +13,20 @@ import type { LookupTrace } from '../query/trace.ts'
 import { MemoryRecordStore } from '../records/record-store.ts'
 import { Records } from '../records/records.ts'
 import type { SignedRecord } from '../records/signed-record.ts'
-import { handle, type HandlerContext } from '../rpc/handlers.ts'
+import { Server } from '../rpc/server.ts'
 import { type Outgoing, Rpc } from '../rpc/rpc.ts'
-import type { Contact } from '../routing-table/k-bucket.ts'
-import { type FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
+import { RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
 import {
   isRequest,
   MAX_CONTACTS_PER_MESSAGE,
   type Message,
-  RemoteError,
-  type Request,
   type Response,
   type StoreMode,
 } from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
+import { Liveness } from './liveness.ts'
+import type { BootstrapOptions, FindNodeResult, NodeEvents, NodeStats } from './node-types.ts'
 import { Maintenance } from './maintenance.ts'
 import { type NodeOptions, resolveTunables, type Tunables, wireLimits } from './options.ts'
 import {
@@ -46,50 +45,7 @@ import {
 
 export type { CallOptions, GetOptions, GetResult, ImmutableGetResult, LookupCallOptions, MutableGetResult, MutablePutOptions, NamedValue, Published, PutOptions, PutResult } from './values.ts'
 
-export interface NodeEvents {
-  /** A contact entered the routing table. */
-  'peer:added': { id: Id }
-  /** A contact left the routing table (failed, or replaced). */
-  'peer:removed': { id: Id }
-  /** This node now holds a record because `from` stored it here. */
-  'record:stored': { key: Id; mode: StoreMode; from: Id }
-  /** Input from a peer was rejected (malformed, unexpected, unknown type); the node carries on. */
-  'input:rejected': { from: Id; error: DhtError }
-}
-
-export interface BootstrapOptions extends LookupCallOptions {
-  /**
-   * After the self-lookup, refresh every bucket farther than the closest neighbour (the paper's
-   * join; default true). With false the far buckets fill from traffic and the refresh timer,
-   * which makes a join about ten times cheaper (used to build 100,000-node simulations).
-   */
-  refreshBuckets?: boolean
-}
-
-export interface FindNodeResult {
-  /** The k closest live nodes to the target, closest first (this node not included). */
-  closest: Id[]
-  trace: LookupTrace
-}
-
-export interface NodeStats {
-  peers: number
-  records: number
-  storedBytes: number
-  published: number
-  inflightRequests: number
-  requestsSent: number
-  requestsServed: number
-  /**
-   * Held records this node stored again on the current k closest because a contact among their
-   * k closest left its routing table (one per record per churn pass; see `churnReplicateDelayMs`).
-   */
-  churnReplications: number
-  /** Rejected input by error code. */
-  rejected: Record<string, number>
-  /** STOREs this node refused, by error code (ERR_SEQ_TOO_LOW, ERR_BAD_SIGNATURE, ERR_NOT_CLOSE, …). */
-  refusedStores: Record<string, number>
-}
+export type { BootstrapOptions, FindNodeResult, NodeEvents, NodeStats } from './node-types.ts'
 
 export class KademliaNode extends Emitter<NodeEvents> {
   readonly id: Id
@@ -100,13 +56,11 @@ export class KademliaNode extends Emitter<NodeEvents> {
   readonly #rpc: Rpc
   readonly #maintenance: Maintenance
   readonly #values: Values
-  readonly #pinging = new Set<Contact>()
+  readonly #liveness: Liveness
   readonly #rejected: Record<string, number> = {}
-  readonly #handlerContext: HandlerContext
+  readonly #server: Server
   readonly #puzzle: PuzzleChecks
   #running = false
-  #inbound = 0
-  #served = 0
 
   constructor(options: NodeOptions) {
     super()
@@ -130,10 +84,18 @@ export class KademliaNode extends Emitter<NodeEvents> {
       random: options.random,
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInflightRequests: this.options.maxInflightRequests,
-      onAnswer: (peer) => this.#heard(peer),
-      onFailure: (peer, proven) => this.#failed(peer, proven),
+      onAnswer: (peer) => this.#liveness.heard(peer),
+      onFailure: (peer, proven) => this.#liveness.failed(peer, proven),
     })
     this.#maintenance = new Maintenance(this, options.clock, options.random)
+    this.#liveness = new Liveness({
+      table: this.table,
+      options: this.options,
+      maintenance: this.#maintenance,
+      now: () => this.now(),
+      ping: (peer) => this.ping(peer),
+      emit: (event, id) => this.emit(event, { id }),
+    })
     this.#values = new Values({
       id: this.id,
       options: this.options,
@@ -147,13 +109,19 @@ export class KademliaNode extends Emitter<NodeEvents> {
       emptyTrace: (target) => this.#emptyTrace(target),
       assertRunning: () => this.#assertRunning(),
     })
-    this.#handlerContext = {
-      table: this.table,
-      records: this.records,
-      maxMessageBytes: wireLimits(maxValueBytes).maxMessageBytes,
-      now: () => this.now(),
-      stored: (key, mode, from) => this.emit('record:stored', { key, mode, from }),
-    }
+    this.#server = new Server({
+      context: {
+        table: this.table,
+        records: this.records,
+        maxMessageBytes: wireLimits(maxValueBytes).maxMessageBytes,
+        now: () => this.now(),
+        stored: (key, mode, from) => this.emit('record:stored', { key, mode, from }),
+      },
+      send: (to, message) => {
+        if (this.#running) options.transport.send(to, message)
+      },
+      maxConcurrentInbound: this.options.maxConcurrentInbound,
+    })
   }
 
   get running(): boolean {
@@ -305,7 +273,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
    * `churnReplicateDelayMs` later, as after a failed request.
    */
   forget(peer: Id): boolean {
-    return this.#announceRemoval(peer, this.table.remove(assertId(peer, 'peer id')))
+    return this.#liveness.removed(peer, this.table.remove(assertId(peer, 'peer id')))
   }
 
   /** Records this node published and republishes. */
@@ -336,7 +304,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       published: this.#values.published().length,
       inflightRequests: this.#rpc.inflight,
       requestsSent: this.#rpc.sent,
-      requestsServed: this.#served,
+      requestsServed: this.#server.served,
       churnReplications: this.#maintenance.churnReplications,
       rejected: { ...this.#rejected },
       refusedStores: { ...this.records.refused },
@@ -412,28 +380,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
       if (error !== undefined) this.#reject(from, error)
       return
     }
-    this.#heard(from)
-    this.#serve(from, message)
-  }
-
-  #serve(from: Id, request: Request): void {
-    const async = request.type === 'STORE' || request.type === 'FIND_VALUE'
-    if (async && this.#inbound >= this.options.maxConcurrentInbound) {
-      this.#o.transport.send(from, { type: 'ERROR', rid: request.rid, code: RemoteError.BUSY })
-      return
-    }
-    this.#served++
-    const response = handle(this.#handlerContext, from, request)
-    if (!(response instanceof Promise)) return this.#o.transport.send(from, response)
-    this.#inbound++
-    response
-      .then((answer) => {
-        if (this.#running) this.#o.transport.send(from, answer)
-      })
-      .catch(() => {
-        if (this.#running) this.#o.transport.send(from, { type: 'ERROR', rid: request.rid, code: RemoteError.BUSY })
-      })
-      .finally(() => this.#inbound--)
+    this.#liveness.heard(from)
+    this.#server.serve(from, message)
   }
 
   #onInvalid(from: Id, failure: DecodeFailure): void {
@@ -447,40 +395,5 @@ export class KademliaNode extends Emitter<NodeEvents> {
   #reject(from: Id, error: DhtError): void {
     this.#rejected[error.code] = (this.#rejected[error.code] ?? 0) + 1
     this.emit('input:rejected', { from, error })
-  }
-
-  /** A message from `peer` arrived: update the table, ping-before-evict, hand off records. */
-  #heard(peer: Id): void {
-    const result = this.table.heard(peer, this.now())
-    if (result.kind === 'added') {
-      this.emit('peer:added', { id: peer })
-      this.#maintenance.handOff(peer)
-    } else if (result.kind === 'full') {
-      this.#pingOldest(result.oldest)
-    }
-  }
-
-  #pingOldest(oldest: Contact): void {
-    if (this.now() - oldest.lastSeen < this.options.evictionPingAfterMs) return
-    if (this.#pinging.has(oldest) || this.#pinging.size >= this.options.maxEvictionPings) return
-    this.#pinging.add(oldest)
-    // The RPC hooks do the rest: an answer moves it to the fresh end, a timeout replaces it.
-    void this.ping(oldest.id).finally(() => this.#pinging.delete(oldest))
-  }
-
-  #failed(peer: Id, proven: boolean): void {
-    this.#announceRemoval(peer, this.table.failed(peer, { proven }))
-  }
-
-  /**
-   * Emits the events of a table removal (and of the replacement it promoted), and marks the held
-   * records the peer was among the k closest for, to replicate soon; true if removed.
-   */
-  #announceRemoval(peer: Id, result: FailedResult): boolean {
-    if (result.kind !== 'removed') return false
-    this.#maintenance.departed(peer, result.replacement?.id)
-    this.emit('peer:removed', { id: peer })
-    if (result.replacement !== undefined) this.emit('peer:added', { id: result.replacement.id })
-    return true
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * What the routing table hears, and what follows: a message from a peer updates its contact (a
+ * newcomer is added and handed the records it is now among the k closest for; a full bucket
+ * pings its oldest contact, ping-before-evict); a failed request counts against the contact
+ * (proven or not, routing-table.ts); a removal is announced and marks the records the peer was
+ * close to for churn replication (maintenance.ts).
+ */
+import type { Id } from '../keyspace/id.ts'
+import type { Contact } from '../routing-table/k-bucket.ts'
+import type { FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
+import type { Maintenance } from './maintenance.ts'
+import type { Tunables } from './options.ts'
+
+export interface LivenessOptions {
+  table: RoutingTable
+  options: Pick<Tunables, 'evictionPingAfterMs' | 'maxEvictionPings'>
+  maintenance: Pick<Maintenance, 'handOff' | 'departed'>
+  now(): number
+  /** A DHT PING; an answer or a timeout comes back through `heard` / `failed`. */
+  ping(peer: Id): Promise<boolean>
+  emit(event: 'peer:added' | 'peer:removed', id: Id): void
+}
+
+export class Liveness {
+  readonly #o: LivenessOptions
+  readonly #pinging = new Set<Contact>()
+
+  constructor(options: LivenessOptions) {
+    this.#o = options
+  }
+
+  /** A message from `peer` arrived: update the table, ping-before-evict, hand off records. */
+  heard(peer: Id): void {
+    const result = this.#o.table.heard(peer, this.#o.now())
+    if (result.kind === 'added') {
+      this.#o.emit('peer:added', peer)
+      this.#o.maintenance.handOff(peer)
+    } else if (result.kind === 'full') {
+      this.#pingOldest(result.oldest)
+    }
+  }
+
+  failed(peer: Id, proven: boolean): void {
+    this.removed(peer, this.#o.table.failed(peer, { proven }))
+  }
+
+  /**
+   * Emits the events of a table removal (and of the replacement it promoted), and marks the held
+   * records the peer was among the k closest for, to replicate soon; true if removed.
+   */
+  removed(peer: Id, result: FailedResult): boolean {
+    if (result.kind !== 'removed') return false
+    this.#o.maintenance.departed(peer, result.replacement?.id)
+    this.#o.emit('peer:removed', peer)
+    if (result.replacement !== undefined) this.#o.emit('peer:added', result.replacement.id)
+    return true
+  }
+
+  #pingOldest(oldest: Contact): void {
+    const { evictionPingAfterMs, maxEvictionPings } = this.#o.options
+    if (this.#o.now() - oldest.lastSeen < evictionPingAfterMs) return
+    if (this.#pinging.has(oldest) || this.#pinging.size >= maxEvictionPings) return
+    this.#pinging.add(oldest)
+    // The RPC hooks do the rest: an answer moves it to the fresh end, a timeout replaces it.
+    void this.#o.ping(oldest.id).finally(() => this.#pinging.delete(oldest))
+  }
+}
