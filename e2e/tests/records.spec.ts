@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { type Browser, expect, type Page, test } from '@playwright/test'
 import { expectPeers, openNetwork, type Network, putViaUi } from './support.ts'
 
@@ -59,11 +60,25 @@ test.describe('values that prove who published them', () => {
     await expect.poll(async () => valuesSeenBy(carol, 'shared'), { timeout: 15_000 }).toEqual([expect.stringContaining('from Alice, updated')])
   })
 
+  test('an immutable value is stored under the hash of its content, and that key gets it back in another tab', async () => {
+    await alice.getByLabel('Value', { exact: true }).fill('carved in stone')
+    await alice.getByRole('button', { name: 'Put immutable', exact: true }).click()
+    await expect(alice.getByTestId('result-summary')).toContainText('Stored an immutable value')
+    const key = await alice.getByLabel('Key', { exact: true }).inputValue()
+    // BEP 44: the key is the SHA-1 of the value's bencoding, "15:carved in stone".
+    expect(key).toBe(`#${createHash('sha1').update('15:carved in stone').digest('hex')}`)
+    await carol.getByLabel('Key', { exact: true }).fill(key)
+    await carol.getByRole('button', { name: 'Get', exact: true }).click()
+    await expect(carol.getByTestId('get-value')).toHaveText('carved in stone')
+    await expect(carol.getByTestId('result-summary')).toContainText('its content matches its key')
+    await carol.screenshot({ path: '/tmp/web-records-page.png', fullPage: true })
+  })
+
   test('a reloaded tab proves and republishes the very record it signed', async () => {
     const before = await valuesSeenBy(carol, 'shared')
     await alice.reload()
     await expect(alice.locator('body[data-ready="true"]')).toBeAttached()
-    await expect(alice.getByTestId('activity-log')).toContainText('Announced this tab\'s 1 published record(s) again.', { timeout: 30_000 })
+    await expect(alice.getByTestId('activity-log')).toContainText('Announced this tab\'s 2 published record(s) again.', { timeout: 30_000 })
     // The same value with the same version: republished unchanged, not signed again.
     expect(await valuesSeenBy(carol, 'shared')).toEqual(before)
   })

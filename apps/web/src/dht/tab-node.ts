@@ -13,6 +13,8 @@ import {
   decodeStoredSet,
   encodeStoredSet,
   type GetResult,
+  type Id,
+  type ImmutableGetResult,
   type KademliaNode,
   keyOf,
   type Published,
@@ -219,6 +221,19 @@ export class TabNode {
     const key = keyOf(name)
     this.names.set(keyHex(key), name)
     return this.node.get(key, options)
+  }
+
+  /** Stores `value` as a BEP 44 immutable item, under the hash of its content (the result's `key`). */
+  async putImmutable(value: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<PutResult> {
+    const result = await this.node.putImmutable(value, { ttlMs: this.node.options.recordTtlMs, ...options })
+    await this.#savePublished({ key: result.key, record: result.record, ttlMs: this.node.options.recordTtlMs }, undefined)
+    this.#events.changed()
+    return result
+  }
+
+  /** The immutable item under `key` (checked against it). */
+  getImmutable(key: Id, options: { signal?: AbortSignal } = {}): Promise<ImmutableGetResult> {
+    return this.node.getImmutable(key, options)
   }
 
   async #savePublished(published: Published, name: string | undefined): Promise<void> {

@@ -2,16 +2,19 @@
  * The Put / Get / Remove form: checks the input, runs the request with a progress line, and shows
  * every publisher's value (this tab's marked), the lookup trace or the error in plain words.
  */
-import { type LookupTrace, type NamedValue, toHex } from '@browser-dht/kademlia'
+import { idFromHex, type LookupTrace, type NamedValue, toHex } from '@browser-dht/kademlia'
 import type { TabNode } from '../dht/tab-node.ts'
 import { byId, code, row } from './dom.ts'
 import type { PageView } from './view.ts'
 import { checkRequest, describeError, formatBytes, formatCount, notFound, shortId } from './words.ts'
 
+/** A key typed as `#` and 40 hex digits names an immutable item by its hash. */
+const IMMUTABLE_KEY = /^#([0-9a-f]{40})$/i
+
 export class KeyValueForm {
   readonly #key = byId<HTMLInputElement>('key-input')
   readonly #value = byId<HTMLTextAreaElement>('value-input')
-  readonly #buttons = [byId<HTMLButtonElement>('put-button'), byId<HTMLButtonElement>('get-button'), byId<HTMLButtonElement>('remove-button')]
+  readonly #buttons = ['put-button', 'get-button', 'remove-button', 'put-immutable-button'].map((id) => byId<HTMLButtonElement>(id))
   #busy = false
 
   constructor(
@@ -23,11 +26,14 @@ export class KeyValueForm {
     byId('put-button').addEventListener('click', () => void this.#run('put'))
     byId('get-button').addEventListener('click', () => void this.#run('get'))
     byId('remove-button').addEventListener('click', () => void this.#run('remove'))
+    byId('put-immutable-button').addEventListener('click', () => void this.#run('immutable'))
   }
 
-  async #run(kind: 'put' | 'get' | 'remove'): Promise<void> {
+  async #run(kind: 'put' | 'get' | 'remove' | 'immutable'): Promise<void> {
     if (this.#busy) return
-    const checked = checkRequest(this.#key.value, kind === 'put' ? this.#value.value : undefined, {
+    // An immutable put needs no name: its key is the hash of the value.
+    const rawKey = kind === 'immutable' ? 'immutable' : this.#key.value
+    const checked = checkRequest(rawKey, kind === 'put' || kind === 'immutable' ? this.#value.value : undefined, {
       maxValueBytes: this.tab.node.options.maxValueBytes,
     })
     this.#clear()
@@ -36,10 +42,24 @@ export class KeyValueForm {
       return
     }
     const { name, value } = checked
-    const busy = { put: `Signing “${name}” and storing it on the nodes closest to its key…`, get: `Looking up “${name}”…`, remove: `Removing this tab’s value under “${name}”…` }
+    const busy = {
+      put: `Signing “${name}” and storing it on the nodes closest to its key…`,
+      get: `Looking up “${name}”…`,
+      remove: `Removing this tab’s value under “${name}”…`,
+      immutable: 'Storing the value under the hash of its content…',
+    }
     this.#setBusy(busy[kind])
     try {
-      if (kind === 'put') {
+      const hash = IMMUTABLE_KEY.exec(name)?.[1]
+      if (kind === 'immutable') {
+        const { holders, key, trace } = await this.tab.putImmutable(value)
+        this.#key.value = `#${toHex(key)}`
+        this.#result(`Stored an immutable value (${formatBytes(value.length)}) on ${holders.length} node(s). Its key is #${toHex(key)}: the hash of its content, so nobody can change it.`, [], trace)
+      } else if (kind === 'get' && hash !== undefined) {
+        const result = await this.tab.getImmutable(idFromHex(hash.toLowerCase()))
+        if (result.value === undefined) this.#error(notFound(name), this.#key)
+        else this.#result(`Found the immutable value #${hash}: its content matches its key.`, [], result.trace, new TextDecoder().decode(result.value))
+      } else if (kind === 'put') {
         const { holders, trace } = await this.tab.put(name, value)
         const self = holders.some((id) => toHex(id) === toHex(this.tab.identity.id))
         this.#result(
@@ -91,13 +111,14 @@ export class KeyValueForm {
     if (field !== undefined) field.setAttribute('aria-invalid', 'true')
   }
 
-  #result(summary: string, values: readonly NamedValue[], trace: LookupTrace): void {
+  #result(summary: string, values: readonly NamedValue[], trace: LookupTrace, text?: string): void {
     byId('result').hidden = false
     byId('result-summary').textContent = summary
     // The newest value alone, as text, then every publisher's in a table.
+    const shown = text ?? (values.length === 0 ? undefined : new TextDecoder().decode(values[0]!.value))
     const valueBox = byId('result-value')
-    valueBox.hidden = values.length === 0
-    valueBox.textContent = values.length === 0 ? '' : new TextDecoder().decode(values[0]!.value)
+    valueBox.hidden = shown === undefined
+    valueBox.textContent = shown ?? ''
     byId('result-values-box').hidden = values.length === 0
     byId('result-values').replaceChildren(
       ...values.map((v) => {

@@ -16,7 +16,7 @@ import { BoundedMap } from '../platform/bounded-map.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import type { Finding, LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
-import { immutableKey, mutableKey } from '../records/bep44.ts'
+import { bencodedLength, immutableKey, MAX_BENCODED_VALUE_BYTES, mutableKey } from '../records/bep44.ts'
 import type { Records } from '../records/records.ts'
 import {
   checkRecord,
@@ -158,9 +158,12 @@ export class Values {
   /** Publishes a BEP 44 mutable item signed by this node, under `mutableKey(publicKey, salt)`. */
   async putMutable(value: Uint8Array, options: MutablePutOptions = {}): Promise<PutResult> {
     const ttlMs = this.#ttl(options)
+    this.#checkValue(value)
+    if (bencodedLength(value.length) > MAX_BENCODED_VALUE_BYTES) {
+      throw new DhtError(ErrorCode.VALUE_TOO_LARGE, `a mutable item's value bencodes to at most ${MAX_BENCODED_VALUE_BYTES} bytes (BEP 44)`)
+    }
     const key = mutableKey(this.#signer().publicKey, options.salt)
     const record = await signMutable(this.#signer(), { salt: options.salt, seq: options.seq ?? this.#nextSeq(key, 'mutable'), value })
-    this.#checkValue(value)
     return this.#publish(key, record, ttlMs, options, options.cas)
   }
 
@@ -280,12 +283,23 @@ export class Values {
   }
 
   /**
-   * Read repair: stores the newest record of each slot on the nodes among the k closest that
-   * answered without it or with an older one (at most k × slots STOREs, not awaited).
+   * Read repair: stores the newest record of each slot on the nodes that answered without it or
+   * with an older one, among the k closest that answered: those no farther from the key than the
+   * farthest holder heard (the holders' region), and the closest one beyond it (a holder that lost
+   * its copy, or the next in line, as Kademlia caches a found value). A get does not scatter
+   * copies on its way: at most k × slots STOREs, not awaited.
    */
   #repair(key: Id, newest: readonly TimedRecord[], findings: readonly Finding[], closest: readonly Id[]): number {
+    const remote = findings.filter((f) => !idEquals(f.from, this.#host.id))
+    if (remote.length === 0) return 0
+    const farthest = remote.map((f) => f.from).reduce((a, b) => (compareDistance(key, a, b) >= 0 ? a : b))
     let sent = 0
-    for (const node of closest) {
+    let beyond = false
+    for (const node of [...closest].sort((a, b) => compareDistance(key, a, b))) {
+      if (compareDistance(key, node, farthest) > 0) {
+        if (beyond || findings.some((f) => idEquals(f.from, node))) continue
+        beyond = true
+      }
       const answer = findings.find((f) => idEquals(f.from, node))
       for (const { record, ttlMs } of newest) {
         if (ttlMs <= 0) continue
