@@ -56,12 +56,14 @@ export const ErrorCode = {
   CAS_MISMATCH: 'ERR_CAS_MISMATCH',
   /** A BEP 44 salt longer than 64 bytes. */
   SALT_TOO_BIG: 'ERR_SALT_TOO_BIG',
-  /** A STORE of a key farther from this node than its neighbourhood (`storeSlack`): not among the k closest. */
+  /** A STORE of a key this node is not among the k closest to (it knows k closer, and the key is outside `storeSlack`). */
   NOT_CLOSE: 'ERR_NOT_CLOSE',
   /** A named value from a new publisher under a key that holds `maxPublishersPerKey` already. */
   KEY_FULL: 'ERR_KEY_FULL',
   /** A STORE from a sender that already has `maxRecordsPerSender` records stored here. */
   SENDER_QUOTA: 'ERR_SENDER_QUOTA',
+  /** A STORE from a sender over its budget of signature checks (`recordChecksPerSecond`). */
+  RATE_LIMITED: 'ERR_RATE_LIMITED',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

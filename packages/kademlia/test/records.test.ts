@@ -12,7 +12,7 @@ import { immutableRecord, type NamedRecord, signMutable, signNamed, type SignedR
 import { encodeStoredSet } from '../src/wire/record-codec.ts'
 import { codeOf } from './support.ts'
 
-const LIMITS: RecordLimits = { maxValueBytes: 100, maxRecords: 3, maxStoredBytes: 2000, maxTtlMs: 10_000, maxPublishersPerKey: 2, maxRecordsPerSender: 100 }
+const LIMITS: RecordLimits = { maxValueBytes: 100, maxRecords: 3, maxStoredBytes: 2000, maxTtlMs: 10_000, maxPublishersPerKey: 2, maxRecordsPerSender: 100, recordChecksPerSecond: 1000 }
 const SELF = new Uint8Array(20)
 const K1 = keyOf('one')
 const K2 = keyOf('two')
@@ -29,6 +29,7 @@ function setup(limits: Partial<RecordLimits> = {}, store = new MemoryRecordStore
     limits: { ...LIMITS, ...limits },
     check: { verify: verifySignature, puzzleBits: 0 },
     belongs: () => near.belongs,
+    now: () => 0,
   })
   return { store, records, near }
 }
@@ -119,6 +120,30 @@ describe('Records.accept: who may change what', () => {
     // A newer value in a slot the sender already fills is not a new record.
     expect(await records.accept(store(K2, await signNamed(ALICE, K2, 2, bytes(1))))).toBe('stored')
     expect(records.refused).toMatchObject({ [ErrorCode.NOT_CLOSE]: 1, [ErrorCode.SENDER_QUOTA]: 1 })
+  })
+
+  it('spends at most its budget of signature checks on one sender (attack: burn CPU with forged records)', async () => {
+    const clock = { now: 0 }
+    let checks = 0
+    const counting = new Records(new MemoryRecordStore(), {
+      self: SELF,
+      limits: { ...LIMITS, recordChecksPerSecond: 4, maxRecordsPerSender: 1000, maxRecords: 1000 },
+      check: { verify: (...args) => (checks++, verifySignature(...args)), puzzleBits: 0 },
+      belongs: () => true,
+      now: () => clock.now,
+    })
+    const good = await signNamed(ALICE, K1, 1, bytes(3))
+    const codes: string[] = []
+    for (let seq = 2; seq < 102; seq++) codes.push(await codeOf(counting.accept(store(K1, { ...good, seq }))))
+    // A burst of twice the rate, then nothing more this second: 8 checks for 100 forged records.
+    expect(checks).toBe(8)
+    expect(codes.filter((c) => c === ErrorCode.BAD_SIGNATURE)).toHaveLength(8)
+    expect(codes.filter((c) => c === ErrorCode.RATE_LIMITED)).toHaveLength(92)
+    expect(counting.refused[ErrorCode.RATE_LIMITED]).toBe(92)
+    // Another sender has its own budget, and the budget refills with time.
+    expect(await counting.accept(store(K1, good, { from: keyOf('someone else') }))).toBe('stored')
+    clock.now += 1000
+    expect(await codeOf(counting.accept(store(K1, { ...good, seq: 500 })))).toBe(ErrorCode.BAD_SIGNATURE)
   })
 
   it('refuses an invalid TTL and a value over maxValueBytes before checking any signature', async () => {

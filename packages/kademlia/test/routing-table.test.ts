@@ -334,3 +334,20 @@ describe('RoutingTable.withinRadius (where a STORE belongs)', () => {
     )
   })
 })
+
+describe('RoutingTable.withinRadius in an uneven small network', () => {
+  it('takes a far key when it knows fewer than k nodes closer to it, however close its own neighbours are', () => {
+    const random = seededRandom(5)
+    const self = random.bytes(ID_BYTES)
+    const t = table(self, 3, 0)
+    // Three neighbours very close to us (sharing 100 bits), and one node in the far half.
+    for (let i = 0; i < 3; i++) t.heard(randomIdInBucket(self, 100, random), 0)
+    t.heard(randomIdInBucket(self, 0, random), 0)
+    const far = randomIdInBucket(self, 0, random)
+    // The radius alone would refuse it; but only one known node is closer to it than we are.
+    expect(t.withinRadius(far, 3, 2)).toBe(true)
+    // With its bucket full (k nodes closer than us), the same key is refused.
+    for (let i = 0; i < 2; i++) t.heard(randomIdInBucket(self, 0, random), 0)
+    expect(t.withinRadius(far, 3, 2)).toBe(false)
+  })
+})

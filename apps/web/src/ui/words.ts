@@ -64,6 +64,8 @@ export function describeError(error: unknown, context: ErrorContext): string {
       return 'Not yours to store here: the nodes asked know nodes closer to this key. Try again in a moment.'
     case 'ERR_SENDER_QUOTA':
       return 'This tab has stored as many records on those nodes as one sender may.'
+    case 'ERR_RATE_LIMITED':
+      return 'Too many stores at once: the nodes check a few records a second from each sender. Try again in a moment.'
     case 'ERR_CAS_MISMATCH':
       return 'The value changed meanwhile: the nodes hold another version than the one this update was based on.'
     case 'ERR_NOT_RUNNING':

@@ -70,13 +70,14 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#puzzle = new PuzzleChecks(this.options.idPuzzleBits)
     const { k, replacementCacheSize, staleLimit } = this.options
     this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
-    const { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, storeSlack, idPuzzleBits } = this.options
+    const { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, recordChecksPerSecond, storeSlack, idPuzzleBits } = this.options
     const verify = options.verify ?? options.transport.verify ?? verifySignature
     this.records = new Records(options.store ?? new MemoryRecordStore(), {
       self: this.id,
-      limits: { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender },
+      limits: { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, recordChecksPerSecond },
       check: { verify, puzzleBits: idPuzzleBits },
       belongs: (key) => this.table.withinRadius(key, k, storeSlack),
+      now: () => this.now(),
     })
     this.#rpc = new Rpc({
       transport: options.transport,

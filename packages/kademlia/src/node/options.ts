@@ -72,12 +72,20 @@ export const DEFAULTS = {
   /** Records one sender's STOREs may hold on this node at once (ERR_SENDER_QUOTA beyond). */
   maxRecordsPerSender: 1000,
   /**
-   * A STORE from another node is taken only where the record belongs: when the key is at most
-   * 2^storeSlack times as far from this node as its k-th closest contact (routing-table.ts,
-   * `withinRadius`), that is among the k closest give or take the slack, which covers contacts
-   * that left but are still in its table and lookups that ran on another view of the network.
-   * A key farther away is refused with ERR_NOT_CLOSE, so nobody fills a node with keys it is
-   * not close to. In bits: 2 accepts keys within 4 times the radius.
+   * Signature checks one sender's STOREs may cost a second, after a burst of twice as many
+   * (ERR_RATE_LIMITED beyond): a check is the one expensive step of taking a record (58–79 µs
+   * with WebCrypto, about 1 ms in pure JavaScript), so a peer sending forged records spends at
+   * most 2 % of a core with WebCrypto, while an honest holder handing on hundreds of records
+   * (replication, hand-off) is barely slowed. The same record again costs no check.
+   */
+  recordChecksPerSecond: 256,
+  /**
+   * A STORE from another node is taken only where the record belongs (routing-table.ts,
+   * `withinRadius`): this node knows fewer than k nodes closer to the key, or the key is at most
+   * 2^storeSlack times as far from it as its k-th closest contact, which covers contacts that
+   * left but are still in its table and lookups that ran on another view of the network. A key
+   * farther away is refused with ERR_NOT_CLOSE, so nobody fills a node with keys it is not close
+   * to. In bits: 2 accepts keys within 4 times the radius.
    */
   storeSlack: 2,
   /**
@@ -185,7 +193,7 @@ export function resolveTunables(options: Partial<Tunables>): Tunables {
   if (!Number.isInteger(resolved.maxIntroducedPerPeer) || resolved.maxIntroducedPerPeer < 1) {
     throw new DhtError(ErrorCode.INVALID_OPTION, 'maxIntroducedPerPeer must be a positive integer')
   }
-  for (const name of ['maxPublishersPerKey', 'maxRecordsPerSender', 'getQuorum'] as const) {
+  for (const name of ['maxPublishersPerKey', 'maxRecordsPerSender', 'getQuorum', 'recordChecksPerSecond'] as const) {
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a positive integer`)
   }
   if (resolved.maxPublishersPerKey > 64) throw new DhtError(ErrorCode.INVALID_OPTION, 'maxPublishersPerKey must be at most 64')

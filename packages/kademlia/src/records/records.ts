@@ -9,7 +9,8 @@
  *   held seq to be `cas`. Nobody can evict another publisher's record;
  * - a STORE never shortens a record's life: expiry = max(held, now + ttl);
  * - records are taken only where they belong (`belongs`: this node is among the closest it knows
- *   to the key) and within a per-sender quota (`maxRecordsPerSender`);
+ *   to the key), within a per-sender quota (`maxRecordsPerSender`) and a per-sender budget of
+ *   signature checks (`recordChecksPerSecond`);
  * - when the budget (`maxRecords` keys, `maxStoredBytes`) is full, the keys this node is farthest
  *   from make room for a closer one; a key farther than all of them is refused.
  *
@@ -19,6 +20,8 @@
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { compareDistance, type Id, idKey } from '../keyspace/id.ts'
+import { BoundedMap } from '../platform/bounded-map.ts'
+import { TokenBucket } from '../platform/token-bucket.ts'
 import type { StoreMode, TimedRecord } from '../wire/messages.ts'
 import { decodeStoredSet, encodeStoredSet, type StoredEntry } from '../wire/record-codec.ts'
 import type { RecordStore } from './record-store.ts'
@@ -32,7 +35,12 @@ export interface RecordLimits {
   maxTtlMs: number
   maxPublishersPerKey: number
   maxRecordsPerSender: number
+  /** Signature checks a second per sender (burst: twice as many). */
+  recordChecksPerSecond: number
 }
+
+/** Senders whose budget of signature checks is remembered (the least recently active forgotten). */
+export const CHECK_BUDGETS_REMEMBERED = 4096
 
 export interface RecordsOptions {
   self: Id
@@ -40,6 +48,8 @@ export interface RecordsOptions {
   check: Omit<CheckOptions, 'maxValueBytes'>
   /** Whether this node is close enough to `key` to hold it (among the closest it knows, with slack). */
   belongs(key: Id): boolean
+  /** The clock, for the senders' budgets of signature checks. */
+  now(): number
 }
 
 /** What the node tracks of one key, without reading storage. */
@@ -82,6 +92,7 @@ export class Records {
   readonly #o: RecordsOptions
   readonly #index = new Map<string, KeyEntry>()
   readonly #perSender = new Map<string, number>()
+  readonly #checkBudgets = new BoundedMap<TokenBucket>(CHECK_BUDGETS_REMEMBERED)
   /** Writes per key in order (a write holds the key's whole set). */
   readonly #writes = new Map<string, Promise<void>>()
   readonly refused: Partial<Record<ErrorCode, number>> = {}
@@ -183,6 +194,7 @@ export class Records {
       await this.#write(entry)
       return 'kept'
     }
+    if (from !== undefined && !this.#checkBudget(from).take()) refuse(ErrorCode.RATE_LIMITED, 'the sender is over its budget of signature checks')
     const checked = await checkRecord(key, record, { ...this.#o.check, maxValueBytes: limits.maxValueBytes })
     if (!checked.ok) refuse(checked.code, 'the record is not its publisher’s')
     // Decide again: another STORE for this slot may have landed while the signature was checked.
@@ -270,6 +282,17 @@ export class Records {
 
   get #checkOptions(): CheckOptions {
     return { ...this.#o.check, maxValueBytes: this.#o.limits.maxValueBytes }
+  }
+
+  #checkBudget(from: Id): TokenBucket {
+    const sender = idKey(from)
+    let bucket = this.#checkBudgets.get(sender)
+    if (bucket === undefined) {
+      const perSecond = this.#o.limits.recordChecksPerSecond
+      bucket = new TokenBucket({ burst: 2 * perSecond, perSecond, now: this.#o.now })
+    }
+    this.#checkBudgets.remember(sender, bucket)
+    return bucket
   }
 
   #slot(key: Id, slot: string): Held | undefined {

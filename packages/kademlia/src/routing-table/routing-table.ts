@@ -186,13 +186,16 @@ export class RoutingTable {
   }
 
   /**
-   * Whether `key` lies within this node's neighbourhood: its distance from us is at most 2^slackBits
-   * times our distance to our k-th closest contact (true while we know fewer than k). A node is
-   * among the k closest to such a key, give or take the slack, and to no key much farther: the
-   * nodes closer to a key than we are all sit in one bucket, which holds at most k of them, so
-   * counting contacts cannot tell "k closer" from "thousands closer", while the radius can.
+   * Whether `key` belongs here: we know fewer than k nodes closer to it than ourselves (they all
+   * sit in the key's bucket), or its distance from us is at most 2^slackBits times our distance to
+   * our k-th closest contact. The count alone cannot tell "k closer" from "thousands closer" (a
+   * bucket holds at most k), and the radius alone misjudges an uneven small network (a node whose
+   * neighbours cluster close is still among the k closest to a key in an empty stretch); a key
+   * far from us in a network that fills our buckets fails both.
    */
   withinRadius(key: Id, k: number, slackBits: number): boolean {
+    // Among the k closest we know of: the contacts closer to the key than we are fill its bucket.
+    if ((this.#buckets[Math.min(this.bucketIndex(key), ID_BITS - 1)]?.contacts.length ?? 0) < k) return true
     const neighbours = this.closest(this.self, k)
     if (neighbours.length < k) return true
     const kth = neighbours[k - 1]!

@@ -52,6 +52,7 @@ export const RemoteError = {
   KEY_FULL: 14,
   SENDER_QUOTA: 15,
   WEAK_ID: 16,
+  RATE_LIMITED: 17,
 } as const
 export type RemoteErrorCode = number
 
@@ -72,6 +73,7 @@ export const REMOTE_CODE_OF: Partial<Record<ErrorCode, RemoteErrorCode>> = {
   [ErrorCode.KEY_FULL]: RemoteError.KEY_FULL,
   [ErrorCode.SENDER_QUOTA]: RemoteError.SENDER_QUOTA,
   [ErrorCode.WEAK_ID]: RemoteError.WEAK_ID,
+  [ErrorCode.RATE_LIMITED]: RemoteError.RATE_LIMITED,
 }
 
 const ERROR_OF_REMOTE = new Map(Object.entries(REMOTE_CODE_OF).map(([error, remote]) => [remote, error as ErrorCode]))
