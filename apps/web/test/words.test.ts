@@ -50,6 +50,18 @@ describe('describeError', () => {
     expect(describeError(new Error('boom'), online)).toBe('Something went wrong: boom.')
   })
 
+  it('says why the nodes refused a record in plain words, not as a code', () => {
+    const said = (code: ErrorCode): string => describeError(new DhtError(code, 'x'), online)
+    expect(said(ErrorCode.SEQ_TOO_LOW)).toMatch(/^A newer value exists/)
+    expect(said(ErrorCode.BAD_SIGNATURE)).toMatch(/^The signature is invalid/)
+    expect(said(ErrorCode.KEY_FULL)).toMatch(/^Too many publishers/)
+    expect(said(ErrorCode.STORAGE_FULL)).toMatch(/^Storage is full/)
+    expect(said(ErrorCode.VALUE_TOO_LARGE)).toMatch(/^The value is too large/)
+    for (const code of [ErrorCode.SEQ_TOO_LOW, ErrorCode.BAD_SIGNATURE, ErrorCode.KEY_FULL, ErrorCode.NOT_CLOSE, ErrorCode.SENDER_QUOTA, ErrorCode.CAS_MISMATCH, ErrorCode.RATE_LIMITED]) {
+      expect(said(code)).not.toContain('ERR_')
+    }
+  })
+
   it('says not found with the name', () => {
     expect(notFound('bob')).toMatch(/^Not found: .*“bob”/)
   })

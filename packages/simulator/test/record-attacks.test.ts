@@ -200,3 +200,29 @@ describe('the wire', () => {
     return net.advance(200).then(() => expect(inbox).toContainEqual({ type: 'ERROR', rid: 1, code: 7 }))
   })
 })
+
+describe('BEP 44 items on the network', () => {
+  it('a mutable item is put, read, updated with compare-and-swap, and a stale swap is refused', async () => {
+    const [publisher, reader] = [pick(), pick()]
+    const salt = bytesOf('profile')
+    const first = await net.run(publisher.putMutable(bytesOf('v1'), { salt, seq: 1 }))
+    expect(first.holders.length).toBeGreaterThan(0)
+    const publicKey = simulatedSigner(publisher.id).publicKey
+    const got = await net.run(reader.getMutable(publicKey, salt))
+    expect(got.item?.seq).toBe(1)
+    expect(new TextDecoder().decode(got.item!.value)).toBe('v1')
+    expect(toHex(got.item!.key)).toBe(toHex(first.key))
+    await net.run(publisher.putMutable(bytesOf('v2'), { salt, seq: 2, cas: 1 }))
+    expect((await net.run(reader.getMutable(publicKey, salt))).item?.seq).toBe(2)
+    // A swap based on seq 1 is refused by every holder: they hold 2.
+    await expect(net.run(publisher.putMutable(bytesOf('v3'), { salt, seq: 3, cas: 1 }))).rejects.toMatchObject({ code: ErrorCode.CAS_MISMATCH })
+    await expect(net.run(publisher.putMutable(bytesOf('x'.repeat(997)), { salt, seq: 4 }))).rejects.toMatchObject({ code: ErrorCode.VALUE_TOO_LARGE })
+  })
+
+  it('an immutable item is found under the hash of its value', async () => {
+    const value = bytesOf('content-addressed')
+    const { key } = await net.run(pick().putImmutable(value))
+    expect(toHex(key)).toBe(toHex(immutableKey(value)))
+    expect((await net.run(pick().getImmutable(key))).value).toEqual(value)
+  })
+})

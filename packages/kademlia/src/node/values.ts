@@ -205,8 +205,10 @@ export class Values {
       targets.map((id) =>
         idEquals(id, host.id)
           ? host.records.accept({ key, record, ttlMs, mode, cas, now: host.now() })
-          : host.request(id, { type: 'STORE', key, record, ttlMs, mode, ...(cas === undefined ? {} : { cas }) }).then((answer) => {
-              if (answer.type === 'ERROR') throw new DhtError(errorOfRemote(answer.code) ?? ErrorCode.REMOTE_ERROR, `the holder refused (code ${answer.code})`)
+          : host.request(id, { type: 'STORE', key, record, ttlMs, mode, ...(cas === undefined ? {} : { cas }) }).catch((error: unknown) => {
+              // A holder's refusal comes back as ERR_REMOTE_ERROR: name it by what the holder said.
+              const refusal = isDhtError(error, ErrorCode.REMOTE_ERROR) && error.remoteCode !== undefined ? errorOfRemote(error.remoteCode) : undefined
+              throw refusal === undefined ? error : new DhtError(refusal, `the holder refused: ${refusal}`, { remoteCode: (error as DhtError).remoteCode })
             }),
       ),
     )
