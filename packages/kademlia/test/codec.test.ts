@@ -7,6 +7,7 @@ import type { DecodeResult, WireLimits } from '../src/wire/codec.ts'
 import { decodeMessage, encodeMessage, HEADER_BYTES } from '../src/wire/codec.ts'
 import type { Message, TimedRecord } from '../src/wire/messages.ts'
 import type { SignedRecord } from '../src/records/signed-record.ts'
+import { decodeStoredSet, encodeStoredSet } from '../src/wire/record-codec.ts'
 import { MAX_CONTACTS_PER_MESSAGE, RemoteError, WIRE_VERSION } from '../src/wire/messages.ts'
 
 const LIMITS: WireLimits = { maxValueBytes: 256, maxMessageBytes: 4 * 1024 }
@@ -328,5 +329,32 @@ describe('decodeMessage named errors', () => {
     for (const junk of [null, undefined, 'bytes', [1, 2, 3, 4, 5, 6], new ArrayBuffer(8)]) {
       expect(errorOf(junk as unknown as Uint8Array).error.code).toBe(ErrorCode.MALFORMED_MESSAGE)
     }
+  })
+})
+
+describe('stored sets (what a node reads back from its own storage)', () => {
+  const entryArb = fc.record({ record: recordArb, expiresAt: fc.double({ min: 0, max: 1e15, noNaN: true }) })
+
+  it('round-trips every set of records with their expiries', () => {
+    fc.assert(
+      fc.property(fc.array(entryArb, { maxLength: 5 }), (entries) => {
+        expect(decodeStoredSet(encodeStoredSet(entries), LIMITS.maxValueBytes)).toEqual(entries)
+      }),
+      RUNS,
+    )
+  })
+
+  it('never throws on random or damaged bytes: a set is whole or undefined', () => {
+    fc.assert(
+      fc.property(fc.array(entryArb, { maxLength: 3 }), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 100 }), (entries, at, byte, junk) => {
+        const bytes = encodeStoredSet(entries)
+        bytes[at % bytes.length] = byte
+        for (const input of [bytes, bytes.subarray(0, at % bytes.length), junk]) {
+          const decoded = decodeStoredSet(input, LIMITS.maxValueBytes)
+          if (decoded !== undefined) for (const { record } of decoded) expect(record.value.length).toBeLessThanOrEqual(LIMITS.maxValueBytes)
+        }
+      }),
+      RUNS,
+    )
   })
 })
