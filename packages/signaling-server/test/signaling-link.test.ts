@@ -32,8 +32,11 @@ function recordingClock() {
   return { clock, timers }
 }
 
-function link(url: string, clock: Clock, states: SignalingState[]): SignalingLink {
-  const created = new SignalingLink({ url, identity: generateIdentity(), signaler: new ClientSignaler(), retryMs: 3000, WebSocket, clock, onPeers: () => {}, onState: (state) => states.push(state) })
+/** The draw that leaves a wait as it is (backoffMs multiplies by 0.5 + float()). */
+const UNDRAWN = { float: () => 0.5 }
+
+function link(url: string, clock: Clock, states: SignalingState[], random: { float(): number } = UNDRAWN): SignalingLink {
+  const created = new SignalingLink({ url, identity: generateIdentity(), signaler: new ClientSignaler(), retryMs: 3000, WebSocket, clock, random, onPeers: () => {}, onState: (state) => states.push(state) })
   links.push(created)
   return created
 }
@@ -65,6 +68,21 @@ describe('SignalingLink', () => {
     expect(refused.state).toMatchObject({ kind: 'unreachable', closeCode: CloseCode.GOING_AWAY })
     expect((refused.state as { reason: string }).reason).toContain('server shutting down')
     started = undefined
+  })
+
+  it('draws each wait around its value, so the tabs of a restarted server do not all come back at once', async () => {
+    started = await startServer()
+    const url = started.url
+    await started.server.close()
+    started = undefined
+    const waits: number[] = []
+    for (const draw of [0, 0.25, 0.75, 0.999]) {
+      const { clock, timers } = recordingClock()
+      link(url, clock, [], { float: () => draw }).start()
+      await expect.poll(() => timers.length).toBe(1)
+      waits.push(timers[0]!.ms)
+    }
+    expect(waits).toEqual([1500, 2250, 3750, 4497])
   })
 
   it('retries after retryMs when the server is simply unreachable', async () => {

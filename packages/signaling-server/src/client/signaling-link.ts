@@ -1,13 +1,14 @@
 /**
  * A node's connection to one signaling server: connect and register, hand the peers the server
  * gives to `onPeers`, and when the server is unreachable or the connection drops, say so and try
- * again after `retryMs`. When the server refused it for a cap (full, too many connections or
+ * again after about `retryMs`. When the server refused it for a cap (full, too many connections or
  * registrations from its address or network: `BACK_OFF_ERROR_CODES`, `BACK_OFF_CLOSE_CODES`),
  * the wait doubles with each refusal in a row, up to `maxRetryMs`, so refused clients do not
- * hammer the server. (The `SignalingClient` itself does not reconnect: each attempt is a new
+ * hammer the server. Every wait is drawn around its value (the core's `backoffMs`, ×0.5–1.5), so
+ * the tabs of a restarted server do not all come back at one instant. (The `SignalingClient` itself does not reconnect: each attempt is a new
  * client.) Used by browser tabs and Node peers alike.
  */
-import { type Clock, systemClock, type TimerHandle } from '@browser-dht/kademlia'
+import { backoffMs, type Clock, cryptoRandom, type Random, systemClock, type TimerHandle } from '@browser-dht/kademlia'
 import type { Identity } from '../identity.ts'
 import { BACK_OFF_CLOSE_CODES, BACK_OFF_ERROR_CODES, CloseCode, SignalingError } from '../protocol/error-codes.ts'
 import type { ClientSignaler } from './client-signaler.ts'
@@ -38,6 +39,8 @@ export interface SignalingLinkOptions {
   WebSocket?: WebSocketConstructor
   /** Default: the core's `systemClock()`. */
   clock?: Clock
+  /** Draws each wait around its value. Default: the core's `cryptoRandom()`. */
+  random?: Pick<Random, 'float'>
 }
 
 /** `maxRetryMs` unless given: a minute, the time the server's registration buckets take to refill. */
@@ -58,11 +61,13 @@ export class SignalingLink {
   #refusals = 0
   #timer: TimerHandle | undefined
   readonly #clock: Clock
+  readonly #random: Pick<Random, 'float'>
   #stopped = false
 
   constructor(options: SignalingLinkOptions) {
     this.#o = options
     this.#clock = options.clock ?? systemClock()
+    this.#random = options.random ?? cryptoRandom()
   }
 
   get state(): SignalingState {
@@ -130,7 +135,8 @@ export class SignalingLink {
     const refused = (failure.code !== undefined && BACK_OFF_ERROR_CODES.has(failure.code)) || (failure.closeCode !== undefined && BACK_OFF_CLOSE_CODES.has(failure.closeCode))
     this.#refusals = refused ? this.#refusals + 1 : 0
     const { retryMs } = this.#o
-    const wait = Math.max(retryMs, Math.min(this.#o.maxRetryMs ?? DEFAULT_MAX_RETRY_MS, retryMs * 2 ** this.#refusals))
+    // A refusal doubles the wait (its attempt count is the refusals in a row, plus one).
+    const wait = backoffMs(this.#refusals + 1, { baseMs: retryMs, maxMs: Math.max(retryMs, this.#o.maxRetryMs ?? DEFAULT_MAX_RETRY_MS) }, this.#random)
     this.#setState({ kind: 'unreachable', ...failure, retryAt: this.#clock.now() + wait })
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#timer = this.#clock.setTimeout(() => void this.#connect(), wait)

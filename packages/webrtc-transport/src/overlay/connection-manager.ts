@@ -11,7 +11,7 @@
  * The transport enforces the budget: it never closes a wanted connection to make room, and
  * closes the least recently used idle unwanted one when it needs room.
  */
-import { type BucketView, type Clock, compareDistance, type Contact, type Id, idEquals, type TimerHandle, toHex } from '@browser-dht/kademlia'
+import { backoffMs, type BucketView, type Clock, compareDistance, type Contact, cryptoRandom, type Id, idEquals, type Random, type TimerHandle, toHex } from '@browser-dht/kademlia'
 import type { WebRtcTransport } from '../webrtc-transport.ts'
 
 const SECOND = 1000
@@ -31,8 +31,9 @@ export const MANAGER_DEFAULTS = {
   /** Connections this manager has dialing at once. */
   maxDialing: 3,
   /**
-   * A peer that refused, failed to connect, or closed on this node to make room is left alone this
-   * long; each further failure in a row doubles it, up to `maxRetryAfterMs`.
+   * A peer that refused, failed to connect, or closed on this node to make room is left alone about
+   * this long; each further failure in a row doubles it, up to `maxRetryAfterMs` (the core's
+   * `backoffMs`: each wait drawn from 0.5–1.5 times its value).
    */
   retryAfterMs: 60 * SECOND,
   /** The longest a peer is left alone after failures in a row. */
@@ -113,6 +114,8 @@ export interface ConnectionManagerOptions extends Partial<ManagerTunables> {
    * requests and leaves the routing table instead of being dialed again and again.
    */
   check?: (id: Id) => void
+  /** Draws each redial wait around its value (`backoffMs`). Default: the core's `cryptoRandom()`. */
+  random?: Pick<Random, 'float'>
 }
 
 export interface ManagerStats {
@@ -131,6 +134,7 @@ export class ConnectionManager {
   readonly #transport: WebRtcTransport
   readonly #table: TableView
   readonly #clock: Clock
+  readonly #random: Pick<Random, 'float'>
   #wanted = new Set<string>()
   /** Peer (hex) → clock time before which it is not dialed again, and the failures in a row. */
   readonly #backoff = new Map<string, { until: number; failures: number }>()
@@ -151,6 +155,7 @@ export class ConnectionManager {
     this.#transport = options.transport
     this.#table = options.table
     this.#clock = options.clock
+    this.#random = options.random ?? cryptoRandom()
     this.#check = options.check
     const transport = this.#transport
     transport.setPolicy({ wanted: (id) => this.#wanted.has(toHex(id)) })
@@ -226,7 +231,7 @@ export class ConnectionManager {
   #backOff(id: Id): void {
     const key = toHex(id)
     const failures = (this.#backoff.get(key)?.failures ?? 0) + 1
-    const wait = Math.min(this.options.maxRetryAfterMs, this.options.retryAfterMs * 2 ** (failures - 1))
+    const wait = backoffMs(failures, { baseMs: this.options.retryAfterMs, maxMs: this.options.maxRetryAfterMs }, this.#random)
     this.#backoff.set(key, { until: this.#clock.now() + wait, failures })
   }
 
