@@ -380,6 +380,7 @@ function merge(findings: readonly Finding[]): { records: TimedRecord[]; from: Ma
 function refusalOf(refusals: readonly ErrorCode[]): DhtError {
   const counts = new Map<ErrorCode, number>()
   for (const code of refusals) counts.set(code, (counts.get(code) ?? 0) + 1)
-  const [code] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [ErrorCode.PUT_FAILED]
-  return new DhtError(code ?? ErrorCode.PUT_FAILED, code === undefined || code === ErrorCode.PUT_FAILED ? 'no node accepted the value' : `no node accepted the value: ${code}`)
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]
+  if (top === undefined) return new DhtError(ErrorCode.PUT_FAILED, 'no node accepted the value')
+  return new DhtError(top[0], `no node accepted the value: ${top[0]}`)
 }

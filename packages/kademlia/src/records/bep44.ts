@@ -12,7 +12,7 @@
  * ≤ 1000 bytes.
  */
 import { sha1 } from '@noble/hashes/legacy.js'
-import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js'
 import { DhtError, ErrorCode } from '../errors.ts'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../keyspace/ed25519.ts'
 import type { Id } from '../keyspace/id.ts'
@@ -72,7 +72,7 @@ export function signableBuffer({ salt, seq, value }: MutableFields): Uint8Array 
     parts.push(utf8ToBytes('4:salt'), bencodeBytes(salt))
   }
   parts.push(utf8ToBytes(`3:seqi${seq}e1:v`), bencodeBytes(value))
-  return concat(parts)
+  return concatBytes(...parts)
 }
 
 export interface MutableItem extends MutableFields {
@@ -106,14 +106,4 @@ export function assertSeq(seq: number): void {
 
 function assertBytes(bytes: Uint8Array, length: number, what: string): void {
   if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new DhtError(ErrorCode.INVALID_OPTION, `a ${what} is ${length} bytes`)
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }

@@ -15,12 +15,12 @@
  * node's identity is handed in as a `Signer`.
  */
 import { sha1 } from '@noble/hashes/legacy.js'
-import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js'
 import { ErrorCode } from '../errors.ts'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify } from '../keyspace/ed25519.ts'
 import { compareBytes, type Id, ID_BYTES, idEquals, toHex } from '../keyspace/id.ts'
 import { meetsIdPuzzle } from '../keyspace/puzzle.ts'
-import { assertSalt, assertSeq, bencodedLength, concat, immutableKey, MAX_BENCODED_VALUE_BYTES, MAX_SALT_BYTES, mutableKey, signableBuffer } from './bep44.ts'
+import { assertSalt, assertSeq, bencodedLength, immutableKey, MAX_BENCODED_VALUE_BYTES, MAX_SALT_BYTES, mutableKey, signableBuffer } from './bep44.ts'
 
 export interface NamedRecord {
   readonly kind: 'named'
@@ -64,7 +64,7 @@ export function namedSignable(key: Id, seq: number, tombstone: boolean, value: U
   view.setUint32(ID_BYTES, Math.floor(seq / 0x1_0000_0000))
   view.setUint32(ID_BYTES + 4, seq % 0x1_0000_0000)
   fixed[ID_BYTES + 8] = tombstone ? TOMBSTONE_FLAG : 0
-  return concat([NAMED_DOMAIN_BYTES, fixed, value])
+  return concatBytes(NAMED_DOMAIN_BYTES, fixed, value)
 }
 
 /** A named record for `key`, signed by `signer` (a tombstone when `value` is undefined). */

@@ -18,7 +18,6 @@ import {
   checkRecord,
   DEFAULTS,
   ed25519Signer,
-  type Id,
   immutableKey,
   immutableRecord,
   keyOf,
@@ -36,6 +35,7 @@ import {
 } from '@browser-dht/kademlia'
 import { round } from '../stats.ts'
 import { Testnet } from '../testnet.ts'
+import { answering } from './adversary.ts'
 
 export interface RecordsBenchOptions {
   nodes: number
@@ -199,24 +199,12 @@ export async function runRecordsBench(options: RecordsBenchOptions): Promise<Rec
 
 /** `base`, except that while `liar.mode` is set, FIND_VALUE for a known key is answered with a stale or forged version. */
 function lying(base: Transport, liar: Liar, versions: ReadonlyMap<string, { old: NamedRecord; current: NamedRecord }>): Transport {
-  let forward: ((from: Id, message: Message) => void) | undefined
-  return {
-    ...base,
-    send: (to, message) => base.send(to, message),
-    close: () => base.close(),
-    listen: (handler) => {
-      forward = (from, message) => handler.onMessage(from, message)
-      base.listen({
-        ...handler,
-        onMessage: (from, message) => {
-          const version = message.type === 'FIND_VALUE' && liar.mode !== undefined ? versions.get(toHex(message.key)) : undefined
-          if (message.type !== 'FIND_VALUE' || version === undefined) return forward!(from, message)
-          const record: SignedRecord = liar.mode === 'stale' ? version.old : { ...version.current, seq: version.current.seq + 1, value: new TextEncoder().encode('forged') }
-          base.send(from, { type: 'VALUE', rid: message.rid, nodes: [], records: [{ record, ttlMs: 60_000 }] })
-        },
-      })
-    },
-  }
+  return answering(base, (message): Message | undefined => {
+    const version = message.type === 'FIND_VALUE' && liar.mode !== undefined ? versions.get(toHex(message.key)) : undefined
+    if (version === undefined) return undefined
+    const record: SignedRecord = liar.mode === 'stale' ? version.old : { ...version.current, seq: version.current.seq + 1, value: new TextEncoder().encode('forged') }
+    return { type: 'VALUE', rid: message.rid, nodes: [], records: [{ record, ttlMs: 60_000 }] }
+  })
 }
 
 function pick<T>(net: Testnet, items: readonly T[]): T {
