@@ -35,7 +35,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node ../scripts/pnpm.mjs --filter @browser-dht/web run build && node --import tsx ../apps/web/server.ts --port ${PORT} --host 127.0.0.1 --no-peer ${ONE_ADDRESS_TUNABLES.join(' ')}`,
+    command: `node ../scripts/pnpm.mjs --filter @browser-dht/web run build && node --conditions=source --import tsx ../apps/web/server.ts --port ${PORT} --host 127.0.0.1 --no-peer ${ONE_ADDRESS_TUNABLES.join(' ')}`,
     url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

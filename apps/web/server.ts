@@ -1,7 +1,7 @@
 /**
  * One process, one origin: serves the built web app (dist/) and the signaling server at /signal,
  * plus /healthz, and runs one Node peer that enters through it, so the network is never empty.
- * Usage: node --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--origin URL]… [--tunable name=value]… [--help]
+ * Usage: node --conditions=source --import tsx apps/web/server.ts [--port 8080] [--host 127.0.0.1] [--origin URL]… [--tunable name=value]… [--help]
  */
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'

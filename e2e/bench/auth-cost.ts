@@ -58,7 +58,7 @@ function buildApp(tree: string): void {
 
 function benchOnce(tree: string): Promise<BrowserResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', ['--import', 'tsx', 'e2e/bench/browser.ts', ...passed, '--json'], { cwd: tree, stdio: ['ignore', 'pipe', 'ignore'] })
+    const child = spawn('node', ['--conditions=source', '--import', 'tsx', 'e2e/bench/browser.ts', ...passed, '--json'], { cwd: tree, stdio: ['ignore', 'pipe', 'ignore'] })
     let out = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
     child.on('error', reject)

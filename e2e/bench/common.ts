@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { type Browser, chromium, type Page } from '@playwright/test'
-import type { DhtHook, HookOpResult, HookStatus } from '../../apps/web/src/test-hook.ts'
+import type { DhtHook, HookOpResult, HookStatus } from '../../apps/web/src/hook-types.ts'
 import { hook as testHook } from '../tests/support.ts'
 import { ONE_ADDRESS_TUNABLES } from '../tests/one-address.ts'
 import { startProgram } from '../tests/process.ts'

@@ -3,7 +3,7 @@
  * and stopped one at a time on command, so a churn benchmark can run hundreds of peers in a few
  * processes (node-datachannel is fine up to ~1,600 connections per process).
  *
- *   node --import tsx e2e/bench/peer-host.ts --signal ws://127.0.0.1:PORT/signal [--k 20] [--budget 32]
+ *   node --conditions=source --import tsx e2e/bench/peer-host.ts --signal ws://127.0.0.1:PORT/signal [--k 20] [--budget 32]
  *
  * Commands come as JSON lines on stdin, each with a `seq` the answer repeats:
  *   {"seq":1,"cmd":"start"}                 → {"seq":1,"ok":true,"peer":"<hex id>","ms":<how long it took>}
@@ -22,8 +22,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { RTCDataChannel, RTCPeerConnection } from 'node-datachannel/polyfill'
+import polyfill from 'node-datachannel/polyfill'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
+import { nodePeerFactory, type PeerFactory } from '@browser-dht/webrtc-transport/node'
 
 /** After a crash, the dead peer's connections stay open but silent this long, then are freed. */
 const CRASH_SILENCE_MS = 60_000
@@ -74,44 +75,36 @@ const k = Number(values.k)
 const budget = Number(values.budget)
 
 // --- crashes without goodbye ---------------------------------------------------------------
-// A peer shares this process with others, so it cannot be killed. Instead its transport is closed
-// while `crashing` is set: the BYE each open channel would send is swallowed, and the channel and
-// its RTCPeerConnection are not closed but kept (silent: nothing is sent, frames that arrive go
-// nowhere) for CRASH_SILENCE_MS, as after a real crash its peers hear nothing until their
-// heartbeat gives up. simple-peer's destroy closes the channel, then at once its connection.
-let crashing = false
-const silenced = new WeakSet<object>()
-let deferNextConnectionClose = false
+// A peer shares this process with others, so it cannot be killed. Instead each peer gets its
+// WebRTC through its own wrapper of the peer factory; a crash silences the wrapper, then closes
+// the peer: the BYE each open channel would send is swallowed, and the connections are not
+// closed but kept (silent: nothing is sent, frames that arrive go nowhere) for CRASH_SILENCE_MS,
+// as after a real crash its peers hear nothing until their heartbeat gives up.
+const nodeFactory = nodePeerFactory(polyfill)
 let silentConnections = 0
-const deferClose = (close: () => void, connection: boolean): void => {
-  if (connection) silentConnections++
-  setTimeout(() => {
-    if (connection) silentConnections--
-    try {
-      close()
-    } catch {
-      // already gone
+
+/** A peer factory whose connections all go silent at `crash()`. */
+function crashable(): { factory: PeerFactory; crash: () => void } {
+  let crashed = false
+  const factory: PeerFactory = (init, events) => {
+    const inner = nodeFactory(init, events)
+    return {
+      signal: (data) => void (crashed ? undefined : inner.signal(data)),
+      send: (data) => void (crashed ? undefined : inner.send(data)),
+      destroy: () => {
+        if (!crashed) return inner.destroy()
+        silentConnections++
+        setTimeout(() => {
+          silentConnections--
+          inner.destroy()
+        }, CRASH_SILENCE_MS).unref()
+      },
+      get bufferSize() {
+        return inner.bufferSize
+      },
     }
-  }, CRASH_SILENCE_MS).unref()
-}
-const send = RTCDataChannel.prototype.send
-RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: Parameters<typeof send>[0]): void {
-  if (crashing) silenced.add(this)
-  if (silenced.has(this)) return
-  send.call(this, data)
-}
-const closeChannel = RTCDataChannel.prototype.close
-RTCDataChannel.prototype.close = function (this: RTCDataChannel): void {
-  if (!silenced.has(this)) return closeChannel.call(this)
-  deferClose(() => closeChannel.call(this), false)
-  deferNextConnectionClose = true
-  queueMicrotask(() => (deferNextConnectionClose = false))
-}
-const closeConnection = RTCPeerConnection.prototype.close
-RTCPeerConnection.prototype.close = function (this: RTCPeerConnection): void {
-  if (!deferNextConnectionClose) return closeConnection.call(this)
-  deferNextConnectionClose = false
-  deferClose(() => closeConnection.call(this), true)
+  }
+  return { factory, crash: () => (crashed = true) }
 }
 
 // --- peers -----------------------------------------------------------------------------------
@@ -131,6 +124,7 @@ const log = createLogger({
 interface Running {
   peer: NodePeer
   dir: string
+  crash: () => void
 }
 const peers = new Map<string, Running>()
 const retired = { count: 0, peakConnections: 0, connectionsCreated: 0 }
@@ -162,8 +156,9 @@ function totalsOf(peer: NodePeer): Record<string, number> {
 
 async function start(): Promise<string> {
   const dir = join(dataRoot, String(started++))
-  const peer = await NodePeer.start({ dataDir: dir, signals: [signal], k, budget, loopback: true, log, sync: false })
-  peers.set(peer.id, { peer, dir })
+  const { factory, crash } = crashable()
+  const peer = await NodePeer.start({ dataDir: dir, signals: [signal], k, budget, loopback: true, log, sync: false, peerFactory: factory })
+  peers.set(peer.id, { peer, dir, crash })
   return peer.id
 }
 
@@ -189,19 +184,12 @@ async function stop(id: string): Promise<void> {
 }
 
 /**
- * Dies without a word: maintenance stops, then the transport closes with every BYE swallowed and
- * every open connection left silent (above); then the rest of the peer (signaling link, timers,
- * record store) stops as usual, which sends nothing more since the transport is already closed.
+ * Dies without a word: its connections go silent (above), then the peer closes as usual, which
+ * sends nothing more: the BYE frames are swallowed and the connections kept open, mute.
  */
 async function crash(id: string): Promise<void> {
-  const { peer, dir } = retire(id)
-  peer.connections.stop()
-  crashing = true
-  try {
-    peer.transport.close()
-  } finally {
-    crashing = false
-  }
+  const { peer, dir, crash: silence } = retire(id)
+  silence()
   await peer.stop()
   rmSync(dir, { recursive: true, force: true })
 }

@@ -1,5 +1,5 @@
 /**
- * The benchmark's side of bench/peer-host.ts: starts a host process (`node --import tsx
+ * The benchmark's side of bench/peer-host.ts: starts a host process (`node --conditions=source --import tsx
  * e2e/bench/peer-host.ts` from the repository root) and sends it commands, one JSON line each.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
@@ -39,7 +39,7 @@ export class PeerHost {
     readonly name: string,
     options: { signal: string; k: number; budget: number },
   ) {
-    const args = ['--import', 'tsx', 'e2e/bench/peer-host.ts', '--signal', options.signal, '--k', String(options.k), '--budget', String(options.budget)]
+    const args = ['--conditions=source', '--import', 'tsx', 'e2e/bench/peer-host.ts', '--signal', options.signal, '--k', String(options.k), '--budget', String(options.budget)]
     this.#child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()))
     createInterface({ input: this.#child.stdout }).on('line', (line) => this.#answer(line))

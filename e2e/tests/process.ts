@@ -16,9 +16,9 @@ export interface Started {
   stop(): Promise<void>
 }
 
-/** Runs `node --import tsx <script> ...args` from the repository root until `ready` matches its output. */
+/** Runs `node --conditions=source --import tsx <script> ...args` from the repository root until `ready` matches its output. */
 export function startProgram(script: string, args: readonly string[], ready: RegExp): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return new Promise((resolve, reject) => {
     let output = ''

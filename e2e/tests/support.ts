@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test'
-import type { HookOpResult, HookStatus } from '../../apps/web/src/test-hook.ts'
+import type { HookOpResult, HookStatus } from '../../apps/web/src/hook-types.ts'
 import { ONE_ADDRESS_TUNABLES } from './one-address.ts'
 import { startProgram } from './process.ts'
 

@@ -1,5 +1,5 @@
 /**
- * Runs Node peers: `node --import tsx apps/node-peer/src/cli.ts [options]` (`--help` lists them).
+ * Runs Node peers: `node --conditions=source --import tsx apps/node-peer/src/cli.ts [options]` (`--help` lists them).
  * With `--port`, it first serves a signaling endpoint there, and its peers enter through it as
  * well as through every `--signal` server, so tabs can enter the network through this process.
  * Logs one line per event; stops cleanly on SIGINT/SIGTERM (a second signal exits at once).

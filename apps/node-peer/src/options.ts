@@ -71,7 +71,7 @@ const HELP_ROWS: readonly (readonly [string, string, string])[] = [
   ['--help, -h', 'show this help', ''],
 ]
 
-export const HELP = `Usage: node --import tsx apps/node-peer/src/cli.ts [options]
+export const HELP = `Usage: node --conditions=source --import tsx apps/node-peer/src/cli.ts [options]
 
 A headless browser-dht peer: joins the DHT over WebRTC like a browser tab, keeps its identity
 and the records it holds on disk, and can serve a signaling endpoint so tabs enter through it.

@@ -1,4 +1,5 @@
-import { generateIdentity, SignalingClient, type SignalingClientEvents } from '@browser-dht/signaling-server/client'
+import { generateIdentity } from '@browser-dht/identity'
+import { SignalingClient, type SignalingClientEvents } from '@browser-dht/peer'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { type SignalingEndpoint, startSignalingEndpoint } from '../src/endpoint.ts'

@@ -1,5 +1,6 @@
+#!/usr/bin/env node
 /**
- * Runs the signaling server: `node --import tsx packages/signaling-server/src/cli.ts [--port N]
+ * Runs the signaling server: `node --conditions=source --import tsx packages/signaling-server/src/cli.ts [--port N]
  * [--host H] [--path P] [--origin URL]… [--tunable name=value]…`. Logs one line per connect, disconnect and error; GET /healthz answers
  * with the client count. Stops cleanly on SIGINT/SIGTERM.
  */
@@ -9,7 +10,7 @@ import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, DEFAULTS, parseTunableAssignm
 import { normalizeOrigins } from './server/origins.ts'
 import { createSignalingServer } from './server/server.ts'
 
-const HELP = `Usage: node --import tsx packages/signaling-server/src/cli.ts [options]
+const HELP = `Usage: node --conditions=source --import tsx packages/signaling-server/src/cli.ts [options]
 
 The WebSocket signaling server of browser-dht: registers node IDs (ed25519 challenge),
 introduces them to registered peers and relays WebRTC signals between registered peers.

@@ -5,7 +5,7 @@
  * no Node built-ins; used by both the client and the server.
  */
 import { toHex } from '@browser-dht/kademlia'
-import { generateIdentity, identityFromSecretKey, idFromPublicKey, type NodeIdentity, sign, verifySignature } from '@browser-dht/webrtc-transport/identity'
+import { generateIdentity, identityFromSecretKey, idFromPublicKey, type NodeIdentity, sign, verifySignature } from '@browser-dht/identity'
 import { asciiToBytes, bytesToHex, hexToBytes } from '@noble/curves/utils.js'
 import { CHALLENGE_DOMAIN, NONCE_BYTES, PUBLIC_KEY_BYTES, type RegisterFrame, SIGNATURE_BYTES } from './protocol/frames.ts'
 import { isHex } from './protocol/json.ts'

@@ -55,7 +55,7 @@ if (values.child !== undefined) {
   const results: Record<string, { coldUs: number[]; warmUs: number[] }> = { noble: { coldUs: [], warmUs: [] }, wasm: { coldUs: [], warmUs: [] } }
   for (let run = 0; run < runs; run++) {
     for (const engine of engines) {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', engine, '--bytes', String(bytes)], { encoding: 'utf8' })
+      const out = execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', engine, '--bytes', String(bytes)], { encoding: 'utf8' })
       const { coldUs, warmUs } = JSON.parse(out.trim().split('\n').at(-1)!) as { coldUs: number; warmUs: number }
       results[engine]!.coldUs.push(coldUs)
       results[engine]!.warmUs.push(warmUs)

@@ -48,7 +48,7 @@ export {
   sign,
   SIGNATURE_BYTES,
   verifySignature,
-} from './signaling/identity.ts'
+} from '@browser-dht/identity'
 export {
   maxSignedBytes,
   type OpenContext,

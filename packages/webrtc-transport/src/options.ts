@@ -19,7 +19,7 @@ import {
 import { AUTH_OVERHEAD_BYTES } from './auth/relay-seal.ts'
 import type { AuthCrypto } from './auth/suite.ts'
 import type { PeerFactory } from './peer/peer.ts'
-import type { NodeIdentity } from './signaling/identity.ts'
+import type { NodeIdentity } from '@browser-dht/identity'
 import { maxSignedBytes } from './signaling/signed-signal.ts'
 import type { Signaler } from './signaling/signaler.ts'
 import { TransportError, TransportErrorCode } from './errors.ts'

@@ -23,7 +23,7 @@ import {
 } from '@browser-dht/kademlia'
 import { AuthMode, MAC_TAG_BYTES } from '../src/auth/relay-seal.ts'
 import { DEFAULTS } from '../src/options.ts'
-import { identityFromSecretKey, type NodeIdentity, SIGNATURE_BYTES } from '../src/signaling/identity.ts'
+import { identityFromSecretKey, type NodeIdentity, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
 import { forgedBody, forgedPresence, forgedRelay, presenceOf, relaysIn, TAG_AT } from './helpers/attacker.ts'
 import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
 import { ReplayWindows } from '../src/auth/replay.ts'
 import { type AuthSuite, nobleSuite } from '../src/auth/suite.ts'
-import { generateIdentity, identityFromSecretKey, type NodeIdentity } from '../src/signaling/identity.ts'
+import { generateIdentity, identityFromSecretKey, type NodeIdentity } from '@browser-dht/identity'
 import type { SignalEnvelope } from '../src/signaling/signal.ts'
 import { type OpenContext, openSignal, peekSignal, sealSignal, signalData, signalDataBytes } from '../src/signaling/signed-signal.ts'
 

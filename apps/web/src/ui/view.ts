@@ -4,7 +4,7 @@
  */
 import { publisherOf, toHex } from '@browser-dht/kademlia'
 import type { TabNode } from '../dht/tab-node.ts'
-import type { SignalingState } from '@browser-dht/signaling-server/client'
+import type { SignalingState } from '@browser-dht/peer'
 import { byId, code, row } from './dom.ts'
 import { createRing, renderRing, type RingModel } from './ring.ts'
 import { formatDuration, refusedSummary, shortId } from './words.ts'
@@ -156,7 +156,7 @@ export class PageView {
         const who = publisher === undefined ? '—' : toHex(publisher) === own ? 'this tab' : shortId(toHex(publisher))
         const value = record.kind === 'named' && record.tombstone ? '(removed)' : new TextDecoder().decode(record.value.subarray(0, 200))
         const seq = record.kind === 'immutable' ? '—' : String(record.seq)
-        const tr = row([code(shortId(hex), hex), tab.names.get(hex) ?? '—', KIND_WORDS[record.kind], who, seq, value, formatDuration(ttlMs)], { 'data-key': hex })
+        const tr = row([code(shortId(hex), hex), tab.nameOf(meta.key) ?? '—', KIND_WORDS[record.kind], who, seq, value, formatDuration(ttlMs)], { 'data-key': hex })
         tr.dataset.expiresAt = String(now + ttlMs)
         return tr
       })

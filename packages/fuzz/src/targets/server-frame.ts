@@ -2,7 +2,7 @@
  * What the signaling server sends a tab: `parseServerFrame` (the client's parser, which trusts the
  * server no more than the server trusts clients) on JSON text mutated from every server frame.
  */
-import { parseServerFrame } from '@browser-dht/signaling-server/client'
+import { parseServerFrame } from '@browser-dht/signaling-server/protocol'
 import { JsonInputs } from '../inputs/json.ts'
 import { Rng } from '../inputs/rng.ts'
 import { type FuzzTarget, invariant, showText } from '../target.ts'

@@ -5,7 +5,7 @@
  */
 import { toHex } from '@browser-dht/kademlia'
 import { signalData } from '@browser-dht/webrtc-transport'
-import { DEFAULT_FRAME_LIMITS, type FrameLimits, registerFrame, SignalingErrorCode } from '@browser-dht/signaling-server/client'
+import { DEFAULT_FRAME_LIMITS, type FrameLimits, registerFrame, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
 import { identityFromSecretKey } from '@browser-dht/webrtc-transport'
 import type { JsonCorpus } from '../inputs/json.ts'
 import type { Rng } from '../inputs/rng.ts'

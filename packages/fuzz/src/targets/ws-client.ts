@@ -2,7 +2,7 @@
  * A raw WebSocket client for the signaling-server target: it connects, registers with its
  * identity, and hands every text frame it receives to a callback, as it arrives.
  */
-import { type Identity, registerFrame } from '@browser-dht/signaling-server/client'
+import { type Identity, registerFrame } from '@browser-dht/signaling-server/protocol'
 import { WebSocket } from 'ws'
 
 export class RawSocket {

@@ -46,7 +46,7 @@ function load(): BenchResult[] {
 
 function runOne(nodes: number, passThrough: string[]): BenchResult {
   const bench = join(root, 'packages/simulator/src/cli/bench.ts')
-  const args = ['--max-old-space-size=12000', '--max-semi-space-size=64', '--expose-gc', '--import', 'tsx', bench]
+  const args = ['--max-old-space-size=12000', '--max-semi-space-size=64', '--expose-gc', '--conditions=source', '--import', 'tsx', bench]
   const run = spawnSync(process.execPath, [...args, '--nodes', String(nodes), ...passThrough, '--json'], {
     cwd: root,
     encoding: 'utf8',

@@ -16,7 +16,7 @@
  * traffic it could drop anyway (SECURITY.md), until the origin's next presence.
  */
 import { BoundedMap, type Clock, type Id, ID_BYTES, idKey } from '@browser-dht/kademlia'
-import { type NodeIdentity, SIGNATURE_BYTES } from '../signaling/identity.ts'
+import { type NodeIdentity, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { readU64, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'
 import type { PeerKeys } from './peer-keys.ts'

@@ -23,7 +23,7 @@
  * `RelayAuth.checkOnTheWay` on the way.
  */
 import { type Clock, ID_BYTES, idKey } from '@browser-dht/kademlia'
-import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../signaling/identity.ts'
+import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { type RelayFrame, type RelayId, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'
 import type { KeyedMac } from './mac.ts'

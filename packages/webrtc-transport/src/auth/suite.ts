@@ -12,8 +12,7 @@
  */
 import { BoundedMap } from '@browser-dht/kademlia'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
-import { isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../signaling/identity.ts'
-import { buffer, subtle as platformSubtle, type SubtleLike, type WebCryptoKey } from './webcrypto.ts'
+import { buffer, isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, subtle as platformSubtle, type SubtleLike, verifySignature, type WebCryptoKey } from '@browser-dht/identity'
 
 /**
  * Public keys a WebCrypto suite keeps imported for verifying: a key checked again (an origin's

@@ -29,7 +29,7 @@ import type { ReplayWindows } from '../auth/replay.ts'
 import { seqTimeMs } from '../auth/sequencer.ts'
 import type { AuthSuite } from '../auth/suite.ts'
 import { readU64, writeU64 } from '../wire/frames.ts'
-import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './identity.ts'
+import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { parseSignal, type SignalEnvelope } from './signal.ts'
 
 export const SIGNED_VERSION = 3

@@ -6,7 +6,7 @@
 import { encodeMessage, type Id, type Message } from '@browser-dht/kademlia'
 import { PRESENCE_BYTES } from '../../src/auth/presence.ts'
 import { AuthMode, MAC_TAG_BYTES } from '../../src/auth/relay-seal.ts'
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../../src/signaling/identity.ts'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { parseFrame, type RelayFrame, relayFrame, RelayKind, writeU64 } from '../../src/wire/frames.ts'
 
 /** Where the tag starts in a DHT relay body (relay-seal.ts). */

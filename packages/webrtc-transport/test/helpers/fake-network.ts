@@ -1,6 +1,6 @@
 /** Transports over fake peers and in-memory signaling, all on one virtual clock. */
 import { type Clock, type Id, VirtualClock } from '@browser-dht/kademlia'
-import { generateIdentity } from '../../src/signaling/identity.ts'
+import { generateIdentity } from '@browser-dht/identity'
 import { MemorySignaling, type MemorySignalingOptions } from '../../src/signaling/memory-signaling.ts'
 import { WebRtcTransport } from '../../src/webrtc-transport.ts'
 import type { WebRtcTransportOptions } from '../../src/options.ts'

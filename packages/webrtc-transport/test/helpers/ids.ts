@@ -1,5 +1,5 @@
 import { compareBytes } from '@browser-dht/kademlia'
-import { generateIdentity, type NodeIdentity } from '../../src/signaling/identity.ts'
+import { generateIdentity, type NodeIdentity } from '@browser-dht/identity'
 
 /** Two fresh identities, the one with the lower node ID first, for tests where the order matters. */
 export function orderedIdentities(): { low: NodeIdentity; high: NodeIdentity } {

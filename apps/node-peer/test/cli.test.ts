@@ -1,0 +1,49 @@
+/**
+ * The CLI: it serves a signaling endpoint, runs its peers (`createPeer` of @browser-dht/peer, whose
+ * own tests cover the overlay, restarts and close), says it is ready, and stops cleanly.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const dirs: string[] = []
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+})
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'node-peer-cli-'))
+  dirs.push(dir)
+  return dir
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const start = Date.now()
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('the CLI', () => {
+  it('serves an endpoint, says it is ready, and exits 0 on SIGTERM after stopping its peers', { timeout: 30_000 }, async () => {
+    const dir = await dataDir()
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', '--port', '0', '--loopback', '--count', '2', '--data', dir], {
+      cwd: new URL('..', import.meta.url).pathname,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    await waitFor(() => out.includes(' ready '), 'the ready line', 20_000)
+    expect(out).toMatch(/ ready peers=2 endpoint=ws:\/\/127\.0\.0\.1:\d+\/signal/)
+    const health = /health=(\S+)/.exec(out)![1]!
+    expect(await (await fetch(health)).json()).toMatchObject({ ok: true, registered: 2 })
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(out).toMatch(/ stopped/)
+  })
+})

@@ -1,0 +1,77 @@
+/**
+ * `createPeer` in Node: with `dataDir`, the identity in `<dataDir>/identity.json` and the records
+ * in files under it (a restart keeps the node ID and the records); without, a new identity and
+ * records in memory. WebRTC through node-datachannel (an optional dependency; pass `peerFactory`
+ * to use another), WebSockets through `ws`. Everything can be passed instead (see `PeerOptions`).
+ */
+import { createIdentity } from '@browser-dht/identity'
+import { cryptoRandom, DEFAULT_ID_PUZZLE_BITS, systemClock } from '@browser-dht/kademlia'
+import { nodePeerFactory, type PeerFactory, type WrtcPolyfill } from '@browser-dht/webrtc-transport/node'
+import WebSocket from 'ws'
+import { PeerError, PeerErrorCode } from './errors.ts'
+import { DirectoryStore } from './node/directory-store.ts'
+import { loadOrCreateIdentity } from './node/identity-file.ts'
+import { checkSignalUrls, type PeerOptions } from './options.ts'
+import { Peer, type PeerAbout } from './peer.ts'
+import type { WebSocketConstructor } from './signaling/signaling-client.ts'
+import { MemoryPeerStore, type PeerStore } from './store.ts'
+
+export * from './index.ts'
+export { DirectoryStore } from './node/directory-store.ts'
+export { FileRecordStore, type FileRecordStoreOptions, type LoadReport } from './node/file-record-store.ts'
+export { IdentityFileError, IdentityFileErrorCode, loadOrCreateIdentity } from './node/identity-file.ts'
+
+export interface NodePeerOptions extends PeerOptions {
+  /** Keep the identity and the records here (created, mode 0700). Default: none (a new identity, records in memory). */
+  dataDir?: string
+  /** fsync every record write, so it survives a power loss before it counts. Default true. */
+  sync?: boolean
+}
+
+/** node-datachannel's WebRTC for this process, loaded once, when the first peer needs it. */
+let defaultFactory: Promise<PeerFactory> | undefined
+
+function nodeDataChannelFactory(): Promise<PeerFactory> {
+  defaultFactory ??= import('node-datachannel/polyfill').then(
+    (module: { default: WrtcPolyfill }) => nodePeerFactory(module.default),
+    (error: unknown) => {
+      defaultFactory = undefined
+      throw new PeerError(PeerErrorCode.NO_WEBRTC, 'no WebRTC for Node: install node-datachannel 0.33, or pass peerFactory', { cause: error })
+    },
+  )
+  return defaultFactory
+}
+
+/** Starts a DHT peer in this Node process. */
+export async function createPeer(options: NodePeerOptions): Promise<Peer> {
+  checkSignalUrls(options.signal)
+  const puzzleBits = options.idPuzzleBits ?? DEFAULT_ID_PUZZLE_BITS
+  const peerFactory = options.peerFactory ?? (await nodeDataChannelFactory())
+  let identity = options.identity
+  const about: PeerAbout = { identity: 'given', replacedWeakIdentity: false, storage: 'memory', adoptsOrphans: false }
+  if (identity === undefined && options.dataDir !== undefined) {
+    const loaded = await loadOrCreateIdentity(options.dataDir, { puzzleBits })
+    identity = loaded.identity
+    about.identity = loaded.created ? 'created' : 'restored'
+    about.replacedWeakIdentity = loaded.replacedWeak !== undefined
+  } else if (identity === undefined) {
+    identity = await createIdentity({ puzzleBits })
+    about.identity = 'created'
+  }
+  let store: PeerStore | undefined = options.store
+  if (store === undefined && options.dataDir !== undefined) {
+    store = new DirectoryStore({ dir: options.dataDir, sync: options.sync ?? true })
+    about.storage = `directory ${options.dataDir}`
+  }
+  if (options.store !== undefined) about.storage = 'given'
+  return Peer.start({
+    ...options,
+    identity,
+    store: store ?? new MemoryPeerStore(),
+    peerFactory,
+    WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+    clock: options.clock ?? systemClock(),
+    random: options.random ?? cryptoRandom(),
+    about,
+  })
+}
