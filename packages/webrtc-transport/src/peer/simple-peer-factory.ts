@@ -42,7 +42,13 @@ export function simplePeerFactory(Peer: SimplePeerConstructor, options: SimplePe
       // simple-peer's types want DOM RTCIceCandidate objects; it only reads these three fields.
       signal: (data) => peer.signal(data as SimplePeer.SignalData),
       send: (data) => peer.send(data),
-      destroy: () => peer.destroy(),
+      destroy: () => {
+        peer.destroy()
+        // simple-peer 9.11.1 leaves its ICE-complete timer (5 s) running after destroy, and with
+        // it the whole connection and everything its listeners reach: clear it.
+        const timer = (peer as unknown as { _iceCompleteTimer?: ReturnType<typeof setTimeout> | null })._iceCompleteTimer
+        if (timer !== undefined && timer !== null) clearTimeout(timer)
+      },
       get bufferSize() {
         return peer.bufferSize
       },

@@ -1,0 +1,128 @@
+/**
+ * `createPeer` in Node over real WebRTC (node-datachannel, 127.0.0.1 only), entering through a
+ * signaling server in this process: peers form one overlay, keep their ID and records across a
+ * restart, leave cleanly, and leave nothing behind.
+ */
+import { spawn } from 'node:child_process'
+import { keyOf } from '@browser-dht/kademlia'
+import { createSignalingServer, type SignalingServer } from '@browser-dht/signaling-server'
+import { nodePeerFactory, type PeerFactory } from '@browser-dht/webrtc-transport/node'
+import polyfill from 'node-datachannel/polyfill'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createPeer, type NodePeerOptions, type Peer, PeerErrorCode } from '../src/node.ts'
+import { useTempDirs } from './helpers.ts'
+
+const peers: Peer[] = []
+const servers: SignalingServer[] = []
+const { make: dataDir } = useTempDirs()
+const text = (value: Uint8Array | undefined): string => new TextDecoder().decode(value)
+
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map((peer) => peer.close()))
+  await Promise.all(servers.splice(0).map((server) => server.close()))
+})
+
+async function server(): Promise<string> {
+  const started = await createSignalingServer({ host: '127.0.0.1', port: 0, log: () => {}, idPuzzleBits: 0 })
+  servers.push(started)
+  return started.url()
+}
+
+async function peer(url: string, options: Partial<NodePeerOptions> = {}): Promise<Peer> {
+  const started = await createPeer({ signal: [url], loopbackOnly: true, idPuzzleBits: 0, sync: false, dht: { k: 3 }, ...options })
+  peers.push(started)
+  return started
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const start = Date.now()
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('createPeer in Node', () => {
+  it('forms one overlay: every peer sees each publisher’s signed value, its own marked, and a removal', { timeout: 60_000 }, async () => {
+    const url = await server()
+    const all = [await peer(url), await peer(url), await peer(url), await peer(url), await peer(url)]
+    await waitFor(() => all.every((p) => p.joined && p.node.table.size >= 2), 'every peer joined')
+    const [alice, bob, carol] = all as [Peer, Peer, Peer]
+    expect((await alice.put('greeting', new TextEncoder().encode('from alice'))).holders.length).toBe(3)
+    await bob.put('greeting', new TextEncoder().encode('from bob'))
+    const seen = await carol.get('greeting')
+    expect(seen.values.map((v) => text(v.value)).sort()).toEqual(['from alice', 'from bob'])
+    expect(seen.values.every((v) => !v.own)).toBe(true)
+    const own = await alice.get('greeting')
+    expect(own.values.find((v) => v.own)?.value).toEqual(new TextEncoder().encode('from alice'))
+    await alice.remove('greeting')
+    expect((await carol.get('greeting')).values.map((v) => text(v.value))).toEqual(['from bob'])
+  })
+
+  it('keeps its ID, the records it holds and the ones it published across a restart, and republishes its own', { timeout: 60_000 }, async () => {
+    const url = await server()
+    const dir = await dataDir()
+    const first = await peer(url, { dataDir: dir })
+    expect(first.about).toMatchObject({ identity: 'created', storage: `directory ${dir}` })
+    const others = [await peer(url), await peer(url)]
+    await waitFor(() => others.every((p) => p.node.table.has(first.identity.id)), 'the first peer in both tables')
+    await others[0]!.put('kept', Uint8Array.of(1, 2, 3))
+    await first.put('mine', Uint8Array.of(4, 5))
+    await waitFor(() => first.node.records.count >= 2, 'both records on the first peer')
+    const id = first.id
+    await first.close()
+    // It said BYE (leaving): the others drop it at once, not after a heartbeat timeout.
+    await waitFor(() => others.every((p) => !p.node.table.has(first.identity.id)), 'the others forgetting it', 3000)
+    const again = await peer(url, { dataDir: dir })
+    expect(again.id).toBe(id)
+    expect(again.about.identity).toBe('restored')
+    expect(again.node.records.read(keyOf('kept'), Date.now()).map(({ record }) => record.value)).toEqual([Uint8Array.of(1, 2, 3)])
+    expect(again.nameOf(keyOf('mine'))).toBe('mine')
+    const republished = await new Promise<number>((resolve) => again.on('republished', ({ records }) => resolve(records)))
+    expect(republished).toBe(1)
+  })
+
+  it('once closed refuses every call with ERR_CLOSED, and closing again does nothing', { timeout: 30_000 }, async () => {
+    const url = await server()
+    const alone = await peer(url)
+    await alone.close()
+    await alone.close()
+    expect(alone.closed).toBe(true)
+    expect(() => alone.get('x')).toThrow(expect.objectContaining({ code: PeerErrorCode.CLOSED }))
+    await expect(alone.put('x', Uint8Array.of(1))).rejects.toMatchObject({ code: PeerErrorCode.CLOSED })
+  })
+
+  it('leaves nothing behind after close: no timer, socket or connection, and the peers are garbage-collected', { timeout: 60_000 }, async () => {
+    const fixture = new URL('./fixtures/close-leaves-nothing.ts', import.meta.url).pathname
+    const child = spawn(process.execPath, ['--expose-gc', '--conditions=source', '--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    const started = Date.now()
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(code, out).toBe(0)
+    // The process ended by itself, soon after its last line: nothing the peers started kept it alive.
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ got: 'hello', collected: true, left: [] })
+  })
+
+  it('makes its connections through the peer factory it is given', { timeout: 30_000 }, async () => {
+    const url = await server()
+    const base = nodePeerFactory(polyfill)
+    let made = 0
+    const counting: PeerFactory = (init, events) => {
+      made++
+      return base(init, events)
+    }
+    await peer(url)
+    const second = await peer(url, { peerFactory: counting })
+    await waitFor(() => second.transport.stats().open > 0, 'a connection')
+    expect(made).toBeGreaterThan(0)
+  })
+
+  it('refuses bad options by name before it does any work', async () => {
+    await expect(createPeer({ signal: [] })).rejects.toMatchObject({ code: PeerErrorCode.INVALID_OPTION })
+    await expect(createPeer({ signal: ['http://127.0.0.1:1/signal'] })).rejects.toThrow(/ws:\/\/ or wss:\/\//)
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], timings: { rejoinMs: -1 } as never, idPuzzleBits: 0 })).rejects.toThrow(/timings.rejoinMs/)
+  })
+})
