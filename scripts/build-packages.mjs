@@ -11,9 +11,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const PUBLIC_PACKAGES = ['kademlia', 'identity', 'webrtc-transport', 'signaling-server', 'peer']
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-for (const name of PUBLIC_PACKAGES) {
-  const dir = join(root, 'packages', name)
-  rmSync(join(dir, 'dist'), { recursive: true, force: true })
-  execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit' })
-  console.log(`built packages/${name}/dist`)
+
+/** Builds them all, in order. */
+export function buildPackages() {
+  for (const name of PUBLIC_PACKAGES) {
+    const dir = join(root, 'packages', name)
+    rmSync(join(dir, 'dist'), { recursive: true, force: true })
+    execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit' })
+    console.log(`built packages/${name}/dist`)
+  }
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) buildPackages()

@@ -18,7 +18,14 @@ export interface Started {
 
 /** Runs `node --conditions=source --import tsx <script> ...args` from the repository root until `ready` matches its output. */
 export function startProgram(script: string, args: readonly string[], ready: RegExp): Promise<Started> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  return startCommand(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { cwd: REPO_ROOT, ready })
+}
+
+/** Runs `command ...args` in `cwd` until `ready` matches its output (stdout and stderr). */
+export function startCommand(command: string, args: readonly string[], options: { cwd: string; ready: RegExp }): Promise<Started> {
+  const { ready } = options
+  const script = [command, ...args].join(' ')
+  const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return new Promise((resolve, reject) => {
     let output = ''

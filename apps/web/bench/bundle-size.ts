@@ -1,0 +1,76 @@
+/**
+ * How much a page that calls `createPeer` ships: bundles a one-line page with Vite (production,
+ * minified, the browser entry of `@browser-dht/peer`), with and without simple-peer, and prints
+ * the gzip sizes and the largest parts. `--json`: one JSON object as the last line.
+ *
+ *   npm run bench:bundle [-- --json]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { build, defaultClientConditions, type Rollup } from 'vite'
+
+const SIMPLE_PEER = 'simple-peer/simplepeer.min.js'
+/** The web app's folder: the page is bundled there, where `@browser-dht/peer` and Vite resolve. */
+const web = new URL('..', import.meta.url).pathname
+const json = process.argv.includes('--json')
+
+interface Measured {
+  bytes: number
+  gzipBytes: number
+  /** Minified bytes per package (before gzip), largest first. */
+  parts: [string, number][]
+  /** Minified bytes per module, largest first. */
+  files: [string, number][]
+}
+
+function packageOf(id: string): string {
+  const inModules = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(id)
+  if (inModules !== null) return inModules[1]!
+  const inWorkspace = /\/packages\/([^/]+)\//.exec(id)
+  return inWorkspace === null ? 'page' : `@browser-dht/${inWorkspace[1]}`
+}
+
+async function measure(withSimplePeer: boolean): Promise<Measured> {
+  const dir = mkdtempSync(join(web, '.bundle-'))
+  try {
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.ts"></script>')
+    writeFileSync(join(dir, 'main.ts'), "import { createPeer } from '@browser-dht/peer'\nconst peer = await createPeer({ signal: ['ws://127.0.0.1:8080/signal'] })\nawait peer.put('alice', new TextEncoder().encode('hello'))\nconsole.log(await peer.get('alice'))\n")
+    const output = (await build({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      resolve: { conditions: ['source', ...defaultClientConditions] },
+      build: { write: false, target: 'es2022', minify: true, rollupOptions: { external: withSimplePeer ? [] : [SIMPLE_PEER] } },
+    })) as Rollup.RollupOutput
+    let code = ''
+    const parts = new Map<string, number>()
+    const files: [string, number][] = []
+    for (const chunk of output.output) {
+      if (chunk.type !== 'chunk') continue
+      code += chunk.code
+      for (const [id, info] of Object.entries(chunk.modules)) {
+        parts.set(packageOf(id), (parts.get(packageOf(id)) ?? 0) + info.renderedLength)
+        files.push([id.replace(web, ''), info.renderedLength])
+      }
+    }
+    const bytes = Buffer.byteLength(code)
+    return { bytes, gzipBytes: gzipSync(code, { level: 9 }).length, parts: [...parts].sort((a, b) => b[1] - a[1]), files: files.sort((a, b) => b[1] - a[1]) }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const kb = (bytes: number): string => (bytes / 1000).toFixed(1)
+const without = await measure(false)
+const withPeer = await measure(true)
+console.log('What a page that calls createPeer ships (Vite production build, minified, gzip -9):')
+console.log('| | minified KB | gzip KB |\n|---|---:|---:|')
+console.log(`| without simple-peer | ${kb(without.bytes)} | ${kb(without.gzipBytes)} |`)
+console.log(`| with simple-peer | ${kb(withPeer.bytes)} | ${kb(withPeer.gzipBytes)} |`)
+console.log('\nLargest parts (minified KB, before gzip):')
+if (process.argv.includes('--files')) for (const [id, bytes] of withPeer.files.slice(0, 60)) console.log(`  ${id.replace(/.*node_modules\//, '').padEnd(80)} ${kb(bytes)}`)
+for (const [name, bytes] of withPeer.parts.slice(0, 12)) console.log(`  ${name.padEnd(34)} ${kb(bytes)}`)
+if (json) {
+  console.log(JSON.stringify({ gzipKbWithoutSimplePeer: Number(kb(without.gzipBytes)), gzipKbWithSimplePeer: Number(kb(withPeer.gzipBytes)), minifiedKbWithoutSimplePeer: Number(kb(without.bytes)), minifiedKbWithSimplePeer: Number(kb(withPeer.bytes)), parts: Object.fromEntries(withPeer.parts.map(([n, b]) => [n, Number(kb(b))])) }))
+}
