@@ -19,10 +19,20 @@ const FIXTURES = join(REPO, 'e2e', 'fixtures')
 const VITE_VERSION = (JSON.parse(readFileSync(join(REPO, 'apps', 'web', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.vite!
 const TYPESCRIPT_VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.typescript!
 
-/** npm, quietly, in `cwd`; throws with its output when it fails. */
-function npm(cwd: string, args: readonly string[]): void {
-  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, stdio: 'pipe', env: { ...process.env, NODE_OPTIONS: '' } })
+/** Runs a command in `cwd` without the workspace's NODE_OPTIONS; throws with its output when it fails. */
+function run(command: string, args: readonly string[], cwd: string): void {
+  try {
+    execFileSync(command, args, { cwd, stdio: 'pipe', env: PLAIN_ENV })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
+    throw new Error(`${[command, ...args].join(' ')} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
+  }
 }
+
+/** The environment of the installed programs: not the workspace's (no source condition), no colours in their output. */
+const PLAIN_ENV = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' }
+
+const npm = (cwd: string, args: readonly string[]): void => run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], cwd)
 
 /** A package.json that installs every tarball, each package's dependency on another one resolved to its tarball too. */
 function packageJson(name: string, tarballs: Record<string, string>, extra: object = {}): string {
@@ -42,7 +52,7 @@ test.describe('installed from tarballs', () => {
 
   test('a fresh Vite project and a fresh Node folder join one network and read each other’s values', async ({ browser }) => {
     test.setTimeout(600_000)
-    execFileSync(process.execPath, [join(REPO, 'scripts', 'pack.mjs')], { cwd: REPO, stdio: 'pipe', env: { ...process.env, NODE_OPTIONS: '' } })
+    run(process.execPath, [join(REPO, 'scripts', 'pack.mjs')], REPO)
     const tarballs = Object.fromEntries(
       readdirSync(join(REPO, 'packs')).map((file) => [`@browser-dht/${/^browser-dht-(.+)-\d+\.\d+\.\d+\.tgz$/.exec(file)![1]}`, join(REPO, 'packs', file)]),
     )
@@ -54,14 +64,14 @@ test.describe('installed from tarballs', () => {
     cpSync(join(FIXTURES, 'fresh-app'), app, { recursive: true })
     writeFileSync(join(app, 'package.json'), packageJson('fresh-app', tarballs, { devDependencies: { vite: VITE_VERSION, typescript: TYPESCRIPT_VERSION } }))
     npm(app, ['install'])
-    execFileSync(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, stdio: 'pipe' })
-    execFileSync(process.execPath, [join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: app, stdio: 'pipe', env: { ...process.env, NODE_OPTIONS: '' } })
+    run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], app)
+    run(process.execPath, [join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], app)
 
     // The signaling server, from the installed package's CLI.
-    const signaling = await startCommand(join(app, 'node_modules', '.bin', 'browser-dht-signal'), ['--host', '127.0.0.1', '--port', '0', ...ONE_ADDRESS_TUNABLES], { cwd: app, ready: /listening (ws:\/\/127\.0\.0\.1:\d+\/signal)/ })
+    const signaling = await startCommand(join(app, 'node_modules', '.bin', 'browser-dht-signal'), ['--host', '127.0.0.1', '--port', '0', ...ONE_ADDRESS_TUNABLES], { cwd: app, env: PLAIN_ENV, ready: /listening (ws:\/\/127\.0\.0\.1:\d+\/signal)/ })
     started.push(signaling)
     const signal = signaling.match[1]!
-    const preview = await startCommand(process.execPath, [join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'preview', '--host', '127.0.0.1', '--port', '0'], { cwd: app, ready: /(http:\/\/127\.0\.0\.1:\d+\/)/ })
+    const preview = await startCommand(process.execPath, [join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'preview', '--host', '127.0.0.1', '--port', '0'], { cwd: app, env: PLAIN_ENV, ready: /(http:\/\/127\.0\.0\.1:\d+\/)/ })
     started.push(preview)
 
     // The Node peer: a second fresh folder, the same tarballs, plain `node`.
@@ -70,7 +80,7 @@ test.describe('installed from tarballs', () => {
     cpSync(join(FIXTURES, 'fresh-node'), node, { recursive: true })
     writeFileSync(join(node, 'package.json'), packageJson('fresh-node', tarballs))
     npm(node, ['install'])
-    const nodePeer = await startCommand(process.execPath, ['peer.mjs', signal, join(node, 'data')], { cwd: node, ready: /\{"started":"([0-9a-f]{40})","identity":"created"\}/ })
+    const nodePeer = await startCommand(process.execPath, ['peer.mjs', signal, join(node, 'data')], { cwd: node, env: PLAIN_ENV, ready: /\{"started":"([0-9a-f]{40})","identity":"created"\}/ })
     started.push(nodePeer)
     let nodeOutput = ''
     nodePeer.child.stdout!.on('data', (chunk: Buffer) => (nodeOutput += chunk.toString()))

@@ -21,11 +21,11 @@ export function startProgram(script: string, args: readonly string[], ready: Reg
   return startCommand(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { cwd: REPO_ROOT, ready })
 }
 
-/** Runs `command ...args` in `cwd` until `ready` matches its output (stdout and stderr). */
-export function startCommand(command: string, args: readonly string[], options: { cwd: string; ready: RegExp }): Promise<Started> {
+/** Runs `command ...args` in `cwd` (with `env`, default this process's) until `ready` matches its output (stdout and stderr). */
+export function startCommand(command: string, args: readonly string[], options: { cwd: string; ready: RegExp; env?: NodeJS.ProcessEnv }): Promise<Started> {
   const { ready } = options
   const script = [command, ...args].join(' ')
-  const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(options.env === undefined ? {} : { env: options.env }) })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return new Promise((resolve, reject) => {
     let output = ''
