@@ -1,7 +1,8 @@
 /**
  * How much a page that calls `createPeer` ships: bundles a one-line page with Vite (production,
- * minified, the browser entry of `@browser-dht/peer`), with and without simple-peer, and prints
- * the gzip sizes and the largest parts. `--json`: one JSON object as the last line.
+ * minified, the browser entry of `@browser-dht/peer`), with and without simple-peer (and without
+ * @noble/*, to show what the pure-JS crypto costs), and prints the gzip sizes and the largest
+ * parts (`--files`: the largest modules). `--json`: one JSON object as the last line.
  *
  *   npm run bench:bundle [-- --json]
  */
@@ -18,9 +19,9 @@ const json = process.argv.includes('--json')
 interface Measured {
   bytes: number
   gzipBytes: number
-  /** Minified bytes per package (before gzip), largest first. */
+  /** Bytes per package as rendered into the bundle (before minification), largest first. */
   parts: [string, number][]
-  /** Minified bytes per module, largest first. */
+  /** Bytes per module as rendered into the bundle (before minification), largest first. */
   files: [string, number][]
 }
 
@@ -31,7 +32,8 @@ function packageOf(id: string): string {
   return inWorkspace === null ? 'page' : `@browser-dht/${inWorkspace[1]}`
 }
 
-async function measure(withSimplePeer: boolean): Promise<Measured> {
+/** `without`: what the bundle leaves out (as if the page loaded it from elsewhere). */
+async function measure(without: { simplePeer: boolean; noble: boolean }): Promise<Measured> {
   const dir = mkdtempSync(join(web, '.bundle-'))
   try {
     writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.ts"></script>')
@@ -41,7 +43,7 @@ async function measure(withSimplePeer: boolean): Promise<Measured> {
       configFile: false,
       logLevel: 'silent',
       resolve: { conditions: ['source', ...defaultClientConditions] },
-      build: { write: false, target: 'es2022', minify: true, rollupOptions: { external: withSimplePeer ? [] : [SIMPLE_PEER] } },
+      build: { write: false, target: 'es2022', minify: true, rollupOptions: { external: (id) => (without.simplePeer && id === SIMPLE_PEER) || (without.noble && id.startsWith('@noble/')) } },
     })) as Rollup.RollupOutput
     let code = ''
     const parts = new Map<string, number>()
@@ -62,15 +64,17 @@ async function measure(withSimplePeer: boolean): Promise<Measured> {
 }
 
 const kb = (bytes: number): string => (bytes / 1000).toFixed(1)
-const without = await measure(false)
-const withPeer = await measure(true)
+const withPeer = await measure({ simplePeer: false, noble: false })
+const without = await measure({ simplePeer: true, noble: false })
+const bare = await measure({ simplePeer: true, noble: true })
 console.log('What a page that calls createPeer ships (Vite production build, minified, gzip -9):')
 console.log('| | minified KB | gzip KB |\n|---|---:|---:|')
 console.log(`| without simple-peer | ${kb(without.bytes)} | ${kb(without.gzipBytes)} |`)
 console.log(`| with simple-peer | ${kb(withPeer.bytes)} | ${kb(withPeer.gzipBytes)} |`)
-console.log('\nLargest parts (minified KB, before gzip):')
+console.log(`| without simple-peer and @noble/* (the pure-JS crypto WebCrypto could replace) | ${kb(bare.bytes)} | ${kb(bare.gzipBytes)} |`)
+console.log('\nLargest parts (KB each puts into the bundle before minification):')
 if (process.argv.includes('--files')) for (const [id, bytes] of withPeer.files.slice(0, 60)) console.log(`  ${id.replace(/.*node_modules\//, '').padEnd(80)} ${kb(bytes)}`)
 for (const [name, bytes] of withPeer.parts.slice(0, 12)) console.log(`  ${name.padEnd(34)} ${kb(bytes)}`)
 if (json) {
-  console.log(JSON.stringify({ gzipKbWithoutSimplePeer: Number(kb(without.gzipBytes)), gzipKbWithSimplePeer: Number(kb(withPeer.gzipBytes)), minifiedKbWithoutSimplePeer: Number(kb(without.bytes)), minifiedKbWithSimplePeer: Number(kb(withPeer.bytes)), parts: Object.fromEntries(withPeer.parts.map(([n, b]) => [n, Number(kb(b))])) }))
+  console.log(JSON.stringify({ gzipKbWithoutSimplePeer: Number(kb(without.gzipBytes)), gzipKbWithSimplePeer: Number(kb(withPeer.gzipBytes)), minifiedKbWithoutSimplePeer: Number(kb(without.bytes)), minifiedKbWithSimplePeer: Number(kb(withPeer.bytes)), gzipKbWithoutSimplePeerOrNoble: Number(kb(bare.gzipBytes)), parts: Object.fromEntries(withPeer.parts.map(([n, b]) => [n, Number(kb(b))])) }))
 }

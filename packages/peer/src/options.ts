@@ -50,7 +50,7 @@ export interface PeerOptions {
   clock?: Clock
   /** Default: the platform's cryptographic randomness. */
   random?: Random
-  /** The network's ID puzzle, for both the identity and the checks of others. Default 12 (`DEFAULT_ID_PUZZLE_BITS`). */
+  /** The network's ID puzzle, for both the identity and the checks of others. Default 13 (`DEFAULT_ID_PUZZLE_BITS`). */
   idPuzzleBits?: number
   /** Keep only 127.0.0.1 ICE candidates (tests on one machine). Default false. */
   loopbackOnly?: boolean
