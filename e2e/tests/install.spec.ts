@@ -25,7 +25,7 @@ function run(command: string, args: readonly string[], cwd: string): void {
     execFileSync(command, args, { cwd, stdio: 'pipe', env: PLAIN_ENV })
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`${[command, ...args].join(' ')} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
+    throw new Error(`${[command, ...args].join(' ')} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`, { cause: error })
   }
 }
 

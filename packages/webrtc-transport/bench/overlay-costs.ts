@@ -13,7 +13,8 @@
 import { parseArgs } from 'node:util'
 import polyfill from 'node-datachannel/polyfill'
 import { type Id, type Message, systemClock, toHex } from '@browser-dht/kademlia'
-import { createIdentity, MemorySignaling, type NodeIdentity, nodePeerFactory, WebRtcTransport } from '../src/node.ts'
+import { createIdentity, type NodeIdentity } from '@browser-dht/identity'
+import { MemorySignaling, nodePeerFactory, WebRtcTransport } from '../src/node.ts'
 
 const { values } = parseArgs({
   options: { samples: { type: 'string', default: '200' }, connects: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },

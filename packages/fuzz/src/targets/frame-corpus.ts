@@ -19,7 +19,7 @@ import {
   resolveOptions,
   UNDELIVERABLE_REASONS,
   undeliverableFrame,
-} from '@browser-dht/webrtc-transport'
+} from '@browser-dht/webrtc-transport/internals'
 import { generateIdentity } from '@browser-dht/identity'
 import type { ByteCorpus } from '../inputs/bytes.ts'
 import type { Rng } from '../inputs/rng.ts'

@@ -1,6 +1,6 @@
 /** The data channel's one frame parser, on its own: `parseFrame` turns anything into a frame or a drop reason. */
 import { DEFAULT_WIRE_LIMITS } from '@browser-dht/kademlia'
-import { parseFrame } from '@browser-dht/webrtc-transport'
+import { parseFrame } from '@browser-dht/webrtc-transport/internals'
 import { ByteInputs, shaped } from '../inputs/bytes.ts'
 import { Rng } from '../inputs/rng.ts'
 import { type FuzzTarget, invariant, showBytes } from '../target.ts'

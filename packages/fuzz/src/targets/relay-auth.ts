@@ -21,7 +21,7 @@ import {
   RelayAuth,
   ReplayWindows,
   SIGNATURE_BYTES,
-} from '@browser-dht/webrtc-transport'
+} from '@browser-dht/webrtc-transport/internals'
 import { Counters } from '../../../webrtc-transport/src/stats.ts'
 import { ByteInputs } from '../inputs/bytes.ts'
 import { Rng } from '../inputs/rng.ts'

@@ -17,7 +17,7 @@ import {
   sealSignal,
   Sequencer,
   type SignalEnvelope,
-} from '@browser-dht/webrtc-transport'
+} from '@browser-dht/webrtc-transport/internals'
 import { Counters } from '../../../webrtc-transport/src/stats.ts'
 import type { Rng } from '../inputs/rng.ts'
 import { dhtMessages } from './dht-corpus.ts'

@@ -4,9 +4,9 @@
  * the parsers' own helpers so that the fuzzer does not trust what it tests.
  */
 import { toHex } from '@browser-dht/kademlia'
-import { signalData } from '@browser-dht/webrtc-transport'
+import { signalData } from '@browser-dht/webrtc-transport/internals'
 import { DEFAULT_FRAME_LIMITS, type FrameLimits, registerFrame, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
-import { identityFromSecretKey } from '@browser-dht/webrtc-transport'
+import { identityFromSecretKey } from '@browser-dht/webrtc-transport/internals'
 import type { JsonCorpus } from '../inputs/json.ts'
 import type { Rng } from '../inputs/rng.ts'
 import { invariant } from '../target.ts'

@@ -19,7 +19,7 @@ import {
   ReplayWindows,
   signalData,
   signalDataBytes,
-} from '@browser-dht/webrtc-transport'
+} from '@browser-dht/webrtc-transport/internals'
 import { ByteInputs } from '../inputs/bytes.ts'
 import { JsonInputs } from '../inputs/json.ts'
 import { Rng } from '../inputs/rng.ts'
