@@ -1,7 +1,8 @@
 /**
  * @browser-dht/signaling-server: the WebSocket server that introduces new browser tabs to their
  * first peers and relays WebRTC signals between registered peers by ID (Node only). The browser
- * client is in `@browser-dht/peer`; `./protocol` holds what both sides share. Frames and handshake: PROTOCOL.md.
+ * client is in `@browser-dht/peer`; `./protocol` holds what both sides share (frames, the
+ * server-frame parser, the registration challenge, codes). Frames and handshake: PROTOCOL.md.
  */
 export { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/server.ts'
 export { type HardenOptions, hardenHttpServer } from './server/http-hardening.ts'
@@ -18,5 +19,3 @@ export {
   type Tunables,
 } from './options.ts'
 export { parseClientFrame } from './protocol/parse-client-frame.ts'
-export * from './protocol/index.ts'
-export { generateIdentity, identityFromSecretKey, idFromPublicKey } from './identity.ts'
