@@ -2,7 +2,7 @@
 /**
  * Runs the signaling server: `node --conditions=source --import tsx packages/signaling-server/src/cli.ts [--port N]
  * [--host H] [--path P] [--origin URL]… [--tunable name=value]…`. Logs one line per connect, disconnect and error; GET /healthz answers
- * with the client count. Stops cleanly on SIGINT/SIGTERM.
+ * with the client count, GET /metrics with Prometheus' text format. Stops cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util'
 import { isDhtError } from '@browser-dht/kademlia'
@@ -31,7 +31,8 @@ and ${DEFAULTS.maxSocketsPerNetwork} per /24 (IPv6: /48), ${DEFAULTS.registratio
 /24; ${DEFAULTS.maxFrameBytes} B frames, ${DEFAULTS.maxSignalBytes} B signals, ${DEFAULTS.rateBurst} frames burst / ${DEFAULTS.ratePerSecond} per s; heartbeat every
 ${DEFAULTS.heartbeatIntervalMs / 1000} s; IDs must solve the ID puzzle of ${DEFAULTS.idPuzzleBits} bits. Behind a reverse proxy, use
 --tunable trustProxy=true (the client's address is then the last X-Forwarded-For entry).
-GET /healthz answers 200 {"ok":true,"clients":N,"registered":M}.
+GET /healthz answers 200 {"ok":true,"clients":N,"registered":M}; GET /metrics, Prometheus' text
+format (packages/signaling-server/README.md, "Metrics").
 `
 
 function fail(message: string): never {

@@ -7,6 +7,7 @@
 export { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/server.ts'
 export { type HardenOptions, hardenHttpServer } from './server/http-hardening.ts'
 export { normalizeOrigins } from './server/origins.ts'
+export { formatMetrics, type MetricFamily, type MetricSample, type MetricType, METRICS_CONTENT_TYPE } from './prometheus.ts'
 export {
   DEFAULT_FRAME_LIMITS,
   DEFAULT_HOST,

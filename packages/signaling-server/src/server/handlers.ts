@@ -49,6 +49,7 @@ function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame):
     hub.send(previous, { type: 'error', code: SignalingErrorCode.REPLACED, message: 'this ID registered from another connection' })
     hub.close(previous, CloseCode.REPLACED, 'replaced by a newer connection')
   }
+  hub.counters.registrations++
   hub.send(connection, { type: 'registered', id, peers: hub.registry.sample(hub.tunables.maxPeersPerReply, id) })
 }
 
@@ -68,6 +69,7 @@ function handleSignal(hub: Hub, connection: Connection, frame: SignalRequestFram
     return hub.reject(connection, SignalingErrorCode.PEER_BUSY, 'the peer is not reading; signal dropped', frame.to)
   }
   hub.send(target, { type: 'signal', from: connection.id, data: frame.data })
+  hub.counters.signalsRelayed++
 }
 
 /** Answers with up to `maxPeersPerReply` registered peers other than the asker (`introductions.ts`). */

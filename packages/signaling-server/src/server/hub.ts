@@ -1,8 +1,8 @@
 /**
  * The connections of one signaling server: accepting a socket (client cap, the per-address caps
  * of `admission.ts`, challenge, registration deadline), taking in its frames (rate limit, the one
- * parser, dispatch), error frames and strikes, refusals, the heartbeat, and closing. Knows
- * nothing about HTTP.
+ * parser, dispatch), error frames and strikes, refusals, the heartbeat, closing, and the
+ * counters of `/metrics`. Knows nothing about HTTP.
  */
 import type { Random } from '@browser-dht/kademlia'
 import { bytesToHex } from '@noble/curves/utils.js'
@@ -15,6 +15,7 @@ import type { ClientAddress } from './address.ts'
 import { Admission, type Refusal } from './admission.ts'
 import { Connection } from './connection.ts'
 import { dispatch } from './handlers.ts'
+import { SignalingCounters } from './metrics.ts'
 import { Registry } from './registry.ts'
 
 /** Error codes that are the client's fault and count towards `maxStrikes`. */
@@ -44,6 +45,8 @@ export class Hub {
   readonly tunables: Tunables
   readonly registry: Registry<Connection>
   readonly admission: Admission
+  /** Registrations, relayed signals and error frames since the start (`/metrics`). */
+  readonly counters = new SignalingCounters()
   readonly #connections = new Set<Connection>()
   readonly #random: Random
   readonly #now: () => number
@@ -103,7 +106,9 @@ export class Hub {
     this.send(connection, { type: 'challenge', nonce: connection.nonce })
   }
 
+  /** Sends `frame`; an error frame is counted under its code. */
   send(connection: Connection, frame: ServerFrame): void {
+    if (frame.type === 'error') this.counters.refused(frame.code)
     sendFrame(connection.socket, frame)
   }
 
@@ -191,6 +196,7 @@ export class Hub {
    */
   #refuseSocket(socket: WebSocket, refusal: Refusal, label: string, details: string): void {
     this.#log(`error ${label} ${refusal.code} ${details}`)
+    this.counters.refused(refusal.code)
     sendFrame(socket, { type: 'error', code: refusal.code, message: refusal.message })
     socket.close(refusal.closeCode, refusal.reason)
     const timer = setTimeout(() => socket.terminate(), this.tunables.refusedGraceMs)

@@ -1,7 +1,7 @@
 /**
  * `createSignalingServer`: the HTTP side of the signaling server. It either creates, hardens
  * (`http-hardening.ts`) and listens on its own `http.Server` (answering `GET /healthz` and
- * refusing everything else), or attaches to one the caller owns (taking only WebSocket upgrades
+ * `GET /metrics` and refusing everything else), or attaches to one the caller owns (taking only WebSocket upgrades
  * on `path`), so one process can serve the web app and the signaling endpoint on one URL. Before
  * an upgrade it checks the Origin allowlist (`origins.ts`) and works out the client's address.
  */
@@ -11,17 +11,19 @@ import type { Duplex } from 'node:stream'
 import { cryptoRandom, type Random } from '@browser-dht/kademlia'
 import { WebSocketServer } from 'ws'
 import { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, resolveTunables, type Tunables } from '../options.ts'
+import { formatMetrics, type MetricFamily, METRICS_CONTENT_TYPE } from '../prometheus.ts'
 import { clientAddressOf } from './address.ts'
 import { hardenHttpServer } from './http-hardening.ts'
 import { Hub } from './hub.ts'
 import { type Log, stdoutLog } from './log.ts'
+import { signalingMetrics } from './metrics.ts'
 import { originCheck } from './origins.ts'
 
 export interface SignalingServerOptions extends Partial<Tunables> {
   /**
    * An HTTP server to attach to. The signaling server then handles only upgrades on `path`,
-   * leaves other upgrades and all requests to the owner (route `GET /healthz` to
-   * `handleRequest`), and does not listen or close it: the owner also calls `hardenHttpServer`
+   * leaves other upgrades and all requests to the owner (route `GET /healthz` and `GET /metrics`
+   * to `handleRequest`), and does not listen or close it: the owner also calls `hardenHttpServer`
    * on it, with the same options, before it listens. Default: create one (hardened) and listen.
    */
   readonly server?: Server
@@ -54,7 +56,12 @@ export interface SignalingServer {
   url(): string
   /** Open connections and registered IDs. */
   stats(): { clients: number; registered: number }
-  /** Answers `GET /healthz` (200, JSON) and returns true; returns false for any other request. */
+  /** Now: the open connections and registered IDs; since the start: registrations, relayed signals, error frames by code. */
+  metrics(): MetricFamily[]
+  /**
+   * Answers `GET /healthz` (200, JSON) and `GET /metrics` (200, Prometheus text; HEAD too) and
+   * returns true; returns false for any other request.
+   */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean
   /** Closes every connection (1001), stops the heartbeat, and closes the HTTP server if it made it. */
   close(): Promise<void>
@@ -71,11 +78,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const httpServer = options.server ?? createServer()
 
   const stats = () => ({ clients: hub.clients, registered: hub.registry.size })
+  const metrics = () => signalingMetrics(hub.counters, stats())
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
-    if (pathOf(request.url) !== '/healthz' || (request.method !== 'GET' && request.method !== 'HEAD')) return false
-    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-    response.end(JSON.stringify({ ok: true, ...stats() }))
-    return true
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false
+    const path = pathOf(request.url)
+    if (path === '/healthz') return answer(response, 'application/json', JSON.stringify({ ok: true, ...stats() }))
+    if (path === '/metrics') return answer(response, METRICS_CONTENT_TYPE, formatMetrics(metrics()))
+    return false
   }
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     if (handleRequest(request, response)) return
@@ -110,6 +119,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     httpServer,
     url: () => urlOf(httpServer, path),
     stats,
+    metrics,
     handleRequest,
     close: () => {
       closing ??= (async () => {
@@ -144,6 +154,13 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve()
     })
   })
+}
+
+/** 200 with `body` (Node leaves the body out for HEAD), never cached: it is a reading of now. */
+function answer(response: ServerResponse, contentType: string, body: string): true {
+  response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' })
+  response.end(body)
+  return true
 }
 
 /** The path of a request target, or undefined if it is not a parsable URL path. */
