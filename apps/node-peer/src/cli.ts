@@ -5,6 +5,7 @@
  * Logs one line per event; stops cleanly on SIGINT/SIGTERM (a second signal exits at once).
  */
 import { startSignalingEndpoint, type SignalingEndpoint } from './endpoint.ts'
+import { peerMetrics } from '@browser-dht/peer'
 import { createLogger } from './log.ts'
 import { HELP, parseArgs, peerDataDir } from './options.ts'
 import { NodePeer } from './peer.ts'
@@ -40,8 +41,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'))
 
   if (options.port !== undefined) {
-    endpoint = await startSignalingEndpoint({ host: options.host, port: options.port, log: options.quiet ? () => {} : undefined })
-    log.info('endpoint', { url: endpoint.url, health: endpoint.healthUrl })
+    endpoint = await startSignalingEndpoint({
+      host: options.host,
+      port: options.port,
+      log: options.quiet ? () => {} : undefined,
+      metrics: () => peerMetrics(peers.map((running) => running.peer)),
+    })
+    log.info('endpoint', { url: endpoint.url, health: endpoint.healthUrl, metrics: endpoint.metricsUrl })
   }
   const signals = [...(endpoint === undefined ? [] : [endpoint.url]), ...options.signal]
   const peerLog = options.count > 1 ? createLogger({ quiet: true }) : log

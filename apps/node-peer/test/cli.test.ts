@@ -28,7 +28,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_00
 }
 
 describe('the CLI', () => {
-  it('serves an endpoint, says it is ready, and exits 0 on SIGTERM after stopping its peers', { timeout: 30_000 }, async () => {
+  it('serves an endpoint with /healthz and /metrics, says it is ready, and exits 0 on SIGTERM after stopping its peers', { timeout: 30_000 }, async () => {
     const dir = await dataDir()
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', '--port', '0', '--loopback', '--count', '2', '--data', dir], {
       cwd: new URL('..', import.meta.url).pathname,
@@ -42,6 +42,17 @@ describe('the CLI', () => {
     expect(out).toMatch(/ ready peers=2 endpoint=ws:\/\/127\.0\.0\.1:\d+\/signal/)
     const health = /health=(\S+)/.exec(out)![1]!
     expect(await (await fetch(health)).json()).toMatchObject({ ok: true, registered: 2 })
+    // /metrics: the signaling server's families and the peers' (summed), in Prometheus' text format.
+    const metricsUrl = /metrics=(\S+)/.exec(out)![1]!
+    const response = await fetch(metricsUrl)
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+    const metrics = await response.text()
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1])
+    expect(value('signaling_registered_ids')).toBe(2)
+    expect(value('dht_peers')).toBe(2)
+    expect(metrics).toMatch(/^# TYPE dht_drops_total counter$/m)
+    expect(metrics).toMatch(/^dht_closes_total\{reason="[a-z-]+"\} \d+$/m)
+    expect(value('dht_requests_sent_total')).toBeGreaterThanOrEqual(0)
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(out).toMatch(/ stopped/)

@@ -7,6 +7,7 @@ export { Peer, type Lifecycle, type NameOrKey, type PeerAbout, type PeerParts, t
 export type { PeerEvents } from './events.ts'
 export { checkSignalUrls, MAX_SIGNAL_URLS, PEER_TIMINGS, type PeerOptions, type PeerTimings } from './options.ts'
 export { PeerError, PeerErrorCode } from './errors.ts'
+export { peerMetrics } from './metrics.ts'
 export { MemoryPeerStore, type PeerStore, type PublishedEntry, type PublishedStore } from './store.ts'
 export { ClientSignaler, type SignalPayload, type SignalReceiver } from './signaling/client-signaler.ts'
 export { Entry, type EntryOptions } from './signaling/entry.ts'

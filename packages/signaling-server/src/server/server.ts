@@ -47,6 +47,8 @@ export interface SignalingServerOptions extends Partial<Tunables> {
   readonly random?: Random
   /** Milliseconds clock of the rate limiters and of registration ages (introductions). Default `performance.now`. */
   readonly now?: () => number
+  /** More families for `/metrics` after the server's own (a Node peer's process adds its peers'). Default none. */
+  readonly moreMetrics?: () => MetricFamily[]
 }
 
 export interface SignalingServer {
@@ -78,7 +80,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const httpServer = options.server ?? createServer()
 
   const stats = () => ({ clients: hub.clients, registered: hub.registry.size })
-  const metrics = () => signalingMetrics(hub.counters, stats())
+  const metrics = (): MetricFamily[] => [...signalingMetrics(hub.counters, stats()), ...(options.moreMetrics?.() ?? [])]
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false
     const path = pathOf(request.url)
