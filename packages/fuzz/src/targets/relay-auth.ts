@@ -7,10 +7,10 @@
  * gets a token from the budget, so refusals for the budget's sake are fuzzed too.
  */
 import { idEquals, keyOf, VirtualClock } from '@browser-dht/kademlia'
+import { identityFromSecretKey, SIGNATURE_BYTES } from '@browser-dht/identity'
 import {
   AuthMode,
   DEFAULTS,
-  identityFromSecretKey,
   MAC_TAG_BYTES,
   nobleSuite,
   PRESENCE_BYTES,
@@ -20,7 +20,6 @@ import {
   relayFrame,
   RelayAuth,
   ReplayWindows,
-  SIGNATURE_BYTES,
 } from '@browser-dht/webrtc-transport/internals'
 import { Counters } from '../../../webrtc-transport/src/stats.ts'
 import { ByteInputs } from '../inputs/bytes.ts'

@@ -5,10 +5,10 @@
  * and transport targets mutate these.
  */
 import { type Clock, DEFAULT_WIRE_LIMITS, encodeMessage, type Id, type Message } from '@browser-dht/kademlia'
+import { type NodeIdentity } from '@browser-dht/identity'
 import {
   AuthMode,
   DEFAULTS,
-  type NodeIdentity,
   nobleSuite,
   PeerKeys,
   RelayAuth,

@@ -6,7 +6,7 @@
 import { toHex } from '@browser-dht/kademlia'
 import { signalData } from '@browser-dht/webrtc-transport/internals'
 import { DEFAULT_FRAME_LIMITS, type FrameLimits, registerFrame, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
-import { identityFromSecretKey } from '@browser-dht/webrtc-transport/internals'
+import { identityFromSecretKey } from '@browser-dht/identity'
 import type { JsonCorpus } from '../inputs/json.ts'
 import type { Rng } from '../inputs/rng.ts'
 import { invariant } from '../target.ts'

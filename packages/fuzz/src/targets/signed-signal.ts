@@ -7,9 +7,9 @@
  * bad signatures are both checked and refused for the budget's sake.
  */
 import { idEquals, keyOf, VirtualClock } from '@browser-dht/kademlia'
+import { identityFromSecretKey } from '@browser-dht/identity'
 import {
   DEFAULTS,
-  identityFromSecretKey,
   maxSignedBytes,
   nobleSuite,
   type OpenContext,
