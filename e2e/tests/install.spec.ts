@@ -100,6 +100,9 @@ test.describe('installed from tarballs', () => {
     await expect.poll(() => call<string[]>(bob, 'get', 'alice'), { timeout: 30_000 }).toEqual(['hello from a tab'])
     await expect.poll(() => nodeOutput, { timeout: 30_000 }).toMatch(/\{"put":[1-9]\d*\}/)
     await expect.poll(() => call<string[]>(alice, 'get', 'from-node'), { timeout: 30_000 }).toEqual(['hello from Node'])
+    // A tab's close(): its Web Lock is released, and the peer refuses what comes after.
+    const closed = await bob.evaluate(() => (window as unknown as { app: { close(): Promise<unknown> } }).app.close())
+    expect(closed).toEqual({ lockHeld: false, putAfter: 'ERR_CLOSED' })
     await context.close()
 
     // The Node peer closes on SIGTERM and its process ends by itself: nothing it started keeps it alive.
