@@ -37,6 +37,8 @@ export interface NetOptions {
   fakes?: number
   /** What a request to a made-up ID does: nothing (it fails, no node has it) or an empty answer (an attacker runs it). */
   fakesAnswer?: 'never' | 'empty'
+  /** How long every request takes to answer or fail, in virtual ms. Default: drawn from 1–20 for each. */
+  delayMs?: number
 }
 
 /**
@@ -60,6 +62,8 @@ export function network(o: NetOptions) {
   const width = o.k + failing.size + 1
   const clock = new VirtualClock()
   const calls: Id[] = []
+  /** Every request as sent: to whom, when, and how long its answer (or failure) takes. */
+  const sent: { peer: string; at: number; delayMs: number }[] = []
   let inflight = 0
   let maxInflight = 0
 
@@ -76,13 +80,15 @@ export function network(o: NetOptions) {
   const ask = (peer: Id, count: number): Promise<Response> => {
     calls.push(peer)
     maxInflight = Math.max(maxInflight, ++inflight)
+    const delayMs = o.delayMs ?? 1 + Math.floor(random.float() * 20)
+    sent.push({ peer: toHex(peer), at: clock.now(), delayMs })
     return new Promise((resolve, reject) => {
       clock.setTimeout(() => {
         inflight--
         const response = answer(peer, count)
         if (response === undefined) reject(new DhtError(ErrorCode.TIMEOUT, 'no answer'))
         else resolve(response)
-      }, 1 + Math.floor(random.float() * 20))
+      }, delayMs)
     })
   }
   const usable = ids.filter((id, i) => !failing.has(i) && id !== self)
@@ -96,6 +102,8 @@ export function network(o: NetOptions) {
     ask,
     rankOf: (id: Id) => rank.get(toHex(id))!,
     isFake: (id: Id) => fake.has(toHex(id)),
+    /** How long the request sent to `peer` at `at` took to answer or fail (undefined: none was sent then). */
+    delayOf: (peer: Id, at: number) => sent.find((s) => s.peer === toHex(peer) && s.at === at)?.delayMs,
     get maxInflight() {
       return maxInflight
     },

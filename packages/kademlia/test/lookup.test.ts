@@ -6,9 +6,22 @@ import { compareDistance, toHex } from '../src/keyspace/id.ts'
 import type { LookupResult } from '../src/query/lookup.ts'
 import { lookup } from '../src/query/lookup.ts'
 import { N, type Net, network, options, recordOf, VALUE } from './lookup-network.ts'
-import { codeOf } from './support.ts'
+import { codeOf, dhtErrorOf, listenedSignal } from './support.ts'
 
-function checkTrace(net: Net, result: LookupResult): void {
+/** Runs `pending` on the network's clock; `elapsedMs` is the virtual time from now until it resolved. */
+async function timed(net: Net, pending: Promise<LookupResult>): Promise<{ result: LookupResult; elapsedMs: number }> {
+  const start = net.clock.now()
+  let end = Number.NaN
+  const result = await net.clock.run(
+    pending.then((value) => {
+      end = net.clock.now()
+      return value
+    }),
+  )
+  return { result, elapsedMs: end - start }
+}
+
+function checkTrace(net: Net, { result, elapsedMs }: { result: LookupResult; elapsedMs: number }): void {
   const { trace } = result
   const steps = trace.steps
   expect(trace.target).toEqual(net.target)
@@ -16,8 +29,9 @@ function checkTrace(net: Net, result: LookupResult): void {
   expect(trace.nodesAsked).toBe(new Set(net.calls.map(toHex)).size)
   expect(trace.failures).toBe(steps.filter((s) => s.outcome === 'failed').length)
   expect(trace.rounds).toBe(Math.max(0, ...steps.map((s) => s.round)))
-  expect(trace.durationMs).toBeGreaterThanOrEqual(0)
-  for (const step of steps) expect(step.settledAt).toBeGreaterThanOrEqual(step.sentAt)
+  // In virtual time: the lookup lasted from its start to its result, each step as long as its answer took.
+  expect(trace.durationMs).toBe(elapsedMs)
+  for (const step of steps) expect(step.settledAt - step.sentAt).toBe(net.delayOf(step.peer, step.sentAt))
 }
 
 describe('lookup in node mode', () => {
@@ -31,7 +45,8 @@ describe('lookup in node mode', () => {
         fc.nat({ max: N - 2 }),
         async (seed, k, alpha, failing, selfRank) => {
           const net = network({ seed, k, failing, selfRank })
-          const result = await net.clock.run(lookup(options(net, k, alpha)))
+          const run = await timed(net, lookup(options(net, k, alpha)))
+          const { result } = run
           expect(result.closest.map(toHex)).toEqual(net.expected)
           expect(result.findings).toEqual([])
           expect(net.maxInflight).toBeLessThanOrEqual(alpha)
@@ -39,7 +54,7 @@ describe('lookup in node mode', () => {
           const repeats = asked.length - new Set(asked).size
           expect(repeats).toBeLessThanOrEqual(result.trace.failures > 0 ? alpha : 0)
           expect(asked).not.toContain(toHex(net.self))
-          checkTrace(net, result)
+          checkTrace(net, run)
         },
       ),
       { numRuns: 150 },
@@ -56,14 +71,25 @@ describe('lookup in node mode', () => {
     expect(net.maxInflight).toBe(3)
   })
 
+  it('lasts as long as its answers took: one request at a time, each answered after 7 ms, is 7 ms a request', async () => {
+    const net = network({ seed: 3, k: 4, delayMs: 7 })
+    const run = await timed(net, lookup(options(net, 4, 1)))
+    const { trace } = run.result
+    expect(run.result.closest.map(toHex)).toEqual(net.expected)
+    expect(trace.messages).toBeGreaterThan(4)
+    expect(trace.durationMs).toBe(7 * trace.messages)
+    checkTrace(net, run)
+  })
+
   it('tolerates failing peers, counts them in the trace and leaves them out of the result', async () => {
     const failing = [0, 2, 5, N - 3, N - 2]
     const net = network({ seed: 9, k: 5, failing })
-    const result = await net.clock.run(lookup(options(net, 5, 2)))
+    const run = await timed(net, lookup(options(net, 5, 2)))
+    const { result } = run
     expect(result.closest.map(toHex)).toEqual(net.expected)
     expect(result.closest.map(net.rankOf).some((r) => failing.includes(r))).toBe(false)
     expect(result.trace.failures).toBeGreaterThanOrEqual(3)
-    checkTrace(net, result)
+    checkTrace(net, run)
   })
 
   it('drops contacts named in answers that fail the ID puzzle, never asks them, and counts them in the trace', async () => {
@@ -117,21 +143,21 @@ describe('lookup in value mode', () => {
           // Some holder is among the k closest, as after a put; others may be anywhere.
           const holderRanks = [nearHolder % k, ...farHolders]
           const net = network({ seed, k, holders: holderRanks, selfRank: N - 1 })
-          const result = await net.clock.run(lookup(options(net, k, alpha, { seeds: net.ids.slice(N - 4, N - 1), quorum })))
+          const run = await timed(net, lookup(options(net, k, alpha, { seeds: net.ids.slice(N - 4, N - 1), quorum })))
+          const { result } = run
           const callsAtResult = net.calls.length
           await net.clock.advance(1000)
           expect(net.calls.length).toBe(callsAtResult)
 
           expect(result.findings.length).toBeGreaterThan(0)
-          for (const finding of result.findings) {
-            expect(holderRanks).toContain(net.rankOf(finding.from))
-            expect(finding.records.map((r) => r.record)).toEqual([recordOf(VALUE)])
-            // The TTL as it stands when the lookup ends.
-            expect(finding.records[0]!.ttlMs).toBeLessThanOrEqual(777)
-            expect(finding.records[0]!.ttlMs).toBeGreaterThan(777 - 100)
-          }
           const valueSteps = result.trace.steps.filter((s) => s.outcome === 'value')
           expect(valueSteps.map((s) => toHex(s.peer))).toEqual(result.findings.map((f) => toHex(f.from)))
+          for (const [i, finding] of result.findings.entries()) {
+            expect(holderRanks).toContain(net.rankOf(finding.from))
+            expect(finding.records.map((r) => r.record)).toEqual([recordOf(VALUE)])
+            // The TTL as it stands when the lookup ends: 777 less the time since that answer came.
+            expect(finding.records[0]!.ttlMs).toBe(Math.max(0, 777 - (run.elapsedMs - valueSteps[i]!.settledAt)))
+          }
           // Fewer than the quorum only when every path converged: all holders it could reach answered.
           if (result.findings.length < quorum) expect(result.trace.pathsUnfinished).toBe(0)
           // Ended early: the closest holders met the quorum, and every node asked that is closer
@@ -146,7 +172,7 @@ describe('lookup in value mode', () => {
           }
           expect(result.trace.distinctValues).toBe(1)
           expect(net.maxInflight).toBeLessThanOrEqual(alpha)
-          checkTrace(net, result)
+          checkTrace(net, run)
         },
       ),
       { numRuns: 150 },
@@ -176,26 +202,42 @@ describe('lookup cancellation', () => {
     expect(net.calls).toEqual([])
   })
 
-  it('rejects with ERR_ABORTED when aborted midway and asks no one afterwards', async () => {
+  it('rejects with ERR_ABORTED and the abort reason when aborted midway, and asks no one afterwards', async () => {
+    // Unaborted, this lookup takes 55 ms; the abort comes at 15 ms, with requests in flight.
     const net = network({ seed: 4, k: 3 })
     const controller = new AbortController()
+    const reason = new Error('user left')
     let callsAtAbort = -1
+    let settledAtAbort: boolean | undefined
+    let settled = false
+    const pending = lookup(options(net, 3, 2, { signal: controller.signal }))
+    pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
     net.clock.setTimeout(() => {
       callsAtAbort = net.calls.length
-      controller.abort()
+      settledAtAbort = settled
+      controller.abort(reason)
     }, 15)
-    const pending = lookup(options(net, 3, 2, { signal: controller.signal }))
-    expect(await codeOf(net.clock.run(pending))).toBe(ErrorCode.ABORTED)
+    const error = await dhtErrorOf(net.clock.run(pending))
+    expect(settledAtAbort).toBe(false)
+    expect(error.code).toBe(ErrorCode.ABORTED)
+    expect(error.cause).toBe(reason)
+    expect(net.clock.now()).toBe(15)
     expect(callsAtAbort).toBeGreaterThan(0)
     await net.clock.advance(1000)
     expect(net.calls.length).toBe(callsAtAbort)
   })
 
-  it('ignores an abort after the lookup has finished', async () => {
+  it('lets go of the signal when it finishes, so a later abort reaches nothing', async () => {
     const net = network({ seed: 6, k: 3 })
-    const controller = new AbortController()
-    const result = await net.clock.run(lookup(options(net, 3, 3, { signal: controller.signal })))
-    controller.abort()
+    const abort = listenedSignal()
+    const pending = lookup(options(net, 3, 3, { signal: abort.signal }))
+    expect(abort.listeners).toBe(1)
+    const result = await net.clock.run(pending)
+    expect(abort.listeners).toBe(0)
+    abort.abort()
     expect(result.closest.map(toHex)).toEqual(net.expected)
   })
 })

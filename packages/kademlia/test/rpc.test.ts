@@ -10,6 +10,7 @@ import { Rpc } from '../src/rpc/rpc.ts'
 import type { Transport } from '../src/transport/transport.ts'
 import type { Message, Response } from '../src/wire/messages.ts'
 import { RemoteError } from '../src/wire/messages.ts'
+import { listenedSignal } from './support.ts'
 
 const PEER = keyOf('peer')
 const OTHER = keyOf('other')
@@ -279,13 +280,20 @@ describe('Rpc bounds and cancellation', () => {
     expect(h.rpc.inflight).toBe(0)
   })
 
-  it('rejects with ERR_ABORTED when the signal fires while waiting, without counting a timeout', async () => {
+  it('rejects with ERR_ABORTED and the abort reason when the signal fires while waiting, without counting a timeout', async () => {
     const h = harness()
     const controller = new AbortController()
     const call = track(h.rpc.request(PEER, { type: 'PING' }, controller.signal))
     await h.clock.advance(10)
-    controller.abort(new Error('user left'))
-    expect(await errorCode(call.done)).toBe(ErrorCode.ABORTED)
+    expect(call.outcome).toBeUndefined() // still waiting for its answer
+    const reason = new Error('user left')
+    controller.abort(reason)
+    const outcome = await call.done
+    expect(outcome.ok).toBe(false)
+    if (!outcome.ok) {
+      expect(outcome.error.code).toBe(ErrorCode.ABORTED)
+      expect(outcome.error.cause).toBe(reason)
+    }
     expect(h.rpc.inflight).toBe(0)
     expect(h.clock.pending).toBe(0)
     await h.clock.advance(TIMEOUT * 2)
@@ -293,12 +301,14 @@ describe('Rpc bounds and cancellation', () => {
     expect(h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })?.code).toBe(ErrorCode.UNEXPECTED_RESPONSE)
   })
 
-  it('ignores an abort that comes after the answer', async () => {
+  it('lets go of the signal when the answer comes, so a later abort reaches nothing', async () => {
     const h = harness()
-    const controller = new AbortController()
-    const call = track(h.rpc.request(PEER, { type: 'PING' }, controller.signal))
+    const abort = listenedSignal()
+    const call = track(h.rpc.request(PEER, { type: 'PING' }, abort.signal))
+    expect(abort.listeners).toBe(1)
     h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })
-    controller.abort()
+    expect(abort.listeners).toBe(0)
+    abort.abort()
     expect((await call.done).ok).toBe(true)
   })
 

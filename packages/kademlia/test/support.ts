@@ -1,16 +1,54 @@
-import { isDhtError } from '../src/errors.ts'
+import { type DhtError, isDhtError } from '../src/errors.ts'
 import { ed25519Signer, type Signer } from '../src/keyspace/ed25519.ts'
 import type { Id } from '../src/keyspace/id.ts'
+import type { AbortSignalLike } from '../src/platform/platform.ts'
 
 /** The `code` of the DhtError `promise` rejects with; fails the test if it resolves or throws another error. */
 export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return (await dhtErrorOf(promise)).code
+}
+
+/** The DhtError `promise` rejects with; fails the test if it resolves or throws another error. */
+export async function dhtErrorOf(promise: Promise<unknown>): Promise<DhtError> {
   try {
     await promise
   } catch (error) {
-    if (isDhtError(error)) return error.code
+    if (isDhtError(error)) return error
     throw error
   }
   throw new Error('expected a DhtError')
+}
+
+/**
+ * An abort signal that knows its listeners, to see that an operation lets go of it once it has
+ * settled (so a later abort reaches nothing).
+ */
+export function listenedSignal(): { signal: AbortSignalLike; abort(reason?: unknown): void; readonly listeners: number } {
+  const controller = new AbortController()
+  const listeners = new Set<() => void>()
+  const signal: AbortSignalLike = {
+    get aborted() {
+      return controller.signal.aborted
+    },
+    get reason(): unknown {
+      return controller.signal.reason
+    },
+    addEventListener(type, listener, options) {
+      listeners.add(listener)
+      controller.signal.addEventListener(type, listener, options)
+    },
+    removeEventListener(type, listener) {
+      listeners.delete(listener)
+      controller.signal.removeEventListener(type, listener)
+    },
+  }
+  return {
+    signal,
+    abort: (reason) => controller.abort(reason),
+    get listeners() {
+      return listeners.size
+    },
+  }
 }
 
 /**

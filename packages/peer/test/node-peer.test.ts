@@ -80,6 +80,8 @@ describe('createPeer in Node', () => {
     expect(again.nameOf(keyOf('mine'))).toBe('mine')
     const republished = await new Promise<number>((resolve) => again.on('republished', ({ records }) => resolve(records)))
     expect(republished).toBe(1)
+    // The network knows it again by the same ID: its peers take the restarted node back into their tables.
+    await waitFor(() => others.every((p) => p.node.table.has(first.identity.id)), 'the others taking it back under its old ID')
   })
 
   it('once closed refuses every call with ERR_CLOSED, and closing again does nothing', { timeout: 30_000 }, async () => {

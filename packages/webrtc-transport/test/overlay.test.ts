@@ -76,12 +76,12 @@ function bruteForce(ids: readonly Id[], target: Id): string[] {
 describe('the overlay with a connection budget', () => {
   // A budget B of at least about 2·log2(N) lets every node keep a connection in each non-empty
   // bucket, which is what relays need to make progress toward any target (README: "Budget").
-  // Below it (24 nodes need 9), a relay now and then finds no route and a lookup may miss one of
-  // the k closest, but values are still found: they live on k nodes.
+  // Below it (24 nodes need 9), a relay may find no route now and then, and a lookup miss one of
+  // the k closest; in this network at B = 6 none did (measured: 20 of 20 exact, as at B = 12).
   it.each([
-    [24, 6, 0],
-    [40, 12, 20],
-  ])('%i nodes with B = %i: never more than B connections, no churn at rest, every get succeeds, %i of 20 lookups exact', { timeout: 60_000 }, async (count, budget, exactLookups) => {
+    [24, 6],
+    [40, 12],
+  ])('%i nodes with B = %i: never more than B connections, no churn at rest, every get succeeds, 20 of 20 lookups exact', { timeout: 60_000 }, async (count, budget) => {
     const { net, nodes, step, mostLinks } = await buildOverlay(count, budget, { value: true })
     const created = (): number => nodes.reduce((sum, { fake }) => sum + fake.transport.stats().connectionsCreated, 0)
     const before = created()
@@ -99,7 +99,8 @@ describe('the overlay with a connection budget', () => {
     expect(found).toBe(20)
     const ids = nodes.map(({ node }) => node.id)
     let exact = 0
-    for (let i = 0; i < exactLookups; i++) {
+    const lookups = 20
+    for (let i = 0; i < lookups; i++) {
       const target = keyOf(`target ${i}`)
       const asker = anyNode()
       const result = await net.clock.run(asker.findNode(target))
@@ -107,7 +108,7 @@ describe('the overlay with a connection budget', () => {
       if (JSON.stringify(result.closest.map((id) => toHex(id))) === JSON.stringify(expected)) exact++
       await step(100)
     }
-    expect(exact).toBe(exactLookups)
+    expect(exact).toBe(lookups)
     expect(mostLinks()).toBeLessThanOrEqual(budget)
     const stats = nodes.map(({ fake }) => fake.transport.stats())
     const sum = (pick: (s: (typeof stats)[number]) => number): number => stats.reduce((total, s) => total + pick(s), 0)
