@@ -270,12 +270,14 @@ describe('Rpc bounds and cancellation', () => {
     expect(await errorCode(d.done)).toBe(ErrorCode.TIMEOUT)
   })
 
-  it('rejects with ERR_ABORTED at once, sending nothing, when the signal is already aborted', async () => {
+  it('rejects with ERR_ABORTED and the abort reason at once, sending nothing, when the signal is already aborted', async () => {
     const h = harness()
     const controller = new AbortController()
-    controller.abort()
+    const reason = new Error('gave up early')
+    controller.abort(reason)
     const call = track(h.rpc.request(PEER, { type: 'PING' }, controller.signal))
-    expect(await errorCode(call.done)).toBe(ErrorCode.ABORTED)
+    const error = await call.done.then(() => undefined, (e: unknown) => e)
+    expect(error).toMatchObject({ code: ErrorCode.ABORTED, cause: reason })
     expect(h.sent).toHaveLength(0)
     expect(h.rpc.inflight).toBe(0)
   })

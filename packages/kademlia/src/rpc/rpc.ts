@@ -65,7 +65,7 @@ export class Rpc {
   /** Sends `request` to `peer` and resolves with its answer (ERROR answers reject). */
   request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response> {
     const { maxInflightRequests, requestTimeoutMs, clock, transport } = this.#options
-    if (signal?.aborted) return Promise.reject(new DhtError(ErrorCode.ABORTED, 'aborted'))
+    if (signal?.aborted) return Promise.reject(new DhtError(ErrorCode.ABORTED, 'aborted', { cause: signal.reason }))
     if (this.#pending.size >= maxInflightRequests) {
       return Promise.reject(new DhtError(ErrorCode.TOO_MANY_REQUESTS, `${maxInflightRequests} requests already in flight`))
     }
