@@ -1,17 +1,21 @@
 /**
  * One peer connection: a simple-peer instance bound to the node ID it was signaled with, its
- * outgoing queue (while connecting, and while the channel is above its high-water mark), its
- * heartbeat and its timers. The transport owns the map of links; a link reports back through
- * `LinkHooks` and, once closed, holds no timer and no reference the transport needs to clear.
+ * state, its connect timer, its rate limits and the frames that arrive on it. The parts are each
+ * in a file of their own: its negotiation (negotiation.ts), its outgoing queue (send-queue.ts),
+ * its heartbeat and probes (pings.ts, over heartbeat.ts). The transport owns the table of links
+ * (transport/link-table.ts); a link reports back through `LinkHooks` and, once closed, holds no
+ * timer and no reference the transport needs to clear.
  */
 import { type Id, type TimerHandle, TokenBucket } from '@browser-dht/kademlia'
-import type { PeerLike, PeerSignal } from '../peer/peer.ts'
+import type { PeerLike } from '../peer/peer.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { TransportError, TransportErrorCode } from '../errors.ts'
-import { envelopeOf, type SignalEnvelope, withoutCandidates } from '../signaling/signal.ts'
+import type { SignalEnvelope } from '../signaling/signal.ts'
 import type { CloseReason, Counters, DropReason } from '../stats.ts'
-import { byeFrame, ByeReason, parseFrame, pingFrame, pongFrame, type RelayFrame, type UndeliverableFrame } from '../wire/frames.ts'
-import { Heartbeat } from './heartbeat.ts'
+import { byeFrame, ByeReason, parseFrame, pongFrame, type RelayFrame, type UndeliverableFrame } from '../wire/frames.ts'
+import { Negotiation } from './negotiation.ts'
+import { Pings } from './pings.ts'
+import { SendQueue } from './send-queue.ts'
 
 export type LinkState = 'connecting' | 'open' | 'closed'
 
@@ -27,14 +31,6 @@ export interface LinkHooks {
   undeliverable(link: Link, frame: UndeliverableFrame): void
   /** The link closed; `queuedDropped` frames were still waiting. */
   closed(link: Link, reason: CloseReason, queuedDropped: number): void
-}
-
-/** A `probe` PING waiting for its PONG. */
-interface PendingProbe {
-  sentAt: number
-  timer: TimerHandle
-  resolve(ms: number): void
-  reject(error: TransportError): void
 }
 
 export interface LinkInit {
@@ -54,17 +50,11 @@ export class Link {
   readonly session: number
   readonly initiator: boolean
   readonly createdAt: number
-  /**
-   * How this connection's signals travel: through overlay relays, or through a signaling server
-   * (the first connections of a node, and a fallback when the overlay cannot reach the remote).
-   */
+  /** How this connection's signals travel: through overlay relays, or a signaling server (the first ones, and a fallback). */
   signalPath: 'overlay' | 'server' = 'server'
   /** Dialed while this node had no other open connection: its offer says so (`first`). */
   entering = false
-  /**
-   * The newest seq of the remote's signals applied to this connection (its offer or answer): a
-   * later offer replaces the connection only if it was signed after it (a higher seq).
-   */
+  /** The newest seq of the remote's signals applied here: only a later offer replaces the connection. */
   remoteSeq: number | undefined = undefined
   /** Frames of any type the remote may still send now (`frameRatePerSecond`, `frameBurst`). */
   readonly #frames: TokenBucket
@@ -74,20 +64,11 @@ export class Link {
   #openedAt: number | undefined
   /** Last time a DHT message went either way (heartbeats do not count). */
   #lastUsed: number
-  #rttMs: number | undefined
-  #ping: { nonce: number; sentAt: number } | undefined
-  /** Probe PINGs in flight, by nonce; each holds its timeout timer until answered, timed out or closed. */
-  readonly #probes = new Map<number, PendingProbe>()
-  #queue: Uint8Array[] = []
-  #queuedBytes = 0
-  /** The remote's offer (answerer) or answer (dialer) has been applied; a second one is stale. */
-  #described = false
-  /** This side's candidates, held until the answer has been received (dialer) or sent (answerer). */
-  #heldCandidates: SignalEnvelope[] | undefined = []
   #peer: PeerLike | undefined
   #connectTimer: TimerHandle | undefined
-  #drainTimer: TimerHandle | undefined
-  readonly #heartbeat: Heartbeat
+  readonly #negotiation: Negotiation
+  readonly #queue: SendQueue
+  readonly #pings: Pings
   readonly #o: ResolvedOptions
   readonly #counters: Counters
   readonly #hooks: LinkHooks
@@ -98,29 +79,37 @@ export class Link {
     this.key = init.key
     this.session = init.session
     this.initiator = init.initiator
-    this.#o = init.options
-    this.#counters = init.counters
+    const o = (this.#o = init.options)
+    const counters = (this.#counters = init.counters)
     this.#hooks = init.hooks
-    this.createdAt = this.#o.clock.now()
+    this.createdAt = o.clock.now()
     this.#lastUsed = this.createdAt
-    const now = (): number => this.#o.clock.now()
-    this.#frames = new TokenBucket({ burst: this.#o.frameBurst, perSecond: this.#o.frameRatePerSecond, now })
-    this.#auth = new TokenBucket({ burst: this.#o.authBurst, perSecond: this.#o.authRatePerSecond, now })
-    this.#heartbeat = new Heartbeat(this.#o.heartbeatIntervalMs, this.#o.heartbeatMaxMissed, this.createdAt)
-    this.#peer = this.#o.peerFactory(
-      { initiator: init.initiator, iceServers: this.#o.iceServers, loopbackOnly: this.#o.loopbackOnly },
+    const now = (): number => o.clock.now()
+    this.#frames = new TokenBucket({ burst: o.frameBurst, perSecond: o.frameRatePerSecond, now })
+    this.#auth = new TokenBucket({ burst: o.authBurst, perSecond: o.authRatePerSecond, now })
+    const peer = (): PeerLike | undefined => this.#peer
+    const failed = (): void => this.close('error')
+    const { session, initiator } = init
+    const send = (signal: SignalEnvelope): void => this.#hooks.signal(this, signal)
+    this.#negotiation = new Negotiation({ session, initiator, maxEarlyCandidates: o.maxEarlyCandidates, counters, peer, send, failed })
+    this.#queue = new SendQueue({ options: o, counters, peer, isOpen: () => this.#state === 'open', failed })
+    this.#pings = new Pings({ options: o, counters, createdAt: this.createdAt, send: (frame) => this.#queue.send(frame) })
+    this.#peer = o.peerFactory(
+      { initiator: init.initiator, iceServers: o.iceServers, loopbackOnly: o.loopbackOnly },
       {
-        signal: (data) => this.#onSignal(data),
+        signal: (data) => {
+          if (this.#state !== 'closed') this.#negotiation.emitted(data)
+        },
         connect: () => this.#onConnect(),
         data: (data) => this.#onData(data),
         close: () => this.close('remote-closed'),
         error: () => this.close('error'),
       },
     )
-    this.#connectTimer = this.#o.clock.setTimeout(() => {
+    this.#connectTimer = o.clock.setTimeout(() => {
       this.#connectTimer = undefined
       if (this.#state === 'connecting') this.close('connect-timeout')
-    }, this.#o.connectTimeoutMs)
+    }, o.connectTimeoutMs)
   }
 
   get state(): LinkState {
@@ -137,7 +126,7 @@ export class Link {
 
   /** Round trip of the last answered PING, in ms. */
   get rttMs(): number | undefined {
-    return this.#rttMs
+    return this.#pings.rttMs
   }
 
   get queued(): number {
@@ -153,82 +142,32 @@ export class Link {
   sendFrame(frame: Uint8Array): DropReason | undefined {
     if (this.#state === 'closed') return 'link-closed'
     this.#lastUsed = this.#o.clock.now()
-    return this.#enqueue(frame)
+    return this.#queue.push(frame)
   }
 
   /** Hands a signal from the remote to the peer connection. */
   signal(signal: SignalEnvelope): DropReason | undefined {
     if (this.#state === 'closed') return 'stale-signal'
-    if (signal.kind === 'offer' || signal.kind === 'answer') {
-      if (this.#described || (signal.kind === 'answer') !== this.initiator) return 'stale-signal'
-      this.#described = true
-    }
-    let data: PeerSignal
-    if (signal.kind === 'candidate') {
-      const { candidate, sdpMid, sdpMLineIndex } = signal
-      data = { type: 'candidate', candidate: { candidate, sdpMid, sdpMLineIndex } }
-    } else if (signal.kind === 'refuse') {
-      return 'stale-signal'
-    } else {
-      data = { type: signal.kind, sdp: signal.sdp }
-    }
-    try {
-      this.#peer?.signal(data)
-      if (signal.kind === 'answer') this.#releaseCandidates()
-      return undefined
-    } catch {
-      this.close('error')
-      return 'signal-failed'
-    }
+    return this.#negotiation.apply(signal)
   }
 
   /** Empties the queue and returns what was in it (to carry it over to another link). */
   takeQueue(): Uint8Array[] {
-    const queue = this.#queue
-    this.#queue = []
-    this.#queuedBytes = 0
-    return queue
+    return this.#queue.take()
   }
 
   /** One heartbeat tick (open links only). */
   tick(now: number): void {
     if (this.#state !== 'open') return
-    const action = this.#heartbeat.tick(now)
-    if (action === 'dead') {
-      this.close('heartbeat')
-    } else if (action === 'ping') {
-      const nonce = Math.floor(this.#o.random.float() * 2 ** 32)
-      this.#ping = { nonce, sentAt: now }
-      this.#counters.pingsSent++
-      this.#send(pingFrame(nonce))
-    }
+    if (this.#pings.tick(now)) this.close('heartbeat')
   }
 
-  /**
-   * Sends one PING frame now, straight to the channel like the heartbeat's (not through the
-   * queue), and resolves with the round trip in clock ms when the PONG with its nonce arrives.
-   * Rejects with ERR_NOT_CONNECTED unless open, ERR_PROBE_TIMEOUT after `probeTimeoutMs`, and
-   * ERR_LINK_CLOSED when the link closes first (also when the PING cannot be written). The PONG is
-   * a frame heard from the peer, so it counts as liveness, as any frame does; it does not touch
-   * the heartbeat's own PING, its `rttMs` or `lastUsed` (a probe is not use).
-   */
+  /** The round trip of one probe PING (pings.ts); rejects with ERR_NOT_CONNECTED unless open. */
   probe(): Promise<number> {
     if (this.#state !== 'open') {
       return Promise.reject(new TransportError(TransportErrorCode.NOT_CONNECTED, 'the data channel is not open'))
     }
-    const { clock, probeTimeoutMs } = this.#o
-    let nonce: number
-    do nonce = Math.floor(this.#o.random.float() * 2 ** 32)
-    while (this.#probes.has(nonce) || this.#ping?.nonce === nonce)
-    return new Promise<number>((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
-        this.#probes.delete(nonce)
-        reject(new TransportError(TransportErrorCode.PROBE_TIMEOUT, `no PONG within ${probeTimeoutMs} ms`))
-      }, probeTimeoutMs)
-      this.#probes.set(nonce, { sentAt: clock.now(), timer, resolve, reject })
-      this.#counters.probesSent++
-      this.#send(pingFrame(nonce)) // a failed write closes the link, which rejects this probe
-    })
+    return this.#pings.probe()
   }
 
   /**
@@ -250,15 +189,11 @@ export class Link {
     this.#state = 'closed'
     const { clock } = this.#o
     if (this.#connectTimer !== undefined) clock.clearTimeout(this.#connectTimer)
-    if (this.#drainTimer !== undefined) clock.clearTimeout(this.#drainTimer)
-    this.#connectTimer = this.#drainTimer = undefined
-    for (const probe of this.#probes.values()) {
-      clock.clearTimeout(probe.timer)
-      probe.reject(new TransportError(TransportErrorCode.LINK_CLOSED, `the connection closed (${reason})`))
-    }
-    this.#probes.clear()
-    const queuedDropped = this.takeQueue().length
-    this.#heldCandidates = undefined
+    this.#connectTimer = undefined
+    this.#queue.stop()
+    this.#pings.stop(reason)
+    const queuedDropped = this.#queue.take().length
+    this.#negotiation.stop()
     const peer = this.#peer
     this.#peer = undefined
     const destroy = (): void => {
@@ -282,104 +217,22 @@ export class Link {
     this.#hooks.closed(this, reason, queuedDropped)
   }
 
-  #enqueue(frame: Uint8Array): DropReason | undefined {
-    if (this.#state === 'open' && this.#queue.length === 0 && this.#writable()) return this.#write(frame)
-    const { maxQueuedFrames, maxQueuedBytes } = this.#o
-    if (this.#queue.length >= maxQueuedFrames || this.#queuedBytes + frame.length > maxQueuedBytes) {
-      return this.#state === 'open' ? 'send-queue-full' : 'pending-queue-full'
-    }
-    this.#queue.push(frame)
-    this.#queuedBytes += frame.length
-    if (this.#state === 'open') this.#armDrain()
-    return undefined
-  }
-
-  #writable(): boolean {
-    return (this.#peer?.bufferSize ?? 0) < this.#o.highWaterMarkBytes
-  }
-
-  #write(frame: Uint8Array): DropReason | undefined {
-    try {
-      this.#peer!.send(frame)
-    } catch {
-      this.close('error')
-      return 'send-failed'
-    }
-    this.#counters.framesSent++
-    this.#counters.bytesSent += frame.length
-    return undefined
-  }
-
-  /** Writes a frame and counts it if it could not be written. */
-  #send(frame: Uint8Array): void {
-    const dropped = this.#write(frame)
-    if (dropped !== undefined) this.#counters.drop(dropped)
-  }
-
-  #drain(): void {
-    while (this.#state === 'open' && this.#queue.length > 0 && this.#writable()) {
-      const frame = this.#queue.shift()!
-      this.#queuedBytes -= frame.length
-      this.#send(frame)
-    }
-    if (this.#state === 'open' && this.#queue.length > 0) this.#armDrain()
-  }
-
-  #armDrain(): void {
-    if (this.#drainTimer !== undefined) return
-    this.#drainTimer = this.#o.clock.setTimeout(() => {
-      this.#drainTimer = undefined
-      this.#drain()
-    }, this.#o.drainIntervalMs)
-  }
-
-  /**
-   * Passes simple-peer's signals on. This side's ICE candidates wait: on the dialing side until
-   * the answer has arrived (and the offer's SDP carries none), on the answering side until the
-   * answer is sent. So the answerer cannot reach the dialer before the dialer knows the
-   * answerer's DTLS fingerprint (libdatachannel, as dialer, fails the DTLS handshake then,
-   * while Chrome buffers it), and no candidate reaches a node before the offer it belongs to.
-   * The answerer still learns the dialer's address from its connectivity checks (peer-reflexive).
-   */
-  #onSignal(data: unknown): void {
-    if (this.#state === 'closed') return
-    const envelope = envelopeOf(this.session, data)
-    if (envelope === undefined) return this.#counters.drop('unsupported-signal')
-    const held = this.#heldCandidates
-    if (envelope.kind === 'candidate') {
-      if (held === undefined) this.#hooks.signal(this, envelope)
-      else if (held.length < this.#o.maxEarlyCandidates) held.push(envelope)
-      else this.#counters.drop('candidate-overflow')
-    } else if (envelope.kind === 'offer') {
-      this.#hooks.signal(this, { ...envelope, sdp: withoutCandidates(envelope.sdp) })
-    } else {
-      this.#hooks.signal(this, envelope)
-      if (envelope.kind === 'answer') this.#releaseCandidates()
-    }
-  }
-
-  #releaseCandidates(): void {
-    const held = this.#heldCandidates
-    this.#heldCandidates = undefined
-    for (const candidate of held ?? []) this.#hooks.signal(this, candidate)
-  }
-
   #onConnect(): void {
     if (this.#state !== 'connecting') return
     const now = this.#o.clock.now()
     this.#state = 'open'
     this.#openedAt = now
-    this.#heartbeat.heard(now)
+    this.#pings.heard(now)
     if (this.#connectTimer !== undefined) this.#o.clock.clearTimeout(this.#connectTimer)
     this.#connectTimer = undefined
     this.#hooks.opened(this)
-    this.#drain()
+    this.#queue.drain()
   }
 
   #onData(data: unknown): void {
     if (this.#state === 'closed') return
     const now = this.#o.clock.now()
-    this.#heartbeat.heard(now)
+    this.#pings.heard(now)
     this.#counters.framesReceived++
     if (data instanceof Uint8Array) this.#counters.bytesReceived += data.length
     if (!this.#frames.take()) return this.#counters.drop('frame-rate-limited')
@@ -390,18 +243,9 @@ export class Link {
     }
     const { frame } = result
     if (frame.type === 'ping') {
-      if (this.#state === 'open') this.#send(pongFrame(frame.nonce))
+      if (this.#state === 'open') this.#queue.send(pongFrame(frame.nonce))
     } else if (frame.type === 'pong') {
-      const probe = this.#probes.get(frame.nonce)
-      if (probe !== undefined) {
-        this.#probes.delete(frame.nonce)
-        this.#o.clock.clearTimeout(probe.timer)
-        this.#counters.probesAnswered++
-        probe.resolve(now - probe.sentAt)
-      } else {
-        this.#counters.pongsReceived++
-        if (this.#ping?.nonce === frame.nonce) this.#rttMs = now - this.#ping.sentAt
-      }
+      this.#pings.pong(frame.nonce, now)
     } else if (frame.type === 'bye') {
       this.close(frame.reason === ByeReason.LEAVING ? 'remote-left' : 'remote-evicted')
       return
@@ -414,6 +258,6 @@ export class Link {
       this.#lastUsed = now
       this.#hooks.message(this, frame.payload)
     }
-    if (this.#queue.length > 0) this.#drain()
+    if (this.#queue.length > 0) this.#queue.drain()
   }
 }
