@@ -10,6 +10,7 @@ export {
   compareBytes,
   compareDistance,
   distance,
+  fromHex,
   ID_BITS,
   ID_BYTES,
   type Id,
