@@ -10,6 +10,8 @@ import type { DhtHook, HookOpResult, HookStatus } from '../../apps/web/src/hook-
 import { hook as testHook } from '../tests/support.ts'
 import { ONE_ADDRESS_TUNABLES } from '../tests/one-address.ts'
 import { startProgram } from '../tests/process.ts'
+// The project's one percentile (nearest rank; NaN for no values). By path: e2e does not depend on the simulator package.
+import { percentile } from '../../packages/simulator/src/stats.ts'
 
 export type { HookOpResult, HookStatus }
 
@@ -48,11 +50,7 @@ export function numberOption(name: string, raw: string, min: number, max: number
   return usageError(`--${name} must be a number from ${min} to ${max}, not "${raw}".`, help)
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
+export { percentile }
 export const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length
 export const round = (n: number, digits = 2): number => Number(n.toFixed(digits))
 export const summary = (values: readonly number[]): { p50: number; p99: number } => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) })

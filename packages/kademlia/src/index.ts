@@ -10,6 +10,7 @@ export {
   compareBytes,
   compareDistance,
   distance,
+  fromHex,
   ID_BITS,
   ID_BYTES,
   type Id,
@@ -40,6 +41,7 @@ export { VirtualClock } from './platform/virtual-clock.ts'
 export { BoundedMap } from './platform/bounded-map.ts'
 export { backoffMs, type BackoffOptions } from './platform/backoff.ts'
 export { TokenBucket, type TokenBucketOptions } from './platform/token-bucket.ts'
+export { checkOptions, describeOption, isOptionValue, option, type OptionKind } from './platform/check-options.ts'
 export type { Contact } from './routing-table/k-bucket.ts'
 export { type BucketView, RoutingTable, type RoutingTableOptions } from './routing-table/routing-table.ts'
 export { decodeMessage, type DecodeResult, encodeMessage, HEADER_BYTES, type WireLimits } from './wire/codec.ts'

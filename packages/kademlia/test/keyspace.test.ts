@@ -8,6 +8,7 @@ import {
   compareDistance,
   distance,
   distancePrefix,
+  fromHex,
   ID_BITS,
   ID_BYTES,
   idEquals,
@@ -203,6 +204,17 @@ describe('hex encoding', () => {
       }),
       RUNS,
     )
+  })
+
+  it('round-trips bytes of any length through toHex and fromHex, and reads nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        expect(fromHex(toHex(bytes))).toEqual(bytes)
+        expect(fromHex(toHex(bytes).toUpperCase())).toEqual(bytes)
+      }),
+      RUNS,
+    )
+    for (const hex of ['0', 'abc', 'zz', ' 00', '0x00', 42 as unknown as string]) expect(fromHex(hex)).toBeUndefined()
   })
 
   it('rejects strings that are not 40 hex characters with ERR_INVALID_ID', () => {

@@ -3,7 +3,7 @@
  * (`createSignalingServer({ maxClients: 100 })`); the frame parsers take the `FrameLimits` part.
  * Pure data: no Node built-ins, so the browser client can share the frame limits.
  */
-import { DEFAULT_ID_PUZZLE_BITS, DhtError, ErrorCode, MAX_ID_PUZZLE_BITS } from '@browser-dht/kademlia'
+import { checkOptions, DEFAULT_ID_PUZZLE_BITS, describeOption, DhtError, ErrorCode, isOptionValue, MAX_ID_PUZZLE_BITS, option, type OptionKind } from '@browser-dht/kademlia'
 
 /** Bounds the frame parsers enforce (both directions). */
 export interface FrameLimits {
@@ -132,51 +132,33 @@ export const DEFAULTS: Tunables = Object.freeze({
   introduceMinAgeMs: 30_000,
 })
 
-/**
- * What each tunable may be: `count` a positive integer, `count0` a non-negative one, `rate` a
- * positive number, `flag` a boolean.
- */
-type Kind = 'count' | 'count0' | 'rate' | 'flag'
-const KINDS: { readonly [K in keyof Tunables]: Kind } = {
-  maxFrameBytes: 'count',
-  maxSignalBytes: 'count',
-  maxSignalDepth: 'count',
-  maxPayloadBytes: 'count',
-  maxClients: 'count',
-  maxPeersPerReply: 'count',
-  rateBurst: 'count',
-  ratePerSecond: 'rate',
-  maxStrikes: 'count',
-  heartbeatIntervalMs: 'count',
-  registerTimeoutMs: 'count',
-  maxBufferedBytes: 'count',
-  shutdownGraceMs: 'count',
-  refusedGraceMs: 'count',
-  maxSocketsPerAddress: 'count',
-  maxSocketsPerNetwork: 'count',
-  registrationsPerMinutePerAddress: 'count',
-  registrationsPerMinutePerNetwork: 'count',
-  maxTrackedAddresses: 'count',
-  trustProxy: 'flag',
-  headersTimeoutMs: 'count',
-  requestTimeoutMs: 'count',
-  maxConnections: 'count',
-  idPuzzleBits: 'count0',
-  introduceMinAgeMs: 'count0',
-}
-
-const KIND_TEXT: Record<Kind, string> = {
-  count: 'a positive integer',
-  count0: 'a non-negative integer',
-  rate: 'a positive number',
-  flag: 'true or false',
-}
-
-function valid(kind: Kind, value: unknown): boolean {
-  if (kind === 'flag') return typeof value === 'boolean'
-  if (typeof value !== 'number' || !Number.isFinite(value)) return false
-  if (kind === 'rate') return value > 0
-  return Number.isInteger(value) && value >= (kind === 'count' ? 1 : 0)
+/** What each tunable may be (the core's `checkOptions`). */
+const KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
+  maxFrameBytes: option.positiveInteger,
+  maxSignalBytes: option.positiveInteger,
+  maxSignalDepth: option.positiveInteger,
+  maxPayloadBytes: option.positiveInteger,
+  maxClients: option.positiveInteger,
+  maxPeersPerReply: option.positiveInteger,
+  rateBurst: option.positiveInteger,
+  ratePerSecond: option.positive,
+  maxStrikes: option.positiveInteger,
+  heartbeatIntervalMs: option.positiveInteger,
+  registerTimeoutMs: option.positiveInteger,
+  maxBufferedBytes: option.positiveInteger,
+  shutdownGraceMs: option.positiveInteger,
+  refusedGraceMs: option.positiveInteger,
+  maxSocketsPerAddress: option.positiveInteger,
+  maxSocketsPerNetwork: option.positiveInteger,
+  registrationsPerMinutePerAddress: option.positiveInteger,
+  registrationsPerMinutePerNetwork: option.positiveInteger,
+  maxTrackedAddresses: option.positiveInteger,
+  trustProxy: option.boolean,
+  headersTimeoutMs: option.positiveInteger,
+  requestTimeoutMs: option.positiveInteger,
+  maxConnections: option.positiveInteger,
+  idPuzzleBits: option.integer(0, MAX_ID_PUZZLE_BITS),
+  introduceMinAgeMs: option.nonNegativeInteger,
 }
 
 /** The frame limits with their defaults, for the parsers. */
@@ -197,12 +179,10 @@ export const DEFAULT_HOST = '127.0.0.1'
 
 /** Fills in defaults and checks every bound; throws ERR_INVALID_OPTION. */
 export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
+  checkOptions(overrides, KINDS, invalid)
   const resolved: Tunables = { ...DEFAULTS }
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
-    const value = overrides[name]
-    if (value === undefined) continue
-    if (!valid(KINDS[name], value)) throw invalid(`${name} must be ${KIND_TEXT[KINDS[name]]}`)
-    Object.assign(resolved, { [name]: value })
+    if (overrides[name] !== undefined) Object.assign(resolved, { [name]: overrides[name] })
   }
   const rules: [boolean, string][] = [
     [resolved.maxPayloadBytes >= resolved.maxFrameBytes, 'maxPayloadBytes must be at least maxFrameBytes'],
@@ -211,7 +191,6 @@ export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
     [resolved.registrationsPerMinutePerNetwork >= resolved.registrationsPerMinutePerAddress, 'registrationsPerMinutePerNetwork must be at least registrationsPerMinutePerAddress'],
     [resolved.requestTimeoutMs >= resolved.headersTimeoutMs, 'requestTimeoutMs must be at least headersTimeoutMs'],
     [resolved.maxConnections >= resolved.maxClients, 'maxConnections must be at least maxClients'],
-    [resolved.idPuzzleBits <= MAX_ID_PUZZLE_BITS, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`],
   ]
   for (const [holds, message] of rules) if (!holds) throw invalid(message)
   return Object.freeze(resolved)
@@ -230,8 +209,9 @@ export function parseTunableAssignments(assignments: readonly string[]): Partial
     if (equals < 0 || !Object.hasOwn(DEFAULTS, name)) throw invalid(`not a tunable: ${JSON.stringify(assignment.slice(0, 60))} (expected name=value, a name from DEFAULTS)`)
     const key = name as keyof Tunables
     const text = assignment.slice(equals + 1)
-    const value = KINDS[key] === 'flag' ? parseFlag(text) : /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined
-    if (value === undefined || !valid(KINDS[key], value)) throw invalid(`${name} must be ${KIND_TEXT[KINDS[key]]}, got ${JSON.stringify(text.slice(0, 40))}`)
+    const kind = KINDS[key]
+    const value = kind.type === 'boolean' ? parseFlag(text) : /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined
+    if (value === undefined || !isOptionValue(kind, value)) throw invalid(`${name} must be ${describeOption(kind)}, got ${JSON.stringify(text.slice(0, 40))}`)
     parsed[key] = value
   }
   return parsed as Partial<Tunables>

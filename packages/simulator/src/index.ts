@@ -4,4 +4,4 @@
  */
 export { type AddNodeOptions, puzzleId, Testnet, type TestnetOptions } from './testnet.ts'
 export { trueClosest } from './brute-force.ts'
-export { mean, type Percentiles, percentiles, round } from './stats.ts'
+export { mean, percentile, type Percentiles, percentiles, round } from './stats.ts'

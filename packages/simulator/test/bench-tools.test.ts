@@ -5,7 +5,7 @@ import { trueClosest } from '../src/brute-force.ts'
 import { parseFlags, UsageError } from '../src/cli/args.ts'
 import { AdversaryIndex } from '../src/bench/adversary.ts'
 import { lineChartSvg } from '../src/bench/plot.ts'
-import { percentiles } from '../src/stats.ts'
+import { percentile, percentiles } from '../src/stats.ts'
 
 const SPEC = {
   nodes: { kind: 'int', min: 2, help: '' },
@@ -37,6 +37,14 @@ describe('percentiles', () => {
 
   it('answers zeros for no values', () => {
     expect(percentiles([])).toEqual({ p50: 0, p90: 0, p99: 0, max: 0 })
+  })
+
+  it('agree with the single percentile, which answers NaN for no values', () => {
+    const values = [7, 3, 9, 1, 5]
+    const { p50, p90, p99, max } = percentiles(values)
+    expect([percentile(values, 50), percentile(values, 90), percentile(values, 99), percentile(values, 100)]).toEqual([p50, p90, p99, max])
+    expect(percentile(values, 0)).toBe(1)
+    expect(percentile([], 50)).toBeNaN()
   })
 })
 

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import polyfill from 'node-datachannel/polyfill'
 import { type Id, type Message, systemClock, toHex } from '@browser-dht/kademlia'
 import { createIdentity, type NodeIdentity } from '@browser-dht/identity'
+import { percentile } from '../../simulator/src/stats.ts'
 import { MemorySignaling, nodePeerFactory, WebRtcTransport } from '../src/node.ts'
 
 const { values } = parseArgs({
@@ -66,10 +67,6 @@ function opened(t: WebRtcTransport, id: Id): Promise<void> {
   })
 }
 
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
 const stat = (values: number[]): { p50: number; p99: number } => ({ p50: Number(percentile(values, 50).toFixed(2)), p99: Number(percentile(values, 99).toFixed(2)) })
 
 async function main(): Promise<void> {

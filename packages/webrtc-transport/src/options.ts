@@ -3,6 +3,7 @@
  * enforces is named here once. Times are in milliseconds of the handed clock.
  */
 import {
+  checkOptions,
   type Clock,
   cryptoRandom,
   DEFAULT_ID_PUZZLE_BITS,
@@ -11,6 +12,8 @@ import {
   ID_BYTES,
   MAX_ID_PUZZLE_BITS,
   meetsIdPuzzle,
+  option,
+  type OptionKind,
   puzzleBitsOf,
   type Random,
   systemClock,
@@ -175,47 +178,49 @@ export interface ResolvedOptions extends Tunables {
   random: Random
 }
 
-const POSITIVE_INTEGERS: readonly (keyof Tunables)[] = [
-  'maxConnections',
-  'heartbeatMaxMissed',
-  'maxQueuedFrames',
-  'maxEarlyCandidates',
-  'maxReplaySenders',
-  'replayWindow',
-  'maxPeerKeys',
-  'maxRelayHops',
-  'frameBurst',
-  'authBurst',
-  'maxRouteHints',
-  'maxForwardedRelays',
-]
+/** What each tunable may be (the core's `checkOptions`): a positive number unless said otherwise. */
+const KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
+  maxConnections: option.positiveInteger,
+  connectTimeoutMs: option.positive,
+  probeTimeoutMs: option.positive,
+  heartbeatIntervalMs: option.positive,
+  heartbeatMaxMissed: option.positiveInteger,
+  idleAfterMs: option.positive,
+  minConnectionAgeMs: option.positive,
+  maxQueuedFrames: option.positiveInteger,
+  maxQueuedBytes: option.positive,
+  highWaterMarkBytes: option.positive,
+  drainIntervalMs: option.positive,
+  maxEarlyCandidates: option.positiveInteger,
+  maxSignalBytes: option.positive,
+  maxAuthAgeMs: option.positive,
+  maxReplaySenders: option.positiveInteger,
+  replayWindow: option.positiveInteger,
+  maxPeerKeys: option.positiveInteger,
+  idPuzzleBits: option.integer(0, MAX_ID_PUZZLE_BITS),
+  maxRelayHops: option.integer(1, 255),
+  frameRatePerSecond: option.positive,
+  frameBurst: option.positiveInteger,
+  authRatePerSecond: option.positive,
+  authBurst: option.positiveInteger,
+  maxRouteHints: option.positiveInteger,
+  maxForwardedRelays: option.positiveInteger,
+  relayMemoryMs: option.positive,
+  presenceIntervalMs: option.positive,
+  byeLingerMs: option.positive,
+}
 
-/** Tunables that may be 0. */
-const MAY_BE_ZERO: readonly (keyof Tunables)[] = ['idPuzzleBits']
+function invalid(message: string): TransportError {
+  return new TransportError(TransportErrorCode.INVALID_OPTION, message)
+}
 
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions {
   const identity = options.identity as NodeIdentity | undefined
-  if (!(identity?.id instanceof Uint8Array) || identity.id.length !== ID_BYTES) {
-    throw new TransportError(TransportErrorCode.INVALID_OPTION, `identity.id must be ${ID_BYTES} bytes`)
-  }
+  if (!(identity?.id instanceof Uint8Array) || identity.id.length !== ID_BYTES) throw invalid(`identity.id must be ${ID_BYTES} bytes`)
+  checkOptions(options, KINDS, invalid)
   const tunables = { ...DEFAULTS } as Tunables
-  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
-    const value = options[name]
-    if (value === undefined) continue
-    const zero = MAY_BE_ZERO.includes(name)
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zero)) {
-      throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be a ${zero ? 'non-negative' : 'positive'} number`)
-    }
-    if ((POSITIVE_INTEGERS.includes(name) || zero) && !Number.isInteger(value)) {
-      throw new TransportError(TransportErrorCode.INVALID_OPTION, `${name} must be an integer`)
-    }
-    tunables[name] = value
-  }
-  if (tunables.maxRelayHops > 255) throw new TransportError(TransportErrorCode.INVALID_OPTION, 'maxRelayHops must be at most 255')
-  if (tunables.idPuzzleBits > MAX_ID_PUZZLE_BITS) {
-    throw new TransportError(TransportErrorCode.INVALID_OPTION, `idPuzzleBits must be at most ${MAX_ID_PUZZLE_BITS}`)
-  }
+  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) tunables[name] = options[name] ?? tunables[name]
   if (!meetsIdPuzzle(identity.id, tunables.idPuzzleBits)) {
     throw new TransportError(
       TransportErrorCode.WEAK_IDENTITY,
@@ -224,7 +229,7 @@ export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions
   }
   const authCrypto = options.authCrypto ?? 'auto'
   if (authCrypto !== 'auto' && authCrypto !== 'webcrypto' && authCrypto !== 'noble') {
-    throw new TransportError(TransportErrorCode.INVALID_OPTION, 'authCrypto must be auto, webcrypto or noble')
+    throw invalid('authCrypto must be auto, webcrypto or noble')
   }
   const limits = options.limits ?? DEFAULT_WIRE_LIMITS
   return {

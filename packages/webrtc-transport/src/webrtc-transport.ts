@@ -33,6 +33,7 @@ import { resolveOptions, type ResolvedOptions, type WebRtcTransportOptions } fro
 import type { Signaler } from './signaling/signaler.ts'
 import { TransportError, TransportErrorCode } from './errors.ts'
 import { type CloseReason, Counters, type TransportStats } from './stats.ts'
+import type { TransportContext } from './transport/context.ts'
 import { Delivery } from './transport/delivery.ts'
 import { type ConnectionPolicy, LinkTable, type PeerInfo } from './transport/link-table.ts'
 import { Relaying } from './transport/relaying.ts'
@@ -79,13 +80,9 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       closed: (link, reason, queuedDropped) => this.#linkClosed(link, reason, queuedDropped),
     }
     const links = (this.#links = new LinkTable({ options: this.options, counters, hooks }))
+    const context: TransportContext = { options: this.options, counters, suite, keys, sequencer, links }
     this.#relaying = new Relaying({
-      options: this.options,
-      counters,
-      suite,
-      keys,
-      sequencer,
-      links,
+      ...context,
       deliver: (from, via, payload) => this.#delivery.deliver(from, via, payload),
       signal: (frame, link) => this.#signals.fromOverlay(frame, link),
       signalFailed: (target, signed) => this.#signals.viaServer(target, signed),
@@ -93,12 +90,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     })
     const relaying = this.#relaying
     this.#signals = new SignalRouting({
-      options: this.options,
-      counters,
-      suite,
-      keys,
-      sequencer,
-      links,
+      ...context,
       relay: (to, bytes) => relaying.start(to, RelayKind.SIGNAL, bytes),
       cameVia: (from, via, seq) => relaying.hints.learn(from, via, 'reverse', seq),
     })

@@ -4,6 +4,7 @@
  * and the transport targets.
  */
 import {
+  compareBytes,
   DhtError,
   type DecodeResult,
   encodeMessage,
@@ -79,10 +80,6 @@ export function dhtCorpus(rng: Rng, limits: WireLimits): ByteCorpus {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i])
-}
-
 /** The byte arrays an accepted message carries. */
 function arraysOf(message: Message): Uint8Array[] {
   switch (message.type) {
@@ -128,7 +125,7 @@ export function checkDecoded(bytes: Uint8Array, result: DecodeResult, limits: Wi
   }
   const { message } = result
   invariant(bytes.length <= limits.maxMessageBytes, `accepted ${bytes.length} bytes, over maxMessageBytes`)
-  invariant(sameBytes(encodeMessage(message), bytes), `${message.type} does not encode back to the bytes it was read from`)
+  invariant(compareBytes(encodeMessage(message), bytes) === 0, `${message.type} does not encode back to the bytes it was read from`)
   const count = countOf(message)
   invariant(count === undefined || (count >= 1 && count <= MAX_CONTACTS_PER_MESSAGE), `asks for ${String(count)} contacts`)
   invariant(message.type !== 'NODES' || message.nodes.length <= MAX_CONTACTS_PER_MESSAGE, 'more contacts than a message may carry')

@@ -3,7 +3,7 @@
  * worth hitting, and what must hold of any frame `parseFrame` accepts. Shared by the frame parser
  * and the transport targets.
  */
-import { encodeMessage, type Id, type Message } from '@browser-dht/kademlia'
+import { compareBytes, encodeMessage, type Id, type Message } from '@browser-dht/kademlia'
 import {
   byeFrame,
   ByeReason,
@@ -85,10 +85,6 @@ export function plainRelays(rng: Rng): RelayBody[] {
 
 const REJECTIONS = new Set<string>(DROP_REASONS)
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i])
-}
-
 function isPlainCopy(array: Uint8Array, input: Uint8Array): boolean {
   return Object.getPrototypeOf(array) === Uint8Array.prototype && array.buffer !== input.buffer
 }
@@ -136,6 +132,6 @@ export function checkFrame(bytes: Uint8Array, result: ReturnType<typeof parseFra
     invariant(isPlainCopy(frame.target, bytes) && isPlainCopy(frame.origin, bytes), `${frame.type} IDs that are not copies`)
     invariant(Number.isSafeInteger(frame.seq), 'a seq beyond 2^53')
   }
-  invariant(sameBytes(encodeAgain(frame), bytes), `a ${frame.type} frame does not encode back to the bytes it was read from`)
+  invariant(compareBytes(encodeAgain(frame), bytes) === 0, `a ${frame.type} frame does not encode back to the bytes it was read from`)
   return 'ok'
 }

@@ -43,7 +43,10 @@ export function compareDistance(target: Id, a: Id, b: Id): number {
   return 0
 }
 
-/** Bytewise comparison of two byte strings of equal length (lexicographic, unsigned). */
+/**
+ * Bytewise comparison of two byte strings (lexicographic, unsigned; a proper prefix first). 0 means
+ * the same bytes, whatever their length: the one equality of byte strings (`idEquals` reads 20 bytes).
+ */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
@@ -89,20 +92,26 @@ export function commonPrefixLength(a: Id, b: Id): number {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
-export function toHex(id: Uint8Array): string {
+/** Any bytes (an ID, a key, a nonce) as lowercase hex, two characters a byte. */
+export function toHex(bytes: Uint8Array): string {
   let s = ''
-  for (let i = 0; i < id.length; i++) s += HEX[id[i]!]
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
   return s
+}
+
+/** Hex (either case, two characters a byte) back into bytes; undefined for anything else. */
+export function fromHex(hex: string): Uint8Array | undefined {
+  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return undefined
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return out
 }
 
 /** Parses 40 hex characters (either case) into an ID, or throws ERR_INVALID_ID. */
 export function idFromHex(hex: string): Id {
-  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{40}$/.test(hex)) {
-    throw new DhtError(ErrorCode.INVALID_ID, 'an id is 40 hexadecimal characters')
-  }
-  const out = new Uint8Array(ID_BYTES)
-  for (let i = 0; i < ID_BYTES; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
-  return out
+  const id = typeof hex === 'string' && hex.length === ID_BYTES * 2 ? fromHex(hex) : undefined
+  if (id === undefined) throw new DhtError(ErrorCode.INVALID_ID, 'an id is 40 hexadecimal characters')
+  return id
 }
 
 /** A short human label: the first 8 hex characters. */

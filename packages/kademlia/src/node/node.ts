@@ -7,6 +7,7 @@ import { DhtError, ErrorCode } from '../errors.ts'
 import { verifySignature } from '../keyspace/ed25519.ts'
 import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
+import { checkOptions } from '../platform/check-options.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
@@ -19,7 +20,6 @@ import { RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
 import {
   isRequest,
-  MAX_CONTACTS_PER_MESSAGE,
   type Message,
   type Response,
   type StoreMode,
@@ -28,7 +28,7 @@ import { Emitter } from './emitter.ts'
 import { Liveness } from './liveness.ts'
 import type { BootstrapOptions, FindNodeResult, NodeEvents, NodeStats } from './node-types.ts'
 import { Maintenance } from './maintenance.ts'
-import { type NodeOptions, resolveTunables, type Tunables, wireLimits } from './options.ts'
+import { invalidOption, type NodeOptions, resolveTunables, TUNABLE_KINDS, type Tunables, wireLimits } from './options.ts'
 import {
   type CallOptions,
   type GetOptions,
@@ -332,9 +332,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   ): Promise<LookupResult> {
     this.#assertRunning()
     const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
-    if (paths !== undefined && (!Number.isInteger(paths) || paths < 1 || paths > MAX_CONTACTS_PER_MESSAGE)) {
-      throw new DhtError(ErrorCode.INVALID_OPTION, `paths must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
-    }
+    checkOptions({ paths }, { paths: TUNABLE_KINDS.disjointPaths }, invalidOption)
     const seeds = this.table.closest(target, k)
     if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
     this.table.markLookup(target, this.now())

@@ -3,6 +3,7 @@
  * here once. Times are in milliseconds of the handed clock.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
+import { checkOptions, option, type OptionKind } from '../platform/check-options.ts'
 import type { Clock, Random } from '../platform/platform.ts'
 import type { RecordStore } from '../records/record-store.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -165,6 +166,44 @@ export interface NodeOptions extends Partial<Tunables> {
   verify?: Verify
 }
 
+/** What each tunable may be (platform/check-options.ts); rules between tunables are in `resolveTunables`. */
+export const TUNABLE_KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
+  k: option.integer(1, MAX_CONTACTS_PER_MESSAGE),
+  alpha: option.positiveInteger,
+  replacementCacheSize: option.nonNegative,
+  staleLimit: option.nonNegative,
+  requestTimeoutMs: option.nonNegative,
+  maxInflightRequests: option.nonNegative,
+  maxConcurrentInbound: option.nonNegative,
+  evictionPingAfterMs: option.nonNegative,
+  maxEvictionPings: option.nonNegative,
+  maxLookupCandidates: option.nonNegative,
+  disjointPaths: option.integer(1, MAX_CONTACTS_PER_MESSAGE),
+  maxIntroducedPerPeer: option.positiveInteger,
+  maxValueBytes: option.nonNegative,
+  maxPublishersPerKey: option.integer(1, 64),
+  maxRecordsPerSender: option.positiveInteger,
+  recordChecksPerSecond: option.positiveInteger,
+  storeSlack: option.nonNegative,
+  getQuorum: option.positiveInteger,
+  maxRecords: option.nonNegative,
+  maxStoredBytes: option.nonNegative,
+  recordTtlMs: option.nonNegative,
+  maxTtlMs: option.nonNegative,
+  republishIntervalMs: option.nonNegative,
+  replicateIntervalMs: option.nonNegative,
+  refreshIntervalMs: option.nonNegative,
+  expireIntervalMs: option.nonNegative,
+  replicateConcurrency: option.nonNegative,
+  churnReplicateDelayMs: option.nonNegative,
+  idPuzzleBits: option.integer(0, MAX_ID_PUZZLE_BITS),
+}
+
+/** An ERR_INVALID_OPTION with `message`. */
+export function invalidOption(message: string): DhtError {
+  return new DhtError(ErrorCode.INVALID_OPTION, message)
+}
+
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveTunables(options: Partial<Tunables>): Tunables {
   const resolved = { ...DEFAULTS } as Tunables
@@ -172,33 +211,9 @@ export function resolveTunables(options: Partial<Tunables>): Tunables {
   resolved.maxIntroducedPerPeer = Math.ceil((options.k ?? DEFAULTS.k) / 2)
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
     const value = options[name]
-    if (value === undefined) continue
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a non-negative number`)
-    }
-    resolved[name] = value
+    if (value !== undefined) resolved[name] = value
   }
-  if (!Number.isInteger(resolved.k) || resolved.k < 1 || resolved.k > MAX_CONTACTS_PER_MESSAGE) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, `k must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
-  }
-  if (!Number.isInteger(resolved.alpha) || resolved.alpha < 1) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'alpha must be a positive integer')
-  }
-  if (!Number.isInteger(resolved.idPuzzleBits) || resolved.idPuzzleBits > MAX_ID_PUZZLE_BITS) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, `idPuzzleBits must be an integer from 0 to ${MAX_ID_PUZZLE_BITS}`)
-  }
-  if (!Number.isInteger(resolved.disjointPaths) || resolved.disjointPaths < 1 || resolved.disjointPaths > MAX_CONTACTS_PER_MESSAGE) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, `disjointPaths must be an integer from 1 to ${MAX_CONTACTS_PER_MESSAGE}`)
-  }
-  if (!Number.isInteger(resolved.maxIntroducedPerPeer) || resolved.maxIntroducedPerPeer < 1) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxIntroducedPerPeer must be a positive integer')
-  }
-  for (const name of ['maxPublishersPerKey', 'maxRecordsPerSender', 'getQuorum', 'recordChecksPerSecond'] as const) {
-    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new DhtError(ErrorCode.INVALID_OPTION, `${name} must be a positive integer`)
-  }
-  if (resolved.maxPublishersPerKey > 64) throw new DhtError(ErrorCode.INVALID_OPTION, 'maxPublishersPerKey must be at most 64')
-  if (resolved.maxLookupCandidates < resolved.k) {
-    throw new DhtError(ErrorCode.INVALID_OPTION, 'maxLookupCandidates must be at least k')
-  }
+  checkOptions(resolved, TUNABLE_KINDS, invalidOption)
+  if (resolved.maxLookupCandidates < resolved.k) throw invalidOption('maxLookupCandidates must be at least k')
   return resolved
 }

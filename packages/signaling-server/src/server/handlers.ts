@@ -2,8 +2,7 @@
  * One handler per client frame type. Each gets the hub (registry, bounds, send/reject/close)
  * and the connection the frame came from; a violation becomes an error frame via `hub.reject`.
  */
-import { meetsIdPuzzle } from '@browser-dht/kademlia'
-import { hexToBytes } from '@noble/curves/utils.js'
+import { fromHex, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { idFromPublicKey, verifyChallenge } from '../identity.ts'
 import { CloseCode, SignalingErrorCode } from '../protocol/error-codes.ts'
 import type { ClientFrame, PeersRequestFrame, RegisterFrame, SignalRequestFrame } from '../protocol/frames.ts'
@@ -33,7 +32,8 @@ function handleRegister(hub: Hub, connection: Connection, frame: RegisterFrame):
     return hub.reject(connection, SignalingErrorCode.ALREADY_REGISTERED, 'this connection is already registered')
   }
   const bits = hub.tunables.idPuzzleBits
-  if (!meetsIdPuzzle(idFromPublicKey(hexToBytes(frame.publicKey)), bits)) {
+  // (The parser took publicKey only as 64 lowercase hex digits.)
+  if (!meetsIdPuzzle(idFromPublicKey(fromHex(frame.publicKey)!), bits)) {
     return hub.reject(connection, SignalingErrorCode.WEAK_ID, `this ID does not solve the ID puzzle: SHA-1(ID) must start with ${bits} zero bits`)
   }
   const refusal = hub.admission.admitRegistration(connection.address)

@@ -4,8 +4,7 @@
  * parser, dispatch), error frames and strikes, refusals, the heartbeat, closing, and the
  * counters of `/metrics`. Knows nothing about HTTP.
  */
-import type { Random } from '@browser-dht/kademlia'
-import { bytesToHex } from '@noble/curves/utils.js'
+import { type Random, toHex } from '@browser-dht/kademlia'
 import type { RawData, WebSocket } from 'ws'
 import type { Tunables } from '../options.ts'
 import { CloseCode, SignalingErrorCode } from '../protocol/error-codes.ts'
@@ -88,7 +87,7 @@ export class Hub {
       socket,
       remote,
       address,
-      nonce: bytesToHex(this.#random.bytes(NONCE_BYTES)),
+      nonce: toHex(this.#random.bytes(NONCE_BYTES)),
       rateBurst: this.tunables.rateBurst,
       ratePerSecond: this.tunables.ratePerSecond,
       now: this.#now,

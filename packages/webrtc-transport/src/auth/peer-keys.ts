@@ -11,7 +11,7 @@
  * `capacity` peers are remembered, least recently learned forgotten first; a forgotten peer's
  * next MAC'd frame carries its public key, so it costs one derivation again, never a failure.
  */
-import { BoundedMap, type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
+import { BoundedMap, compareBytes, type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { type KeyedMac, keyedMac } from './mac.ts'
@@ -21,12 +21,6 @@ const encoder = new TextEncoder()
 const MAC_SALT = encoder.encode('browser-dht/relay-mac/v1')
 const MAC_INFO = encoder.encode('mac')
 export const MAC_KEY_BYTES = 32
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
 
 export interface MacKeys {
   /** MACs frames from this node to the peer. */
@@ -67,7 +61,7 @@ export class PeerKeys {
    */
   vouch(id: Id, publicKey: Uint8Array, puzzleBits: number): 'ok' | 'bad-key' | 'weak-id' {
     const known = this.publicKey(id)
-    if (known !== undefined && sameBytes(known, publicKey)) return 'ok'
+    if (known !== undefined && compareBytes(known, publicKey) === 0) return 'ok'
     if (!idEquals(keyOf(publicKey), id)) return 'bad-key'
     return meetsIdPuzzle(id, puzzleBits) ? 'ok' : 'weak-id'
   }

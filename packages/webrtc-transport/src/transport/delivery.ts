@@ -14,17 +14,12 @@ import {
   type Message,
   type TransportHandler,
 } from '@browser-dht/kademlia'
-import type { ResolvedOptions } from '../options.ts'
 import type { RouteHints } from '../overlay/routes.ts'
-import type { Counters } from '../stats.ts'
 import { dhtFrame, RelayKind } from '../wire/frames.ts'
-import type { LinkTable } from './link-table.ts'
+import type { TransportContext } from './context.ts'
 import type { Relaying } from './relaying.ts'
 
-export interface DeliveryInit {
-  options: ResolvedOptions
-  counters: Counters
-  links: LinkTable
+export interface DeliveryInit extends Pick<TransportContext, 'options' | 'counters' | 'links'> {
   relaying: Relaying
 }
 

@@ -6,26 +6,15 @@
  * origin learned from what can be checked: its relay, or a new presence in a relay passed on.
  */
 import { type Id, idEquals, TokenBucket } from '@browser-dht/kademlia'
-import type { PeerKeys } from '../auth/peer-keys.ts'
 import { type OpenResult, RelayAuth } from '../auth/relay-seal.ts'
 import { ReplayWindows } from '../auth/replay.ts'
-import type { Sequencer } from '../auth/sequencer.ts'
-import type { AuthSuite } from '../auth/suite.ts'
 import type { Link } from '../link/link.ts'
-import type { ResolvedOptions } from '../options.ts'
 import { type OwnRelay, RelayRouter } from '../overlay/relays.ts'
 import type { RouteHints } from '../overlay/routes.ts'
-import type { Counters } from '../stats.ts'
 import { type RelayFrame, RelayKind, type UndeliverableFrame } from '../wire/frames.ts'
-import type { LinkTable } from './link-table.ts'
+import type { TransportContext } from './context.ts'
 
-export interface RelayingInit {
-  options: ResolvedOptions
-  counters: Counters
-  suite: AuthSuite
-  keys: PeerKeys
-  sequencer: Sequencer
-  links: LinkTable
+export interface RelayingInit extends TransportContext {
   /** A DHT message from `from`, authenticated, that came in on `via`'s channel. */
   deliver(from: Id, via: Id, payload: Uint8Array): void
   /** A SIGNAL relay for this node arrived on `link`. */

@@ -7,26 +7,15 @@
  * offer of the remote's) and the budget (an offer with no room is refused).
  */
 import { compareBytes, type Id } from '@browser-dht/kademlia'
-import type { PeerKeys } from '../auth/peer-keys.ts'
-import type { Sequencer } from '../auth/sequencer.ts'
-import type { AuthSuite } from '../auth/suite.ts'
 import type { Link } from '../link/link.ts'
-import type { ResolvedOptions } from '../options.ts'
 import { SIGNAL_VERSION, type SignalEnvelope } from '../signaling/signal.ts'
 import { type SignalArrival, SignalExchange } from '../signaling/signal-exchange.ts'
 import type { OpenedSignal } from '../signaling/signed-signal.ts'
 import type { Signaler } from '../signaling/signaler.ts'
-import type { Counters } from '../stats.ts'
 import type { RelayFrame } from '../wire/frames.ts'
-import type { LinkTable } from './link-table.ts'
+import type { TransportContext } from './context.ts'
 
-export interface SignalRoutingInit {
-  options: ResolvedOptions
-  counters: Counters
-  suite: AuthSuite
-  keys: PeerKeys
-  sequencer: Sequencer
-  links: LinkTable
+export interface SignalRoutingInit extends TransportContext {
   /** Starts an overlay relay of signed signal bytes; false when no open channel can take it. */
   relay(to: Id, bytes: Uint8Array): boolean
   /** A checked signal from `from` came through the overlay on `via`'s channel: the way back to `from`. */
