@@ -4,9 +4,8 @@
  * domain prefix (`CHALLENGE_DOMAIN`), so the signature is useless anywhere else. Browser-safe:
  * no Node built-ins; used by both the client and the server.
  */
-import { toHex } from '@browser-dht/kademlia'
+import { fromHex, toHex } from '@browser-dht/kademlia'
 import { generateIdentity, identityFromSecretKey, idFromPublicKey, type NodeIdentity, sign, verifySignature } from '@browser-dht/identity'
-import { asciiToBytes, bytesToHex, hexToBytes } from '@noble/curves/utils.js'
 import { CHALLENGE_DOMAIN, NONCE_BYTES, PUBLIC_KEY_BYTES, type RegisterFrame, SIGNATURE_BYTES } from './protocol/frames.ts'
 import { isHex } from './protocol/json.ts'
 
@@ -17,7 +16,8 @@ export { generateIdentity, identityFromSecretKey, idFromPublicKey }
 /** The bytes a client signs to register: `CHALLENGE_DOMAIN` + the nonce as hex, encoded UTF-8 (ASCII). */
 export function challengeMessage(nonceHex: string): Uint8Array {
   if (!isHex(nonceHex, NONCE_BYTES)) throw new TypeError(`nonce must be ${NONCE_BYTES * 2} lowercase hex digits`)
-  return asciiToBytes(CHALLENGE_DOMAIN + nonceHex)
+  // ASCII only (a constant domain and hex digits): one byte per character.
+  return Uint8Array.from(CHALLENGE_DOMAIN + nonceHex, (char) => char.charCodeAt(0))
 }
 
 /** Signs the server's challenge. */
@@ -29,8 +29,8 @@ export function signChallenge(secretKey: Uint8Array, nonceHex: string): Uint8Arr
 export function registerFrame(identity: Identity, nonceHex: string): RegisterFrame {
   return {
     type: 'register',
-    publicKey: bytesToHex(identity.publicKey),
-    signature: bytesToHex(signChallenge(identity.secretKey, nonceHex)),
+    publicKey: toHex(identity.publicKey),
+    signature: toHex(signChallenge(identity.secretKey, nonceHex)),
   }
 }
 
@@ -49,7 +49,8 @@ export function verifyChallenge(answer: ChallengeAnswer): string | undefined {
   if (!isHex(answer.nonce, NONCE_BYTES) || !isHex(answer.publicKey, PUBLIC_KEY_BYTES) || !isHex(answer.signature, SIGNATURE_BYTES)) {
     return undefined
   }
-  const publicKey = hexToBytes(answer.publicKey)
-  const valid = verifySignature(hexToBytes(answer.signature), challengeMessage(answer.nonce), publicKey)
+  // isHex checked both: lowercase hex of the right length, so fromHex cannot fail here.
+  const publicKey = fromHex(answer.publicKey)!
+  const valid = verifySignature(fromHex(answer.signature)!, challengeMessage(answer.nonce), publicKey)
   return valid ? toHex(idFromPublicKey(publicKey)) : undefined
 }
