@@ -99,7 +99,7 @@ export {
   type PutResult,
 } from './node/node.ts'
 export { Emitter } from './node/emitter.ts'
-export { DEFAULT_WIRE_LIMITS, DEFAULTS, type NodeOptions, type Tunables, wireLimits } from './node/options.ts'
+export { DEFAULT_WIRE_LIMITS, DEFAULTS, type NodeOptions, resolveTunables, type Tunables, wireLimits } from './node/options.ts'
 
 import { KademliaNode } from './node/node.ts'
 import type { NodeOptions } from './node/options.ts'

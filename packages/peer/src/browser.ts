@@ -12,7 +12,7 @@ import { holdLock, locksAvailable } from './browser/locks.ts'
 import { adoptOrphans, markSeen } from './browser/orphans.ts'
 import { loadIdentity, newIdentity } from './browser/session-identity.ts'
 import { PeerError, PeerErrorCode } from './errors.ts'
-import { checkSignalUrls, type PeerOptions } from './options.ts'
+import { checkPeerOptions, type PeerOptions } from './options.ts'
 import { type Lifecycle, Peer } from './peer.ts'
 
 export * from './index.ts'
@@ -36,7 +36,7 @@ function preciseClock(): Clock {
 
 /** Starts a DHT peer in this tab. */
 export async function createPeer(options: BrowserPeerOptions): Promise<Peer> {
-  checkSignalUrls(options.signal)
+  checkPeerOptions(options)
   const puzzleBits = options.idPuzzleBits ?? DEFAULT_ID_PUZZLE_BITS
   const keyStorage = options.keyStorage ?? sessionStorage
   const identityOptions = { puzzleBits, ...(options.onIdentityProgress === undefined ? {} : { onProgress: options.onIdentityProgress }) }

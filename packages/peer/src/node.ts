@@ -11,7 +11,7 @@ import WebSocket from 'ws'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import { DirectoryStore } from './node/directory-store.ts'
 import { loadOrCreateIdentity } from './node/identity-file.ts'
-import { checkSignalUrls, type PeerOptions } from './options.ts'
+import { checkPeerOptions, type PeerOptions } from './options.ts'
 import { Peer, type PeerAbout } from './peer.ts'
 import type { WebSocketConstructor } from './signaling/signaling-client.ts'
 import { MemoryPeerStore, type PeerStore } from './store.ts'
@@ -44,7 +44,7 @@ function nodeDataChannelFactory(): Promise<PeerFactory> {
 
 /** Starts a DHT peer in this Node process. */
 export async function createPeer(options: NodePeerOptions): Promise<Peer> {
-  checkSignalUrls(options.signal)
+  checkPeerOptions(options)
   const puzzleBits = options.idPuzzleBits ?? DEFAULT_ID_PUZZLE_BITS
   const peerFactory = options.peerFactory ?? (await nodeDataChannelFactory())
   let identity = options.identity

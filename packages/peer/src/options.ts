@@ -4,8 +4,8 @@
  * WebSocket); everything they fill in can be passed instead.
  */
 import type { NodeIdentity } from '@browser-dht/identity'
-import type { Clock, Random, Tunables as DhtTunables } from '@browser-dht/kademlia'
-import type { IceServer, ManagerTunables, PeerFactory, Tunables as TransportTunables } from '@browser-dht/webrtc-transport'
+import { type Clock, type Random, resolveTunables, type Tunables as DhtTunables } from '@browser-dht/kademlia'
+import { checkTunables, type IceServer, type ManagerTunables, type PeerFactory, type Tunables as TransportTunables } from '@browser-dht/webrtc-transport'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import type { WebSocketConstructor } from './signaling/signaling-client.ts'
 import type { PeerStore } from './store.ts'
@@ -100,4 +100,17 @@ export function resolveTimings(given: Partial<PeerTimings> = {}): PeerTimings {
     timings[name as keyof PeerTimings] = value
   }
   return timings
+}
+
+/**
+ * Every option that can be checked without an identity: the signaling URLs, the timings, the
+ * DHT's and the transport's tunables. The platform entries call it first, so a bad option costs
+ * no puzzle search, no file and no database.
+ */
+export function checkPeerOptions(options: PeerOptions): void {
+  checkSignalUrls(options.signal)
+  resolveTimings(options.timings)
+  const puzzle = options.idPuzzleBits === undefined ? {} : { idPuzzleBits: options.idPuzzleBits }
+  resolveTunables({ ...options.dht, ...puzzle })
+  checkTunables({ ...options.transport, ...puzzle })
 }

@@ -4,6 +4,7 @@
  * restart, leave cleanly, and leave nothing behind.
  */
 import { spawn } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
 import { keyOf } from '@browser-dht/kademlia'
 import { createSignalingServer, type SignalingServer } from '@browser-dht/signaling-server'
 import { nodePeerFactory, type PeerFactory } from '@browser-dht/webrtc-transport/node'
@@ -122,9 +123,14 @@ describe('createPeer in Node', () => {
     expect(made).toBeGreaterThan(0)
   })
 
-  it('refuses bad options by name before it does any work', async () => {
+  it('refuses bad options by name before it does any work (no identity, no file)', async () => {
     await expect(createPeer({ signal: [] })).rejects.toMatchObject({ code: PeerErrorCode.INVALID_OPTION })
     await expect(createPeer({ signal: ['http://127.0.0.1:1/signal'] })).rejects.toThrow(/ws:\/\/ or wss:\/\//)
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], timings: { rejoinMs: -1 } as never, idPuzzleBits: 0 })).rejects.toThrow(/timings.rejoinMs/)
+    // The DHT's and the transport's tunables are checked before the identity is made: nothing is written.
+    const dir = await dataDir()
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, dht: { k: 0 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^k must be/) })
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, transport: { maxConnections: 1.5 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^maxConnections/) })
+    expect(await readdir(dir)).toEqual([])
   })
 })

@@ -5,7 +5,7 @@
  * `@browser-dht/identity`'s; `@browser-dht/peer` puts all of it together.)
  */
 export { type ConnectionPolicy, type PeerInfo, WebRtcTransport } from './webrtc-transport.ts'
-export { DEFAULTS, type IceServer, type ResolvedOptions, type Tunables, type WebRtcTransportOptions } from './options.ts'
+export { checkTunables, DEFAULTS, type IceServer, type ResolvedOptions, type Tunables, type WebRtcTransportOptions } from './options.ts'
 export { TransportError, TransportErrorCode } from './errors.ts'
 export type { TransportEvents } from './events.ts'
 export { CLOSE_REASONS, type CloseReason, DROP_REASONS, type DropReason, PEER_GONE, type TransportStats } from './stats.ts'

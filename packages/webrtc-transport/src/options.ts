@@ -214,11 +214,16 @@ function invalid(message: string): TransportError {
   return new TransportError(TransportErrorCode.INVALID_OPTION, message)
 }
 
+/** Rejects a tunable outside its range with ERR_INVALID_OPTION (what `resolveOptions` checks first; no identity needed). */
+export function checkTunables(options: Partial<Tunables>): void {
+  checkOptions(options, KINDS, invalid)
+}
+
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions {
   const identity = options.identity as NodeIdentity | undefined
   if (!(identity?.id instanceof Uint8Array) || identity.id.length !== ID_BYTES) throw invalid(`identity.id must be ${ID_BYTES} bytes`)
-  checkOptions(options, KINDS, invalid)
+  checkTunables(options)
   const tunables = { ...DEFAULTS } as Tunables
   for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) tunables[name] = options[name] ?? tunables[name]
   if (!meetsIdPuzzle(identity.id, tunables.idPuzzleBits)) {
