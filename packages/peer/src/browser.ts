@@ -79,6 +79,7 @@ export async function createPeer(options: BrowserPeerOptions): Promise<Peer> {
       },
     })
   } catch (error) {
+    if (options.store === undefined) await store.close?.()
     unlock()
     throw error
   }

@@ -64,14 +64,20 @@ export async function createPeer(options: NodePeerOptions): Promise<Peer> {
     about.storage = `directory ${options.dataDir}`
   }
   if (options.store !== undefined) about.storage = 'given'
-  return Peer.start({
-    ...options,
-    identity,
-    store: store ?? new MemoryPeerStore(),
-    peerFactory,
-    WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-    clock: options.clock ?? systemClock(),
-    random: options.random ?? cryptoRandom(),
-    about,
-  })
+  store ??= new MemoryPeerStore()
+  try {
+    return await Peer.start({
+      ...options,
+      identity,
+      store,
+      peerFactory,
+      WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+      clock: options.clock ?? systemClock(),
+      random: options.random ?? cryptoRandom(),
+      about,
+    })
+  } catch (error) {
+    if (options.store === undefined) await store.close?.()
+    throw error
+  }
 }
