@@ -161,7 +161,12 @@ export class Peer extends Emitter<PeerEvents> {
   /** Builds a peer from its parts and starts it: records loaded, then into the network. */
   static async start(parts: PeerParts): Promise<Peer> {
     const peer = new Peer(parts)
-    await peer.#start(parts)
+    try {
+      await peer.#start(parts)
+    } catch (error) {
+      await peer.close() // whatever had started (the node's timers) stops again
+      throw error
+    }
     return peer
   }
 

@@ -39,6 +39,7 @@ type Write = { name: string; record: StoredRecord | undefined }
 
 export class IdbRecordStore implements RecordStore {
   readonly #store: UseStore
+  #closing: Promise<void> | undefined
   readonly #limits: ParseLimits
   /** Held records by entry name (`r:<key hex>`), once `all()` has loaded them. */
   #mirror: Map<string, StoredRecord> | undefined
@@ -121,9 +122,10 @@ export class IdbRecordStore implements RecordStore {
     return out
   }
 
-  /** Closes this store's connection (so the database can be deleted). */
+  /** Closes this store's connection (so the database can be deleted). Closing again does nothing. */
   close(): Promise<void> {
-    return this.#store('readonly', (store) => store.transaction.db.close())
+    this.#closing ??= this.#store('readonly', (store) => store.transaction.db.close())
+    return this.#closing
   }
 
   /** A write IndexedDB committed: into the mirror, and into the log of a load in progress. */
