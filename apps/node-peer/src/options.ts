@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { parseArgs as parseNodeArgs } from 'node:util'
 import { DEFAULTS as CORE_DEFAULTS, MAX_CONTACTS_PER_MESSAGE } from '@browser-dht/kademlia'
+import { MAX_SIGNAL_URLS, parseSignalUrl } from '@browser-dht/peer'
 import { DEFAULT_PATH } from '@browser-dht/signaling-server'
 
 /** The defaults of every option that has one. */
@@ -30,8 +31,8 @@ export const BOUNDS = {
   /** The core refuses a k above the contacts one NODES answer carries. */
   k: { min: 1, max: MAX_CONTACTS_PER_MESSAGE },
   budget: { min: 1, max: 500 },
-  /** Distinct `--signal` URLs. */
-  signalUrls: 16,
+  /** Distinct `--signal` URLs: what a peer takes (`MAX_SIGNAL_URLS`), one fewer with `--port` (its own endpoint is one). */
+  signalUrls: MAX_SIGNAL_URLS,
 } as const
 
 /** The path of the signaling endpoint this peer serves with `--port` (the signaling server's own default). */
@@ -125,6 +126,9 @@ function resolve(values: Values): NodePeerOptions {
   if (!help && signal.length === 0 && port === undefined) {
     throw new OptionError('give --signal <url> to join a network, or --port <n> to serve an endpoint (or both)')
   }
+  if (port !== undefined && signal.length >= BOUNDS.signalUrls) {
+    throw new OptionError(`at most ${BOUNDS.signalUrls - 1} --signal URLs with --port (its own endpoint is one of the ${BOUNDS.signalUrls} a peer enters through)`)
+  }
   return {
     signal,
     data: nonEmpty('data', values.data ?? DEFAULTS.data),
@@ -163,16 +167,9 @@ function signalUrls(given: readonly string[]): string[] {
 
 function signalUrl(text: string): string {
   if (text === '') throw new OptionError('--signal has an empty URL')
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new OptionError(`--signal ${JSON.stringify(text)} is not a URL`)
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new OptionError(`--signal ${JSON.stringify(text)} must start with ws:// or wss://`)
-  if (url.hostname === '') throw new OptionError(`--signal ${JSON.stringify(text)} has no host`)
-  if (url.hash !== '') throw new OptionError(`--signal ${JSON.stringify(text)} must not have a #fragment`)
-  return url.href
+  const parsed = parseSignalUrl(text)
+  if ('problem' in parsed) throw new OptionError(`--signal ${JSON.stringify(text)} ${parsed.problem}`)
+  return parsed.url
 }
 
 /** The data directory of peer `index` (0-based): `data` itself for a single peer, `<data>/<index>` with `count` > 1. */

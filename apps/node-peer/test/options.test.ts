@@ -64,6 +64,9 @@ describe('parseArgs', () => {
     const urls = Array.from({ length: BOUNDS.signalUrls + 1 }, (_, i) => `ws://host${i}.example/signal`)
     expect(errorOf(['--signal', urls.join(',')])).toMatch(/at most/)
     expect(optionsOf(['--signal', urls.slice(1).join(',')]).signal).toHaveLength(BOUNDS.signalUrls)
+    // With --port its own endpoint is one of the URLs a peer enters through.
+    expect(errorOf(['--port', '0', '--signal', urls.slice(1).join(',')])).toMatch(/with --port/)
+    expect(optionsOf(['--port', '0', '--signal', urls.slice(2).join(',')]).signal).toHaveLength(BOUNDS.signalUrls - 1)
   })
 
   it('refuses numbers that are negative, fractional, not numbers or out of range', () => {

@@ -14,6 +14,8 @@
  *   &budget=32                          most WebRTC connections this tab holds (2–200)
  *   &paths=8                            disjoint paths of a get or put lookup (1–16)
  */
+import { MAX_SIGNAL_URLS, parseSignalUrl } from '@browser-dht/peer'
+
 export interface Settings {
   /** Signaling servers, at least one, at most `MAX_SIGNAL_URLS`, no duplicates. */
   signals: string[]
@@ -32,8 +34,6 @@ export interface Settings {
   paths: number
 }
 
-/** Signaling servers a tab enters through at most. */
-export const MAX_SIGNAL_URLS = 8
 
 export interface SettingsResult {
   settings: Settings
@@ -61,13 +61,9 @@ function flag(raw: string, name: string, warnings: string[]): boolean | undefine
 }
 
 function signalUrl(raw: string, warnings: string[]): string | undefined {
-  try {
-    const url = new URL(raw)
-    if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.toString()
-  } catch {
-    // falls through to the warning
-  }
-  warnings.push(`The signaling address "${raw}" was ignored: it must start with ws:// or wss://.`)
+  const parsed = parseSignalUrl(raw)
+  if ('url' in parsed) return parsed.url
+  warnings.push(`The signaling address "${raw.slice(0, 80)}" was ignored: it ${parsed.problem}.`)
   return undefined
 }
 

@@ -46,6 +46,15 @@ describe('parseSettings', () => {
     expect(warnings).toHaveLength(5)
   })
 
+  it('ignores a signaling address createPeer would refuse (a #fragment, no host), saying why', () => {
+    const { settings, warnings } = parseSettings(`?signal=${encodeURIComponent('ws://a.example/signal#x')}&signal=${encodeURIComponent('wss://')}`, DEFAULTS)
+    expect(settings.signals).toEqual(DEFAULTS.signals)
+    expect(warnings).toEqual([
+      'The signaling address "ws://a.example/signal#x" was ignored: it must not have a #fragment.',
+      'The signaling address "wss://" was ignored: it is not a URL.',
+    ])
+  })
+
   it('refuses fractions, signs and numbers beyond the range', () => {
     for (const k of ['2.5', '-1', '65', '1e1', ' 3']) {
       expect(parseSettings(`?k=${encodeURIComponent(k)}`, DEFAULTS).settings.k).toBe(20)

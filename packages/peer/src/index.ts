@@ -5,7 +5,7 @@
  */
 export { Peer, type Lifecycle, type NameOrKey, type PeerAbout, type PeerParts, type PeerStats } from './peer.ts'
 export type { PeerEvents } from './events.ts'
-export { checkPeerOptions, checkSignalUrls, MAX_SIGNAL_URLS, PEER_TIMINGS, type PeerOptions, type PeerTimings } from './options.ts'
+export { checkPeerOptions, checkSignalUrls, MAX_SIGNAL_URLS, parseSignalUrl, PEER_TIMINGS, type PeerOptions, type PeerTimings } from './options.ts'
 export { PeerError, PeerErrorCode } from './errors.ts'
 export { peerMetrics } from './metrics.ts'
 export { MemoryPeerStore, type PeerStore, type PublishedEntry, type PublishedStore } from './store.ts'

@@ -70,24 +70,37 @@ function invalid(message: string): PeerError {
   return new PeerError(PeerErrorCode.INVALID_OPTION, message)
 }
 
-/** The signaling URLs, checked: each a ws:// or wss:// URL with a host and no fragment, no duplicates. */
+/**
+ * The one parser of a signaling server's URL: `{ url }` normalized (`new URL(text).href`) when it
+ * is a ws:// or wss:// URL with a host and no #fragment, else `{ problem }` in words that follow the
+ * URL ("must start with ws:// or wss://"). The peer's options, the web app's `?signal=` and the
+ * Node peer's `--signal` all read URLs through it.
+ */
+export function parseSignalUrl(text: string): { url: string } | { problem: string } {
+  let parsed: URL
+  try {
+    parsed = new URL(text)
+  } catch {
+    return { problem: 'is not a URL' }
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return { problem: 'must start with ws:// or wss://' }
+  if (parsed.hostname === '') return { problem: 'has no host' }
+  if (parsed.hash !== '') return { problem: 'must not have a #fragment' }
+  return { url: parsed.href }
+}
+
+/** The signaling URLs, checked (`parseSignalUrl`) and normalized: 1 to `MAX_SIGNAL_URLS`, no duplicates. */
 export function checkSignalUrls(urls: unknown): string[] {
   if (!Array.isArray(urls) || urls.length === 0) throw invalid('signal must be a list of 1 or more ws:// or wss:// URLs')
   if (urls.length > MAX_SIGNAL_URLS) throw invalid(`signal takes at most ${MAX_SIGNAL_URLS} URLs, got ${urls.length}`)
-  const seen = new Set<string>()
-  for (const url of urls) {
-    let parsed: URL
-    try {
-      parsed = new URL(String(url))
-    } catch {
-      throw invalid(`signal: ${JSON.stringify(url)} is not a URL`)
-    }
-    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw invalid(`signal: ${JSON.stringify(url)} must start with ws:// or wss://`)
-    if (parsed.hostname === '' || parsed.hash !== '') throw invalid(`signal: ${JSON.stringify(url)} must have a host and no #fragment`)
-    if (seen.has(parsed.href)) throw invalid(`signal: ${JSON.stringify(url)} is given twice`)
-    seen.add(parsed.href)
+  const checked: string[] = []
+  for (const text of urls) {
+    const parsed = parseSignalUrl(String(text))
+    if ('problem' in parsed) throw invalid(`signal: ${JSON.stringify(text)} ${parsed.problem}`)
+    if (checked.includes(parsed.url)) throw invalid(`signal: ${JSON.stringify(text)} is given twice`)
+    checked.push(parsed.url)
   }
-  return [...urls] as string[]
+  return checked
 }
 
 /** The timings with their defaults; each a finite number ≥ 0. */

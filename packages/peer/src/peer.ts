@@ -13,6 +13,7 @@ import {
   type GetOptions,
   type GetResult,
   type Id,
+  ID_BYTES,
   type ImmutableGetResult,
   type KademliaNode,
   keyOf,
@@ -102,6 +103,8 @@ export class Peer extends Emitter<PeerEvents> {
   readonly #closers: (() => void | Promise<void>)[] = []
   readonly #unsubscribe: (() => void)[] = []
   #joined = false
+  /** A `settleMs` wait for the first contacts is running. */
+  #settling = false
   #closed = false
 
   private constructor(parts: PeerParts) {
@@ -192,9 +195,9 @@ export class Peer extends Emitter<PeerEvents> {
   /** Publishes `value` under the name as this node's own value, signed: only this node can change or remove it. */
   async put(name: NameOrKey, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     this.#open()
-    const key = keyOfName(name)
-    const result = await this.node.put(key, value, { ttlMs: this.node.options.recordTtlMs, ...options })
-    await this.#published.save({ key, record: result.record, ttlMs: options.ttlMs ?? this.node.options.recordTtlMs }, typeof name === 'string' ? name : undefined)
+    const ttlMs = this.#ttlOf(options)
+    const result = await this.node.put(keyOfName(name), value, { ...options, ttlMs })
+    await this.#published.save({ key: result.key, record: result.record, ttlMs }, typeof name === 'string' ? name : undefined)
     return result
   }
 
@@ -216,8 +219,9 @@ export class Peer extends Emitter<PeerEvents> {
   /** A BEP 44 mutable item under SHA-1(this node's public key ‖ salt): seq grows with each put. */
   async putMutable(value: Uint8Array, options: MutablePutOptions = {}): Promise<PutResult> {
     this.#open()
-    const result = await this.node.putMutable(value, { ttlMs: this.node.options.recordTtlMs, ...options })
-    await this.#published.save({ key: result.key, record: result.record, ttlMs: options.ttlMs ?? this.node.options.recordTtlMs })
+    const ttlMs = this.#ttlOf(options)
+    const result = await this.node.putMutable(value, { ...options, ttlMs })
+    await this.#published.save({ key: result.key, record: result.record, ttlMs })
     return result
   }
 
@@ -230,8 +234,9 @@ export class Peer extends Emitter<PeerEvents> {
   /** Stores `value` as a BEP 44 immutable item, under the SHA-1 of its bencoding (the result's `key`). */
   async putImmutable(value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     this.#open()
-    const result = await this.node.putImmutable(value, { ttlMs: this.node.options.recordTtlMs, ...options })
-    await this.#published.save({ key: result.key, record: result.record, ttlMs: options.ttlMs ?? this.node.options.recordTtlMs })
+    const ttlMs = this.#ttlOf(options)
+    const result = await this.node.putImmutable(value, { ...options, ttlMs })
+    await this.#published.save({ key: result.key, record: result.record, ttlMs })
     return result
   }
 
@@ -279,6 +284,11 @@ export class Peer extends Emitter<PeerEvents> {
     this.emit('closed', {})
   }
 
+  /** The lifetime a publish gives its record (kept with it, so a republish gives the same). */
+  #ttlOf(options: PutOptions): number {
+    return options.ttlMs ?? this.node.options.recordTtlMs
+  }
+
   #open(): void {
     if (this.#closed) throw new PeerError(PeerErrorCode.CLOSED, 'the peer is closed')
   }
@@ -305,7 +315,13 @@ export class Peer extends Emitter<PeerEvents> {
       node.on('peer:added', (event) => {
         this.emit('peer:added', event)
         // The first node of a network learns its first contact when someone enters through it.
-        if (!this.#joined && !this.#entry.joining) this.#after(this.timings.settleMs, () => void this.#joinedNetwork())
+        if (!this.#joined && !this.#settling && !this.#entry.joining) {
+          this.#settling = true
+          this.#after(this.timings.settleMs, () => {
+            this.#settling = false
+            void this.#joinedNetwork()
+          })
+        }
       }),
       node.on('peer:removed', (event) => this.emit('peer:removed', event)),
       node.on('record:stored', (event) => this.emit('record:stored', event)),
@@ -352,7 +368,7 @@ export class Peer extends Emitter<PeerEvents> {
 
 function keyOfName(name: NameOrKey): Id {
   if (typeof name === 'string') return keyOf(name)
-  if (name instanceof Uint8Array && name.length === 20) return name
+  if (name instanceof Uint8Array && name.length === ID_BYTES) return name
   throw new PeerError(PeerErrorCode.INVALID_OPTION, 'a name is a string, or a key of 20 bytes')
 }
 
