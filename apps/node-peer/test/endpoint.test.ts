@@ -1,4 +1,4 @@
-import { generateIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import { SignalingClient, type SignalingClientEvents } from '@browser-dht/peer'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'

@@ -2,14 +2,18 @@
  * A node's identity: an ed25519 key pair whose node ID is the SHA-1 of the 32-byte public key.
  * The transport signs every signal it sends with it, so the node at the other end (and nobody in
  * between) can tell who dialed, and a connection is bound to the ID that signed its handshake.
- * Browser-safe: no Node built-ins (randomness comes from `crypto.getRandomValues`).
+ *
+ * Everything here is asynchronous and runs on the platform's WebCrypto when it has Ed25519
+ * (current browsers and Node 20), so a page ships no curve arithmetic; noble.ts (@noble/curves)
+ * is imported on first use where it is missing, and is the synchronous API for Node and tests.
+ * Browser-safe: no Node built-ins.
  */
 import { type AbortSignalLike, DEFAULT_ID_PUZZLE_BITS, type Id, keyOf, MAX_ID_PUZZLE_BITS, meetsIdPuzzle } from '@browser-dht/kademlia'
-import { ed25519 } from '@noble/curves/ed25519.js'
-import { subtle as platformSubtle, type WebCryptoKeyPair } from './webcrypto.ts'
+import type * as Noble from './noble.ts'
+import { buffer, fromBase64Url, pkcs8, subtle as platformSubtle, type SubtleLike, type WebCryptoKeyPair } from './webcrypto.ts'
 
 // The core checks signatures (records are signed too); this package re-exports its checks.
-export { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '@browser-dht/kademlia'
+export { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '@browser-dht/kademlia'
 export const SECRET_KEY_BYTES = 32
 
 export interface NodeIdentity {
@@ -21,13 +25,8 @@ export interface NodeIdentity {
   readonly id: Id
 }
 
-/**
- * A fresh random identity that does NOT solve the ID puzzle: for tests and networks that turn the
- * puzzle off (`idPuzzleBits: 0`). Nodes of a network with the puzzle use `createIdentity`.
- */
-export function generateIdentity(): NodeIdentity {
-  return identityFromSecretKey(ed25519.utils.randomSecretKey())
-}
+/** The pure-JavaScript half, loaded on first use where WebCrypto lacks Ed25519. */
+const noble = (): Promise<typeof Noble> => import('./noble.ts')
 
 /** Key pairs generated at once while searching for a puzzle solution (WebCrypto works them in parallel). */
 const PUZZLE_BATCH = 16
@@ -51,7 +50,7 @@ export interface CreateIdentityOptions {
 export async function createIdentity(options: CreateIdentityOptions = {}): Promise<NodeIdentity> {
   const bits = options.puzzleBits ?? DEFAULT_ID_PUZZLE_BITS
   if (!Number.isInteger(bits) || bits < 0 || bits > MAX_ID_PUZZLE_BITS) throw new RangeError(`puzzleBits must be 0..${MAX_ID_PUZZLE_BITS}`)
-  const batch = await webCryptoBatch().catch(() => nobleBatch)
+  const batch = await webCryptoBatch().catch(nobleBatch)
   for (let tried = 0; ; tried += PUZZLE_BATCH) {
     if (options.signal?.aborted === true) throw options.signal.reason ?? new Error('aborted')
     const found = await batch(bits)
@@ -63,28 +62,38 @@ export async function createIdentity(options: CreateIdentityOptions = {}): Promi
 type PuzzleBatch = (bits: number) => Promise<NodeIdentity | undefined>
 
 /** One batch with noble: synchronous key generation, then a pause so the page stays responsive. */
-const nobleBatch: PuzzleBatch = async (bits) => {
-  for (let i = 0; i < PUZZLE_BATCH; i++) {
-    const identity = generateIdentity()
-    if (meetsIdPuzzle(identity.id, bits)) return identity
+async function nobleBatch(): Promise<PuzzleBatch> {
+  const { generateIdentity } = await noble()
+  return async (bits) => {
+    for (let i = 0; i < PUZZLE_BATCH; i++) {
+      const identity = generateIdentity()
+      if (meetsIdPuzzle(identity.id, bits)) return identity
+    }
+    const { setTimeout } = globalThis as unknown as { setTimeout: (callback: () => void, ms: number) => unknown }
+    await new Promise<void>((resolve) => setTimeout(resolve, 0))
+    return undefined
   }
-  const { setTimeout } = globalThis as unknown as { setTimeout: (callback: () => void, ms: number) => unknown }
-  await new Promise<void>((resolve) => setTimeout(resolve, 0))
-  return undefined
+}
+
+/** The platform's WebCrypto, or a rejection where it is missing. */
+function webCrypto(): SubtleLike {
+  const subtle = platformSubtle()
+  if (subtle === undefined) throw new Error('no WebCrypto')
+  return subtle
 }
 
 /** The WebCrypto batch, or a rejection when the platform has no Ed25519. */
 async function webCryptoBatch(): Promise<PuzzleBatch> {
-  const subtle = platformSubtle()
-  if (subtle === undefined) throw new Error('no WebCrypto')
+  const subtle = webCrypto()
   await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])
   const one = async (bits: number): Promise<NodeIdentity | undefined> => {
     const pair = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as WebCryptoKeyPair
     const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey))
-    if (!meetsIdPuzzle(idFromPublicKey(publicKey), bits)) return undefined
+    const id = idFromPublicKey(publicKey)
+    if (!meetsIdPuzzle(id, bits)) return undefined
     // PKCS #8 of an Ed25519 key: a 16-byte prefix, then the 32-byte seed.
-    const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey))
-    return identityFromSecretKey(pkcs8.slice(pkcs8.length - SECRET_KEY_BYTES))
+    const secretKey = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey)).slice(-SECRET_KEY_BYTES)
+    return { secretKey, publicKey, id }
   }
   return async (bits) => {
     const results = await Promise.all(Array.from({ length: PUZZLE_BATCH }, () => one(bits)))
@@ -92,19 +101,40 @@ async function webCryptoBatch(): Promise<PuzzleBatch> {
   }
 }
 
-/** The identity of a stored secret key (32 bytes). */
-export function identityFromSecretKey(secretKey: Uint8Array): NodeIdentity {
-  const publicKey = ed25519.getPublicKey(secretKey)
-  return { secretKey, publicKey, id: idFromPublicKey(publicKey) }
+function checkSecretKey(secretKey: Uint8Array): void {
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_BYTES) throw new TypeError(`a secret key is ${SECRET_KEY_BYTES} bytes`)
+}
+
+/**
+ * The identity of a stored secret key (32 bytes): its public key from WebCrypto (the key's JWK
+ * carries it), else from noble. Throws a TypeError for anything but 32 bytes.
+ */
+export async function restoreIdentity(secretKey: Uint8Array): Promise<NodeIdentity> {
+  checkSecretKey(secretKey)
+  try {
+    const subtle = webCrypto()
+    const key = await subtle.importKey('pkcs8', pkcs8(0x70, secretKey), { name: 'Ed25519' }, true, ['sign'])
+    const publicKey = fromBase64Url((await subtle.exportKey('jwk', key)).x ?? '')
+    if (publicKey.length === SECRET_KEY_BYTES) return { secretKey: Uint8Array.from(secretKey), publicKey, id: idFromPublicKey(publicKey) }
+  } catch {
+    // No Ed25519 in this platform's WebCrypto: noble below.
+  }
+  return (await noble()).identityFromSecretKey(Uint8Array.from(secretKey))
+}
+
+/** An ed25519 signature of `message` by `secretKey`: WebCrypto's, else noble's. */
+export async function signMessage(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  checkSecretKey(secretKey)
+  try {
+    const subtle = webCrypto()
+    const key = await subtle.importKey('pkcs8', pkcs8(0x70, secretKey), { name: 'Ed25519' }, false, ['sign'])
+    return new Uint8Array(await subtle.sign('Ed25519', key, buffer(message)))
+  } catch {
+    return (await noble()).sign(secretKey, message)
+  }
 }
 
 /** The node ID of a public key: its SHA-1, via the core's `keyOf`. */
 export function idFromPublicKey(publicKey: Uint8Array): Id {
   return keyOf(publicKey)
 }
-
-/** An ed25519 signature of `message` by `secretKey`. */
-export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return ed25519.sign(message, secretKey)
-}
-

@@ -7,15 +7,13 @@
 export {
   createIdentity,
   type CreateIdentityOptions,
-  generateIdentity,
   idFromPublicKey,
-  identityFromSecretKey,
   isUsablePublicKey,
   type NodeIdentity,
   PUBLIC_KEY_BYTES,
+  restoreIdentity,
   SECRET_KEY_BYTES,
-  sign,
   SIGNATURE_BYTES,
-  verifySignature,
+  signMessage,
 } from './identity.ts'
-export { buffer, subtle, type SubtleLike, type WebCryptoKey, type WebCryptoKeyPair } from './webcrypto.ts'
+export { buffer, pkcs8, subtle, type SubtleLike, type WebCryptoKey, type WebCryptoKeyPair } from './webcrypto.ts'

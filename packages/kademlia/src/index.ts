@@ -22,7 +22,7 @@ export {
   shortHex,
   toHex,
 } from './keyspace/id.ts'
-export { ed25519Signer, isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify, verifySignature } from './keyspace/ed25519.ts'
+export { isUsablePublicKey, lazyVerify, montgomeryPublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify } from './keyspace/ed25519.ts'
 export {
   immutableKey,
   MAX_BENCODED_VALUE_BYTES,
@@ -31,7 +31,6 @@ export {
   type MutableItem,
   mutableKey,
   signableBuffer,
-  verifyMutable,
 } from './records/bep44.ts'
 export { DEFAULT_ID_PUZZLE_BITS, MAX_ID_PUZZLE_BITS, meetsIdPuzzle, PUZZLE_CHECKS_REMEMBERED, PuzzleChecks, puzzleBitsOf } from './keyspace/puzzle.ts'
 export type { AbortSignalLike, Clock, Random, TimerHandle } from './platform/platform.ts'

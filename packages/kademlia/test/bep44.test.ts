@@ -2,7 +2,8 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, toHex } from '../src/index.ts'
-import { immutableKey, MAX_SALT_BYTES, mutableKey, signableBuffer, verifyMutable } from '../src/records/bep44.ts'
+import { immutableKey, MAX_SALT_BYTES, mutableKey, signableBuffer } from '../src/records/bep44.ts'
+import { verifyMutable } from '../src/noble.ts'
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)))
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)

@@ -1,5 +1,6 @@
 import { type DhtError, isDhtError } from '../src/errors.ts'
-import { ed25519Signer, type Signer } from '../src/keyspace/ed25519.ts'
+import type { Signer } from '../src/keyspace/ed25519.ts'
+import { ed25519Signer } from '../src/keyspace/ed25519-noble.ts'
 import type { Id } from '../src/keyspace/id.ts'
 import type { AbortSignalLike } from '../src/platform/platform.ts'
 

@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
-import { createIdentity, generateIdentity } from '@browser-dht/identity'
+import { createIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import { describe, expect, it } from 'vitest'
 import {
   encodeIdentityFile,

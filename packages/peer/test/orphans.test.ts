@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto'
-import { ed25519Signer, encodeStoredSet, idEquals, keyOf, type SignedRecord, signNamed } from '@browser-dht/kademlia'
+import { encodeStoredSet, idEquals, keyOf, type SignedRecord, signNamed } from '@browser-dht/kademlia'
+import { ed25519Signer } from '@browser-dht/kademlia/noble'
 import { describe, expect, it } from 'vitest'
 import { databaseNameOf } from '../src/browser/database-name.ts'
 import { IdbRecordStore } from '../src/browser/idb-record-store.ts'

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { ClientSignaler } from '../src/signaling/client-signaler.ts'
 import { DEFAULT_MAX_RETRY_MS, SignalingLink, type SignalingState } from '../src/signaling/signaling-link.ts'
-import { generateIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import { CloseCode, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
 import { connectAndRegister, type RawClient, type Started, startServer } from './server-helpers.ts'
 

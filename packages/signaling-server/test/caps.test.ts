@@ -96,7 +96,7 @@ describe('per-address caps', () => {
     const attempt = async (forwardedFor: string): Promise<string> => {
       const client = track(new RawClient(started.url, { forwardedFor }))
       const { nonce } = await client.expect('challenge')
-      client.send(registerFrame(generateIdentity(), String(nonce)))
+      client.send(await registerFrame(generateIdentity(), String(nonce)))
       const frame = await client.next()
       client.close()
       if (frame.type === 'registered') return 'registered'

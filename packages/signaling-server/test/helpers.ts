@@ -118,7 +118,7 @@ export function identityForPuzzle(bits: number, solves = true): Identity {
 export async function connectAndRegister(url: string, identity: Identity = generateIdentity(), options: RawClientOptions = {}): Promise<{ client: RawClient; identity: Identity; registered: Frame }> {
   const client = new RawClient(url, options)
   const challenge = await client.expect('challenge')
-  client.send(registerFrame(identity, String(challenge.nonce)))
+  client.send(await registerFrame(identity, String(challenge.nonce)))
   const registered = await client.expect('registered')
   return { client, identity, registered }
 }

@@ -20,15 +20,15 @@ describe('identity', () => {
     expect(() => challengeMessage('XYZ')).toThrow(TypeError)
   })
 
-  it('verifies an answer to its own nonce and yields the signer\'s ID', () => {
+  it('verifies an answer to its own nonce and yields the signer\'s ID', async () => {
     const identity = generateIdentity()
-    const frame = registerFrame(identity, NONCE)
+    const frame = await registerFrame(identity, NONCE)
     expect(verifyChallenge({ nonce: NONCE, publicKey: frame.publicKey, signature: frame.signature })).toBe(toHex(identity.id))
   })
 
-  it('rejects an answer to another nonce, under another key, or tampered with', () => {
+  it('rejects an answer to another nonce, under another key, or tampered with', async () => {
     const identity = generateIdentity()
-    const frame = registerFrame(identity, NONCE)
+    const frame = await registerFrame(identity, NONCE)
     const other = bytesToHex(generateIdentity().publicKey)
     const flipped = (frame.signature[0] === '0' ? '1' : '0') + frame.signature.slice(1)
     expect(verifyChallenge({ nonce: OTHER_NONCE, publicKey: frame.publicKey, signature: frame.signature })).toBeUndefined()

@@ -27,7 +27,7 @@ describe('the ID puzzle at registration', () => {
     client.send({ type: 'register', publicKey: bytesToHex(weak.publicKey), signature: garbageSignature })
     expect(await client.expect('error')).toMatchObject({ code: SignalingErrorCode.WEAK_ID })
     // The same weak ID with a valid signature is refused just the same.
-    client.send(registerFrame(weak, String(nonce)))
+    client.send(await registerFrame(weak, String(nonce)))
     expect(await client.expect('error')).toMatchObject({ code: SignalingErrorCode.WEAK_ID })
     expect(started.server.stats().registered).toBe(0)
     expect(started.log.filter((line) => line.includes(`${SignalingErrorCode.WEAK_ID} strikes=`))).toHaveLength(2)
@@ -40,7 +40,7 @@ describe('the ID puzzle at registration', () => {
     const { nonce } = await client.expect('challenge')
     client.send({ type: 'register', publicKey: bytesToHex(strong.publicKey), signature: garbageSignature })
     expect(await client.expect('error')).toMatchObject({ code: SignalingErrorCode.BAD_SIGNATURE })
-    client.send(registerFrame(strong, String(nonce)))
+    client.send(await registerFrame(strong, String(nonce)))
     expect(await client.expect('registered')).toMatchObject({ id: toHex(strong.id) })
   })
 

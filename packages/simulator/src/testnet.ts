@@ -2,22 +2,8 @@
  * A whole Kademlia network in one process: N nodes on a MemoryNetwork and a VirtualClock. Used by
  * the multi-node tests, the benchmark and the demo, and usable in anyone's tests.
  */
-import {
-  createNode,
-  ed25519Signer,
-  type Id,
-  type KademliaNode,
-  MemoryNetwork,
-  type MemoryNetworkOptions,
-  meetsIdPuzzle,
-  type Random,
-  seededRandom,
-  type Signer,
-  toHex,
-  type Transport,
-  type Tunables,
-  VirtualClock,
-} from '@browser-dht/kademlia'
+import { createNode, type Id, type KademliaNode, MemoryNetwork, type MemoryNetworkOptions, meetsIdPuzzle, type Random, seededRandom, type Signer, toHex, type Transport, type Tunables, VirtualClock } from '@browser-dht/kademlia'
+import { ed25519Signer } from '@browser-dht/kademlia/noble'
 
 export interface TestnetOptions extends Partial<Tunables> {
   /** Seed for IDs, latencies and choices: the same seed builds the same network. Default 1. */

@@ -18,7 +18,7 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha1 } from '@noble/hashes/legacy.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { sign, verifySignature } from '@browser-dht/identity'
+import { sign, verifySignature } from '@browser-dht/identity/noble'
 
 export type Library = 'noble' | 'webcrypto'
 

@@ -25,8 +25,8 @@ const { values } = parseArgs({
 const bytes = Number(values.bytes)
 
 /** In a child process: one engine's µs per call, cold and warm. */
-function measure(engine: MacEngine): { coldUs: number; warmUs: number } {
-  const mac = keyedMac(new Uint8Array(32).fill(7), engine)
+async function measure(engine: MacEngine): Promise<{ coldUs: number; warmUs: number }> {
+  const mac = await keyedMac(new Uint8Array(32).fill(7), engine)
   const header = new Uint8Array(HEADER_BYTES)
   const message = new Uint8Array(bytes)
   const times: number[] = []
@@ -48,7 +48,7 @@ const median = (xs: number[]): number => {
 const round = (x: number): number => Math.round(x * 10) / 10
 
 if (values.child !== undefined) {
-  console.log(JSON.stringify(measure(values.child as MacEngine)))
+  console.log(JSON.stringify(await measure(values.child as MacEngine)))
 } else {
   const runs = Number(values.runs)
   const engines: MacEngine[] = ['noble', 'wasm']

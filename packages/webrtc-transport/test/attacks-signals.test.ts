@@ -6,9 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { type Id, idEquals, meetsIdPuzzle, seededRandom } from '@browser-dht/kademlia'
-import { nobleSuite } from '../src/auth/suite.ts'
+import { nobleSuite } from '../src/auth/noble-suite.ts'
 import { DEFAULTS } from '../src/options.ts'
-import { identityFromSecretKey, type NodeIdentity } from '@browser-dht/identity'
+import { type NodeIdentity } from '@browser-dht/identity'
+import { identityFromSecretKey } from '@browser-dht/identity/noble'
 import { sealSignal, signalDataBytes } from '../src/signaling/signed-signal.ts'
 import { TransportErrorCode } from '../src/errors.ts'
 import { RelayKind } from '../src/wire/frames.ts'

@@ -11,8 +11,10 @@ import { AuthMode, MAC_TAG_BYTES, RelayAuth } from '../src/auth/relay-seal.ts'
 import { ReplayWindows } from '../src/auth/replay.ts'
 import { PRESENCE_BYTES } from '../src/auth/presence.ts'
 import { Sequencer } from '../src/auth/sequencer.ts'
-import { type AuthSuite, nobleSuite, webCryptoSuite } from '../src/auth/suite.ts'
-import { generateIdentity, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, subtle, type SubtleLike } from '@browser-dht/identity'
+import { nobleSuite } from '../src/auth/noble-suite.ts'
+import { type AuthSuite, lazyNobleSuite, webCryptoSuite } from '../src/auth/suite.ts'
+import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, subtle, type SubtleLike } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import { Counters } from '../src/stats.ts'
 import { RelayKind, type RelayFrame } from '../src/wire/frames.ts'
 
@@ -78,7 +80,21 @@ describe('per-sender replay windows', () => {
 })
 
 const platform = subtle()
-const suites = (identity: NodeIdentity): AuthSuite[] => [nobleSuite(identity), ...(platform === undefined ? [] : [webCryptoSuite(identity, platform, true)])]
+/** noble, WebCrypto, then the lazily loaded noble (what a tab without the curves uses). */
+const suites = (identity: NodeIdentity): AuthSuite[] => [nobleSuite(identity), ...(platform === undefined ? [] : [webCryptoSuite(identity, platform, true)]), lazyNobleSuite(identity)]
+
+/** The platform's WebCrypto methods as plain functions, to override some in a test. */
+function bound(subtle: SubtleLike): SubtleLike {
+  return {
+    generateKey: (...args) => subtle.generateKey(...args),
+    exportKey: ((format: 'raw', key: object) => subtle.exportKey(format, key)) as SubtleLike['exportKey'],
+    importKey: (...args) => subtle.importKey(...args),
+    sign: (...args) => subtle.sign(...args),
+    digest: (...args) => subtle.digest(...args),
+    verify: (...args) => subtle.verify(...args),
+    deriveBits: (...args) => subtle.deriveBits(...args),
+  }
+}
 
 describe('the crypto suites (noble and WebCrypto)', () => {
   it('is WebCrypto here (Node 20 has native Ed25519 and X25519)', () => {
@@ -89,11 +105,12 @@ describe('the crypto suites (noble and WebCrypto)', () => {
     const alice = generateIdentity()
     const bob = generateIdentity()
     const message = new TextEncoder().encode('the same bytes')
-    const [nobleAlice, webAlice] = suites(alice)
-    const [nobleBob, webBob] = suites(bob)
+    const [nobleAlice, webAlice, lazyAlice] = suites(alice)
+    const [nobleBob, webBob, lazyBob] = suites(bob)
     const signature = await nobleAlice!.sign(message)
     expect(await webAlice!.sign(message)).toEqual(signature)
-    for (const suite of [nobleBob!, webBob!]) {
+    expect(await lazyAlice!.sign(message)).toEqual(signature)
+    for (const suite of [nobleBob!, webBob!, lazyBob!]) {
       expect(await suite.verify(signature, message, alice.publicKey)).toBe(true)
       expect(await suite.verify(signature, Uint8Array.of(1), alice.publicKey)).toBe(false)
     }
@@ -102,6 +119,19 @@ describe('the crypto suites (noble and WebCrypto)', () => {
     expect(await webAlice!.sharedSecret(bob.publicKey)).toEqual(secret)
     expect(await nobleBob!.sharedSecret(alice.publicKey)).toEqual(secret)
     expect(await webBob!.sharedSecret(alice.publicKey)).toEqual(secret)
+    expect(await lazyBob!.sharedSecret(alice.publicKey)).toEqual(secret)
+  })
+
+  it('WebCrypto without the curves falls back to noble (loaded then) and gives the same results; strict, it fails', async () => {
+    if (platform === undefined) throw new Error('no WebCrypto here')
+    const noCurves: SubtleLike = { ...bound(platform), importKey: () => Promise.reject(new Error('NotSupportedError: Ed25519')) }
+    const [alice, bob] = [generateIdentity(), generateIdentity()]
+    const message = Uint8Array.of(7, 7)
+    const fallen = webCryptoSuite(alice, noCurves)
+    expect(await fallen.sign(message)).toEqual(await nobleSuite(alice).sign(message))
+    expect(await fallen.verify(await nobleSuite(bob).sign(message), message, bob.publicKey)).toBe(true)
+    expect(await fallen.sharedSecret(bob.publicKey)).toEqual(await nobleSuite(bob).sharedSecret(alice.publicKey))
+    await expect(webCryptoSuite(alice, noCurves, true).sign(message)).rejects.toThrow('NotSupportedError')
   })
 
   it('refuse a small-order public key, under which anyone can forge (WebCrypto alone would accept it)', async () => {
@@ -118,14 +148,7 @@ describe('the crypto suites (noble and WebCrypto)', () => {
   it('WebCrypto imports a public key once for any number of checks, and refuses an unusable one every time', async () => {
     if (platform === undefined) throw new Error('no WebCrypto here')
     let imports = 0
-    const counting: SubtleLike = {
-      generateKey: (...args) => platform.generateKey(...args),
-      exportKey: (...args) => platform.exportKey(...args),
-      importKey: (...args) => (imports++, platform.importKey(...args)),
-      sign: (...args) => platform.sign(...args),
-      verify: (...args) => platform.verify(...args),
-      deriveBits: (...args) => platform.deriveBits(...args),
-    }
+    const counting: SubtleLike = { ...bound(platform), importKey: (...args) => (imports++, platform.importKey(...args)) }
     const [alice, bob] = [generateIdentity(), generateIdentity()]
     const suite = webCryptoSuite(bob, counting, true)
     await suite.verify(new Uint8Array(SIGNATURE_BYTES), Uint8Array.of(0), bob.publicKey) // bob's own keys imported

@@ -5,10 +5,10 @@ import { WebRtcTransport } from '../src/webrtc-transport.ts'
 import { FakeNetwork } from './helpers/fake-network.ts'
 import { ping } from './helpers/messages.ts'
 import { orderedIdentities } from './helpers/ids.ts'
-import { generateIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import type { SignalEnvelope } from '../src/signaling/signal.ts'
 import { sealSignal, type SignalData, signalData } from '../src/signaling/signed-signal.ts'
-import { nobleSuite } from '../src/auth/suite.ts'
+import { nobleSuite } from '../src/auth/noble-suite.ts'
 
 const hex = (ids: Uint8Array[]): string[] => ids.map((id) => toHex(id)).sort()
 

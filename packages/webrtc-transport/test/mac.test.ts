@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { keyedMac, macEngine, type MacEngine } from '../src/auth/mac.ts'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { hkdfSha256, keyedMac, macEngine, type MacEngine } from '../src/auth/mac.ts'
 // @ts-expect-error: a plain .mjs script without types
 import { build, OUT_PATH } from '../../../scripts/build-wasm.mjs'
 import { readFileSync } from 'node:fs'
@@ -23,34 +24,34 @@ describe('keyedMac (HMAC-SHA256)', () => {
     { key: '0102030405060708090a0b0c0d0e0f10111213141516171819', data: 'cd'.repeat(50), mac: '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b' },
   ]
   for (const engine of ENGINES) {
-    it(`passes RFC 4231's test vectors (${engine})`, () => {
+    it(`passes RFC 4231's test vectors (${engine})`, async () => {
       for (const { key, data, mac } of vectors) {
         const bytes = fromHex(data)
         // Split anywhere: header ‖ message is what is MAC'd.
         for (const at of [0, 1, bytes.length >> 1, bytes.length]) {
-          expect(hex(keyedMac(fromHex(key), engine).tag(bytes.subarray(0, at), bytes.subarray(at)))).toBe(mac)
+          expect(hex((await keyedMac(fromHex(key), engine)).tag(bytes.subarray(0, at), bytes.subarray(at)))).toBe(mac)
         }
       }
     })
   }
 
-  it('gives noble’s HMAC for any key, header and message, across block boundaries and memory growth', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 300 }), (key, header, message) => {
+  it('gives noble’s HMAC for any key, header and message, across block boundaries and memory growth', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 300 }), async (key, header, message) => {
         const expected = hex(hmac(sha256, key, Uint8Array.from([...header, ...message])))
-        expect(hex(keyedMac(key, 'wasm').tag(header, message))).toBe(expected)
+        expect(hex((await keyedMac(key, 'wasm')).tag(header, message))).toBe(expected)
       }),
       { numRuns: 300 },
     )
     // Past the first 64 KiB page, and back to a short message.
     const key = new Uint8Array(32).fill(9)
     const long = new Uint8Array(200_000).map((_, i) => i * 7)
-    expect(hex(keyedMac(key, 'wasm').tag(long.subarray(0, 100), long.subarray(100)))).toBe(hex(hmac(sha256, key, long)))
-    expect(hex(keyedMac(key, 'wasm').tag(Uint8Array.of(1), new Uint8Array()))).toBe(hex(hmac(sha256, key, Uint8Array.of(1))))
+    expect(hex((await keyedMac(key, 'wasm')).tag(long.subarray(0, 100), long.subarray(100)))).toBe(hex(hmac(sha256, key, long)))
+    expect(hex((await keyedMac(key, 'wasm')).tag(Uint8Array.of(1), new Uint8Array()))).toBe(hex(hmac(sha256, key, Uint8Array.of(1))))
   })
 
-  it('keeps each key’s tags apart when keys are used in turn', () => {
-    const [a, b] = [keyedMac(new Uint8Array(32).fill(1)), keyedMac(new Uint8Array(32).fill(2))]
+  it('keeps each key’s tags apart when keys are used in turn', async () => {
+    const [a, b] = [await keyedMac(new Uint8Array(32).fill(1)), await keyedMac(new Uint8Array(32).fill(2))]
     const m = Uint8Array.of(5, 6, 7)
     const first = hex(a.tag(new Uint8Array(), m))
     expect(hex(b.tag(new Uint8Array(), m))).not.toBe(first)
@@ -68,16 +69,27 @@ describe('keyedMac (HMAC-SHA256)', () => {
       const fresh = await import('../src/auth/mac.ts')
       expect(fresh.macEngine()).toBe('noble')
       const key = new Uint8Array(32).fill(3)
-      expect(hex(fresh.keyedMac(key).tag(Uint8Array.of(1), Uint8Array.of(2)))).toBe(hex(hmac(sha256, key, Uint8Array.of(1, 2))))
+      expect(hex((await fresh.keyedMac(key)).tag(Uint8Array.of(1), Uint8Array.of(2)))).toBe(hex(hmac(sha256, key, Uint8Array.of(1, 2))))
     } finally {
       vi.unstubAllGlobals()
       vi.resetModules()
     }
   })
 
-  it('refuses a key longer than a block', () => {
-    expect(() => keyedMac(new Uint8Array(65))).toThrow(RangeError)
+  it('refuses a key longer than a block', async () => {
+    await expect(keyedMac(new Uint8Array(65))).rejects.toThrow(RangeError)
   })
+
+  for (const engine of ENGINES) {
+    it(`derives noble’s HKDF-SHA256 (32 bytes) for any input key, salt and info (${engine})`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 150 }), async (ikm, salt, info) => {
+          expect(hex(await hkdfSha256(ikm, salt, info, engine))).toBe(hex(hkdf(sha256, ikm, salt, info, 32)))
+        }),
+        { numRuns: 100 },
+      )
+    })
+  }
 
   it('ships the module that sha256.wat builds to', async () => {
     expect(readFileSync(OUT_PATH, 'utf8')).toBe(await build())

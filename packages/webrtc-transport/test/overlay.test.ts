@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { compareDistance, createNode, type Id, type KademliaNode, keyOf, seededRandom, toHex } from '@browser-dht/kademlia'
 import { ConnectionManager } from '../src/overlay/connection-manager.ts'
-import { identityFromSecretKey } from '@browser-dht/identity'
+import { identityFromSecretKey } from '@browser-dht/identity/noble'
 import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'
 
 interface OverlayNode {

@@ -5,17 +5,8 @@
  * the inputs that are long enough carry the request ID of a question it really sent that
  * attacker, and reach the RPC layer and the lookup as answers.
  */
-import {
-  createNode,
-  ed25519Signer,
-  DEFAULT_WIRE_LIMITS,
-  type Id,
-  type KademliaNode,
-  keyOf,
-  MemoryNetwork,
-  type Tunables,
-  VirtualClock,
-} from '@browser-dht/kademlia'
+import { createNode, DEFAULT_WIRE_LIMITS, type Id, type KademliaNode, keyOf, MemoryNetwork, type Tunables, VirtualClock } from '@browser-dht/kademlia'
+import { ed25519Signer } from '@browser-dht/kademlia/noble'
 import { ByteInputs } from '../inputs/bytes.ts'
 import { Rng } from '../inputs/rng.ts'
 import { type FuzzTarget, showBytes } from '../target.ts'

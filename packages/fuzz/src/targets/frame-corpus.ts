@@ -20,7 +20,7 @@ import {
   UNDELIVERABLE_REASONS,
   undeliverableFrame,
 } from '@browser-dht/webrtc-transport/internals'
-import { generateIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import type { ByteCorpus } from '../inputs/bytes.ts'
 import type { Rng } from '../inputs/rng.ts'
 import { invariant } from '../target.ts'

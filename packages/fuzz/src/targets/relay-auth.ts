@@ -7,7 +7,8 @@
  * gets a token from the budget, so refusals for the budget's sake are fuzzed too.
  */
 import { idEquals, keyOf, VirtualClock } from '@browser-dht/kademlia'
-import { identityFromSecretKey, SIGNATURE_BYTES } from '@browser-dht/identity'
+import { SIGNATURE_BYTES } from '@browser-dht/identity'
+import { identityFromSecretKey } from '@browser-dht/identity/noble'
 import {
   AuthMode,
   DEFAULTS,

@@ -5,8 +5,8 @@
  */
 import { toHex } from '@browser-dht/kademlia'
 import { signalData } from '@browser-dht/webrtc-transport/internals'
-import { DEFAULT_FRAME_LIMITS, type FrameLimits, registerFrame, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
-import { identityFromSecretKey } from '@browser-dht/identity'
+import { challengeMessage, DEFAULT_FRAME_LIMITS, type FrameLimits, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
+import { identityFromSecretKey, sign } from '@browser-dht/identity/noble'
 import type { JsonCorpus } from '../inputs/json.ts'
 import type { Rng } from '../inputs/rng.ts'
 import { invariant } from '../target.ts'
@@ -31,8 +31,10 @@ const hex = (rng: Rng, bytes: number): string => toHex(rng.bytes(bytes))
 export function clientCorpus(rng: Rng, to: readonly string[] = [hex(rng, 20)]): JsonCorpus {
   const identity = identityFromSecretKey(rng.bytes(32))
   const signals = signalDatas(rng).flatMap((data) => to.map((id) => ({ type: 'signal', to: id, data })))
+  // The protocol's registerFrame, synchronously (the corpus is made in one go).
+  const register = { type: 'register', publicKey: toHex(identity.publicKey), signature: toHex(sign(identity.secretKey, challengeMessage(hex(rng, 32)))) }
   return {
-    valid: [registerFrame(identity, hex(rng, 32)), { type: 'peers' }, ...signals],
+    valid: [register, { type: 'peers' }, ...signals],
     limits: [{ path: [], bytes: LIMITS.maxFrameBytes }, { path: ['data'], bytes: LIMITS.maxSignalBytes, depth: LIMITS.maxSignalDepth }],
   }
 }

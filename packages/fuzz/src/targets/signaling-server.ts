@@ -9,7 +9,7 @@
  */
 import { toHex } from '@browser-dht/kademlia'
 import { createSignalingServer, DEFAULTS } from '@browser-dht/signaling-server'
-import { identityFromSecretKey } from '@browser-dht/identity'
+import { identityFromSecretKey } from '@browser-dht/identity/noble'
 import { parseServerFrame, SignalingErrorCode } from '@browser-dht/signaling-server/protocol'
 import { JsonInputs } from '../inputs/json.ts'
 import { Rng } from '../inputs/rng.ts'

@@ -7,7 +7,7 @@
  * bad signatures are both checked and refused for the budget's sake.
  */
 import { idEquals, keyOf, VirtualClock } from '@browser-dht/kademlia'
-import { identityFromSecretKey } from '@browser-dht/identity'
+import { identityFromSecretKey } from '@browser-dht/identity/noble'
 import {
   DEFAULTS,
   maxSignedBytes,

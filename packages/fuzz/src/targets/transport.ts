@@ -10,7 +10,7 @@
  * rejected relays and signals, rejected DHT input).
  */
 import { createNode, DEFAULT_WIRE_LIMITS, encodeMessage, type KademliaNode, type Message, type Tunables } from '@browser-dht/kademlia'
-import { identityFromSecretKey } from '@browser-dht/identity'
+import { identityFromSecretKey } from '@browser-dht/identity/noble'
 import { DEFAULTS, dhtFrame, parseFrame, RelayKind } from '@browser-dht/webrtc-transport/internals'
 import { FakeNetwork, type FakeNode } from '../../../webrtc-transport/test/helpers/fake-network.ts'
 import type { FakePeer } from '../../../webrtc-transport/test/helpers/fake-peer.ts'

@@ -29,7 +29,7 @@ export class RawSocket {
       const timer = setTimeout(() => reject(new Error('no registration in time')), timeoutMs)
       raw.onFrame = (text) => {
         const frame = JSON.parse(text) as { type?: string; nonce?: string }
-        if (frame.type === 'challenge') raw.socket.send(JSON.stringify(registerFrame(identity, String(frame.nonce))))
+        if (frame.type === 'challenge') void registerFrame(identity, String(frame.nonce)).then((register) => raw.socket.send(JSON.stringify(register)), reject)
         else if (frame.type === 'registered') {
           clearTimeout(timer)
           resolve()

@@ -1,11 +1,18 @@
 /**
- * Ed25519 checks every part of the DHT shares: a node's ID is the SHA-1 of its ed25519 public
- * key, records are signed with it (records/), and the transport signs its signals and relays with
- * it. Verifying needs no secret, so it lives in the core (pure JavaScript, @noble/curves);
- * signing is handed in (`Signer`), since only the identity's owner holds the key.
+ * Ed25519 as every part of the DHT shares it: a node's ID is the SHA-1 of its ed25519 public key,
+ * records are signed with it (records/), and the transport signs its signals and relays with it.
+ * Signing is handed in (`Signer`), since only the identity's owner holds the key; verifying is
+ * `Verify` (the transport's WebCrypto in a tab, `verifySignature` of ed25519-noble.ts elsewhere).
+ *
+ * What this file checks needs no curve library, only BigInt arithmetic modulo p = 2^255 - 19, so
+ * that a tab checks keys before handing them to WebCrypto without shipping a pure-JS curve:
+ *
+ * - `isUsablePublicKey`: the 32 bytes decode (RFC 8032, 5.1.3, strictly: y < p, a point on the
+ *   curve, no "negative zero" x) to a point not of small order. The curve's 8 small-order points
+ *   are exactly those with y in {1, -1, 0, ±y8} (y8 below), so no multiplication is needed.
+ * - `montgomeryPublicKey`: the X25519 public key u = (1 + y) / (1 - y) of an ed25519 public key
+ *   (RFC 7748, 4.1), for Diffie-Hellman between two nodes' identity keys.
  */
-import { ed25519 } from '@noble/curves/ed25519.js'
-
 export const PUBLIC_KEY_BYTES = 32
 export const SIGNATURE_BYTES = 64
 
@@ -20,44 +27,55 @@ export interface Signer {
 export type Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean | Promise<boolean>
 
 /**
+ * ed25519-noble.ts's `verifySignature`, that file (and @noble/curves) imported on first use: what
+ * a node verifies with when neither its options nor its transport name a `Verify`.
+ */
+export const lazyVerify: Verify = async (signature, message, publicKey) => (await import('./ed25519-noble.ts')).verifySignature(signature, message, publicKey)
+
+const P = 2n ** 255n - 19n
+/** The curve's d = -121665 / 121666 mod p. */
+const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n
+/** The y of the 4 points of order 8 (the other two y's, ±1 and 0, are the points of order 1, 2 and 4). */
+const Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n
+
+const mod = (a: bigint): bigint => ((a % P) + P) % P
+
+function pow(base: bigint, exponent: bigint): bigint {
+  let result = 1n
+  for (let b = mod(base), e = exponent; e > 0n; e >>= 1n, b = (b * b) % P) if ((e & 1n) === 1n) result = (result * b) % P
+  return result
+}
+
+/** The little-endian number of 32 bytes, without bit 255. */
+function fieldElement(bytes: Uint8Array): bigint {
+  let value = 0n
+  for (let i = PUBLIC_KEY_BYTES - 1; i >= 0; i--) value = (value << 8n) | BigInt(i === PUBLIC_KEY_BYTES - 1 ? bytes[i]! & 0x7f : bytes[i]!)
+  return value
+}
+
+/**
  * True for a public key that is a canonically encoded curve point not of small order. Signatures
  * under a small-order key can be forged without any secret key, and Diffie-Hellman with one
  * yields a value everyone can compute. Never throws.
  */
 export function isUsablePublicKey(publicKey: Uint8Array): boolean {
-  if (publicKey.length !== PUBLIC_KEY_BYTES) return false
-  try {
-    return !ed25519.Point.fromBytes(publicKey, false).isSmallOrder()
-  } catch {
-    return false // not a point on the curve, or a non-canonical encoding
-  }
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_BYTES) return false
+  const y = fieldElement(publicKey)
+  if (y >= P || y === 0n || y === 1n || y === P - 1n || y === Y8 || y === P - Y8) return false
+  // On the curve when x^2 = (y^2 - 1) / (d y^2 + 1) has a root: Euler's criterion on u v (v is
+  // never 0 here). u is not 0 (y is not ±1), so x is not 0 and either sign bit is canonical.
+  const y2 = (y * y) % P
+  return pow((y2 - 1n) * (D * y2 + 1n), (P - 1n) / 2n) === 1n
 }
 
 /**
- * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a usable public key
- * (`isUsablePublicKey`). Never throws.
+ * The X25519 public key (32 bytes, little-endian u) of an ed25519 public key. Only for a usable
+ * key (`isUsablePublicKey`): the caller checks first.
  */
-export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
-  try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
-  } catch {
-    return false
-  }
-}
-
-/**
- * A Signer over a 32-byte ed25519 secret key (seed), with @noble/curves: for Node peers, tests
- * and the simulator (a tab signs with WebCrypto through the transport's suite). The public key is
- * derived on first use.
- */
-export function ed25519Signer(secretKey: Uint8Array): Signer {
-  let publicKey: Uint8Array | undefined
-  return {
-    get publicKey(): Uint8Array {
-      publicKey ??= ed25519.getPublicKey(secretKey)
-      return publicKey
-    },
-    sign: async (message) => ed25519.sign(message, secretKey),
-  }
+export function montgomeryPublicKey(publicKey: Uint8Array): Uint8Array {
+  const y = fieldElement(publicKey)
+  let u = mod((1n + y) * pow(1n - y, P - 2n))
+  const out = new Uint8Array(PUBLIC_KEY_BYTES)
+  for (let i = 0; i < PUBLIC_KEY_BYTES; i++, u >>= 8n) out[i] = Number(u & 0xffn)
+  return out
 }

@@ -2,8 +2,7 @@
  * The 160-bit keyspace. Node IDs and record keys are both `Id`s: 20 bytes, compared bytewise,
  * never converted to JS numbers. Distance is XOR.
  */
-import { sha1 } from '@noble/hashes/legacy.js'
-import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { sha1 } from './sha1.ts'
 import { DhtError, ErrorCode } from '../errors.ts'
 import type { Random } from '../platform/platform.ts'
 
@@ -23,7 +22,7 @@ export function assertId(bytes: unknown, what = 'id'): Id {
 
 /** The key of a name: its SHA-1, as in the classic DHT design. */
 export function keyOf(name: string | Uint8Array): Id {
-  return sha1(typeof name === 'string' ? utf8ToBytes(name) : name)
+  return sha1(typeof name === 'string' ? utf8(name) : name)
 }
 
 /** XOR distance between two IDs, as a new 20-byte array. */
@@ -41,6 +40,25 @@ export function compareDistance(target: Id, a: Id, b: Id): number {
     if (da !== db) return da - db
   }
   return 0
+}
+
+/** The standard `TextEncoder` (every browser and Node have it; the core's lib has no DOM types). */
+const { TextEncoder } = globalThis as unknown as { TextEncoder: new () => { encode(text: string): Uint8Array } }
+
+/** The UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+/** `parts` one after the other, in a new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
 }
 
 /**

@@ -10,7 +10,7 @@
  * (`DEFAULT_ID_PUZZLE_BITS` unless configured). The core itself only checks IDs; the key pairs
  * and their search live with the identity (the WebRTC transport's `createIdentity`).
  */
-import { sha1 } from '@noble/hashes/legacy.js'
+import { sha1 } from './sha1.ts'
 import { BoundedMap } from '../platform/bounded-map.ts'
 import { type Id, idKey } from './id.ts'
 

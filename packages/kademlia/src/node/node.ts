@@ -4,7 +4,7 @@
  * signed records is values.ts's part.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { verifySignature } from '../keyspace/ed25519.ts'
+import { lazyVerify } from '../keyspace/ed25519.ts'
 import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
 import { checkOptions } from '../platform/check-options.ts'
@@ -71,7 +71,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     const { k, replacementCacheSize, staleLimit } = this.options
     this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
     const { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, recordChecksPerSecond, storeSlack, idPuzzleBits } = this.options
-    const verify = options.verify ?? options.transport.verify ?? verifySignature
+    const verify = options.verify ?? options.transport.verify ?? lazyVerify
     this.records = new Records(options.store ?? new MemoryRecordStore(), {
       self: this.id,
       limits: { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, recordChecksPerSecond },

@@ -162,7 +162,7 @@ export interface NodeOptions extends Partial<Tunables> {
    * records but cannot publish signed ones (ERR_INVALID_OPTION).
    */
   signer?: Signer
-  /** Checks record signatures. Default: the transport's `verify` (WebCrypto in a tab), else `verifySignature` (@noble/curves). */
+  /** Checks record signatures. Default: the transport's `verify` (WebCrypto in a tab), else `verifySignature` (@noble/curves, loaded on first use). */
   verify?: Verify
 }
 

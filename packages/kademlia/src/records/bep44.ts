@@ -4,32 +4,26 @@
  * - an **immutable** item lives under the SHA-1 of its value's bencoding (`immutableKey`);
  * - a **mutable** item lives under SHA-1(public key ‖ salt) (`mutableKey`) and carries an ed25519
  *   signature, by that key, over the bencoded `salt`, `seq` and `v` without the enclosing
- *   dictionary (`signableBuffer`), checked by `verifyMutable`.
+ *   dictionary (`signableBuffer`), checked by `verifyMutable` (`@browser-dht/kademlia/noble`).
  *
  * Values here are byte strings (bencoded as `<length>:<bytes>`), so what this DHT stores under a
  * BEP 44 key is what a BitTorrent node would compute for a byte-string `v`; BEP 44's published
  * test vectors pass in bep44.test.ts. The bounds are BEP 44's: salt ≤ 64 bytes, bencoded value
  * ≤ 1000 bytes.
  */
-import { sha1 } from '@noble/hashes/legacy.js'
-import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js'
+import { sha1 } from '../keyspace/sha1.ts'
 import { DhtError, ErrorCode } from '../errors.ts'
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../keyspace/ed25519.ts'
-import type { Id } from '../keyspace/id.ts'
+import { PUBLIC_KEY_BYTES } from '../keyspace/ed25519.ts'
+import { concatBytes, type Id, utf8 } from '../keyspace/id.ts'
 
 /** Longest salt BEP 44 allows. */
 export const MAX_SALT_BYTES = 64
 /** Most bytes BEP 44 allows a value's bencoding (`v`) to take. */
 export const MAX_BENCODED_VALUE_BYTES = 1000
 
-
 /** The bencoding of a byte string: `<length>:<bytes>`. */
 export function bencodeBytes(value: Uint8Array): Uint8Array {
-  const prefix = utf8ToBytes(`${value.length}:`)
-  const out = new Uint8Array(prefix.length + value.length)
-  out.set(prefix)
-  out.set(value, prefix.length)
-  return out
+  return concatBytes(utf8(`${value.length}:`), value)
 }
 
 /** Bytes the bencoding of a `length`-byte string takes. */
@@ -46,10 +40,7 @@ export function immutableKey(value: Uint8Array): Id {
 export function mutableKey(publicKey: Uint8Array, salt: Uint8Array = new Uint8Array(0)): Id {
   assertBytes(publicKey, PUBLIC_KEY_BYTES, 'public key')
   assertSalt(salt)
-  const input = new Uint8Array(publicKey.length + salt.length)
-  input.set(publicKey)
-  input.set(salt, publicKey.length)
-  return sha1(input)
+  return sha1(publicKey, salt)
 }
 
 export interface MutableFields {
@@ -69,30 +60,15 @@ export function signableBuffer({ salt, seq, value }: MutableFields): Uint8Array 
   const parts: Uint8Array[] = []
   if (salt !== undefined && salt.length > 0) {
     assertSalt(salt)
-    parts.push(utf8ToBytes('4:salt'), bencodeBytes(salt))
+    parts.push(utf8('4:salt'), bencodeBytes(salt))
   }
-  parts.push(utf8ToBytes(`3:seqi${seq}e1:v`), bencodeBytes(value))
+  parts.push(utf8(`3:seqi${seq}e1:v`), bencodeBytes(value))
   return concatBytes(...parts)
 }
 
 export interface MutableItem extends MutableFields {
   publicKey: Uint8Array
   signature: Uint8Array
-}
-
-/**
- * True when `signature` is the publisher's ed25519 signature (strict, by a usable key) of the
- * item's signable buffer, with a salt and value within BEP 44's bounds. Never throws: malformed
- * input is simply not valid.
- */
-export function verifyMutable(item: MutableItem): boolean {
-  try {
-    if (item.publicKey.length !== PUBLIC_KEY_BYTES || item.signature.length !== SIGNATURE_BYTES) return false
-    if ((item.salt?.length ?? 0) > MAX_SALT_BYTES || bencodedLength(item.value.length) > MAX_BENCODED_VALUE_BYTES) return false
-    return verifySignature(item.signature, signableBuffer(item), item.publicKey)
-  } catch {
-    return false
-  }
 }
 
 export function assertSalt(salt: Uint8Array): void {

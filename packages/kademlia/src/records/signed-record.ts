@@ -14,11 +14,10 @@
  * ID puzzle (a hash), and only then the signature. Nothing here signs with a key of its own: the
  * node's identity is handed in as a `Signer`.
  */
-import { sha1 } from '@noble/hashes/legacy.js'
-import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js'
+import { sha1 } from '../keyspace/sha1.ts'
 import { ErrorCode } from '../errors.ts'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify } from '../keyspace/ed25519.ts'
-import { compareBytes, type Id, ID_BYTES, idEquals, toHex } from '../keyspace/id.ts'
+import { compareBytes, concatBytes, type Id, ID_BYTES, idEquals, toHex, utf8 } from '../keyspace/id.ts'
 import { meetsIdPuzzle } from '../keyspace/puzzle.ts'
 import { assertSalt, assertSeq, bencodedLength, immutableKey, MAX_BENCODED_VALUE_BYTES, MAX_SALT_BYTES, mutableKey, signableBuffer } from './bep44.ts'
 
@@ -52,7 +51,7 @@ export type RecordKind = SignedRecord['kind']
 
 /** Prefixed to what a named record's signature covers, so it means nothing in another protocol. */
 export const NAMED_DOMAIN = 'browser-dht/named/v1\n'
-const NAMED_DOMAIN_BYTES = utf8ToBytes(NAMED_DOMAIN)
+const NAMED_DOMAIN_BYTES = utf8(NAMED_DOMAIN)
 const TOMBSTONE_FLAG = 1
 
 /** What a named record's signature covers: domain ‖ key ‖ seq (u64) ‖ flags ‖ value. */

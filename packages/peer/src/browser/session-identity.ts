@@ -4,8 +4,8 @@
  * survives a reload, so a reloaded tab keeps its node ID (and with it its database and its place
  * in the keyspace) and pays the puzzle once.
  */
-import { meetsIdPuzzle } from '@browser-dht/kademlia'
-import { createIdentity, identityFromSecretKey, type NodeIdentity } from '@browser-dht/identity'
+import { fromHex, meetsIdPuzzle, toHex } from '@browser-dht/kademlia'
+import { createIdentity, type NodeIdentity, restoreIdentity } from '@browser-dht/identity'
 
 const STORAGE_KEY = 'browser-dht:secret-key'
 
@@ -28,14 +28,7 @@ export interface LoadedIdentity {
 
 /** The secret key stored as hex, or `undefined` if there is none or it is not 32 bytes of hex. */
 export function parseSecretKey(raw: unknown): Uint8Array | undefined {
-  if (typeof raw !== 'string' || !/^[0-9a-f]{64}$/.test(raw)) return undefined
-  const bytes = new Uint8Array(32)
-  for (let i = 0; i < 32; i++) bytes[i] = parseInt(raw.slice(i * 2, i * 2 + 2), 16)
-  return bytes
-}
-
-function hexOf(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return typeof raw === 'string' && /^[0-9a-f]{64}$/.test(raw) ? fromHex(raw) : undefined
 }
 
 /** The tab's stored identity if it solves the puzzle, or a new one (stored) otherwise. */
@@ -47,7 +40,7 @@ export async function loadIdentity(storage: KeyStorage, options: IdentityOptions
     // sessionStorage disabled: a new identity each load.
   }
   const secretKey = parseSecretKey(stored)
-  const identity = secretKey === undefined ? undefined : identityFromSecretKey(secretKey)
+  const identity = secretKey === undefined ? undefined : await restoreIdentity(secretKey)
   if (identity !== undefined && meetsIdPuzzle(identity.id, options.puzzleBits)) return { identity, restored: true, replacedWeak: false }
   return { identity: await newIdentity(storage, options), restored: false, replacedWeak: identity !== undefined }
 }
@@ -56,7 +49,7 @@ export async function loadIdentity(storage: KeyStorage, options: IdentityOptions
 export async function newIdentity(storage: KeyStorage, options: IdentityOptions): Promise<NodeIdentity> {
   const identity = await createIdentity({ puzzleBits: options.puzzleBits, onProgress: options.onProgress })
   try {
-    storage.setItem(STORAGE_KEY, hexOf(identity.secretKey))
+    storage.setItem(STORAGE_KEY, toHex(identity.secretKey))
   } catch {
     // sessionStorage disabled: the tab works, but a reload gives it a new ID.
   }

@@ -63,6 +63,8 @@ export class SignalingClient {
   readonly #peerWaiters: { resolve: (peers: readonly NodeIdHex[]) => void; reject: (error: Error) => void }[] = []
   #socket: WebSocketLike | undefined
   #id: NodeIdHex | undefined
+  /** Set on the first challenge: a server gets one signature per connection, however many it asks for. */
+  #answered = false
   #peers: readonly NodeIdHex[] = []
   #connecting: { resolve: (peers: readonly NodeIdHex[]) => void; reject: (error: Error) => void } | undefined
 
@@ -161,7 +163,12 @@ export class SignalingClient {
   #handle(frame: ServerFrame): void {
     switch (frame.type) {
       case 'challenge':
-        if (this.#id === undefined) this.#trySend(registerFrame(this.#options.identity, frame.nonce))
+        if (this.#answered) return
+        this.#answered = true
+        void registerFrame(this.#options.identity, frame.nonce).then(
+          (register) => this.#connecting !== undefined && this.#trySend(register),
+          (error: unknown) => this.#failConnect(error instanceof Error ? error : new SignalingError(ClientErrorCode.PROTOCOL, 'could not sign the challenge')),
+        )
         return
       case 'registered':
         return this.#registered(frame.id, frame.peers)

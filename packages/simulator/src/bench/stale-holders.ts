@@ -14,25 +14,8 @@
  * on. Random honest nodes then get every value, for each setting measured: `getSuccess` is the
  * share of gets that found a value, `newestRate` the share that found the new one.
  */
-import {
-  checkRecord,
-  DEFAULTS,
-  ed25519Signer,
-  immutableKey,
-  immutableRecord,
-  keyOf,
-  type Message,
-  mutableKey,
-  type NamedRecord,
-  signMutable,
-  signNamed,
-  type Signer,
-  type SignedRecord,
-  toHex,
-  type Transport,
-  type Verify,
-  verifySignature,
-} from '@browser-dht/kademlia'
+import { checkRecord, DEFAULTS, immutableKey, immutableRecord, keyOf, type Message, mutableKey, type NamedRecord, signMutable, signNamed, type Signer, type SignedRecord, toHex, type Transport, type Verify } from '@browser-dht/kademlia'
+import { ed25519Signer, verifySignature } from '@browser-dht/kademlia/noble'
 import { round } from '../stats.ts'
 import { Testnet } from '../testnet.ts'
 import { answering } from './adversary.ts'

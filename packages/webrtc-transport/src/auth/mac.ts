@@ -9,10 +9,11 @@
  *   written in JavaScript: there noble's HMAC costs about six times this engine's, four times per
  *   relayed request and answer (`npm run bench:mac`: 32.8 against 5.4 µs over the first calls).
  * - 'noble': @noble/hashes, where WebAssembly is missing or a page's Content Security Policy
- *   forbids compiling it (no 'wasm-unsafe-eval').
+ *   forbids compiling it (no 'wasm-unsafe-eval'); imported then, so a page that can compile the
+ *   module never loads it.
+ *
+ * HKDF (RFC 5869) for the pair keys is two of these HMACs (`hkdfSha256`).
  */
-import { hmac } from '@noble/hashes/hmac.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { SHA256_WASM_BASE64 } from './sha256-wasm.ts'
 
 export type MacEngine = 'wasm' | 'noble'
@@ -58,14 +59,22 @@ export function macEngine(): MacEngine {
 }
 
 /** HMAC-SHA256 under `key` (at most 64 bytes), on `engine` (default: the fastest there is). */
-export function keyedMac(key: Uint8Array, engine: MacEngine = macEngine()): KeyedMac {
+export async function keyedMac(key: Uint8Array, engine: MacEngine = macEngine()): Promise<KeyedMac> {
   if (key.length > BLOCK) throw new RangeError(`an HMAC key here is at most ${BLOCK} bytes`)
   const wasm = engine === 'wasm' ? wasmEngine() : null
-  if (wasm === null) {
-    const keyed = hmac.create(sha256, key)
-    return { tag: (header, message) => keyed.clone().update(header).update(message).digest() }
-  }
-  return new WasmMac(wasm, key)
+  if (wasm !== null) return new WasmMac(wasm, key)
+  const [{ hmac }, { sha256 }] = await Promise.all([import('@noble/hashes/hmac.js'), import('@noble/hashes/sha2.js')])
+  const keyed = hmac.create(sha256, key)
+  return { tag: (header, message) => keyed.clone().update(header).update(message).digest() }
+}
+
+/**
+ * HKDF-SHA256 (RFC 5869) with 32 bytes of output, which is one HMAC block: extract
+ * PRK = HMAC(salt, ikm), expand T(1) = HMAC(PRK, info ‖ 0x01). `salt` is at most 64 bytes.
+ */
+export async function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, engine: MacEngine = macEngine()): Promise<Uint8Array> {
+  const prk = (await keyedMac(salt, engine)).tag(ikm, new Uint8Array())
+  return (await keyedMac(prk, engine)).tag(info, Uint8Array.of(1))
 }
 
 class WasmMac implements KeyedMac {

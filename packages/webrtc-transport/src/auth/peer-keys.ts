@@ -4,7 +4,7 @@
  * MAC keys of the pair:
  *
  *   shared   = X25519(this node's key, the peer's key)            (AuthSuite.sharedSecret)
- *   send key = HKDF-SHA256(shared, salt MAC_SALT, info "mac" ‖ this ID ‖ peer ID)
+ *   send key = HKDF-SHA256(shared, salt MAC_SALT, info "mac" ‖ this ID ‖ peer ID)   (32 bytes)
  *   recv key = HKDF-SHA256(shared, salt MAC_SALT, info "mac" ‖ peer ID ‖ this ID)
  *
  * so each direction has its own key and a frame cannot be reflected back to its sender. At most
@@ -12,9 +12,7 @@
  * next MAC'd frame carries its public key, so it costs one derivation again, never a failure.
  */
 import { BoundedMap, compareBytes, type Id, idEquals, idKey, keyOf, meetsIdPuzzle } from '@browser-dht/kademlia'
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
-import { type KeyedMac, keyedMac } from './mac.ts'
+import { hkdfSha256, type KeyedMac, keyedMac } from './mac.ts'
 import type { AuthSuite } from './suite.ts'
 
 const encoder = new TextEncoder()
@@ -109,7 +107,8 @@ export class PeerKeys {
     const shared = await this.#suite.sharedSecret(publicKey)
     if (shared === undefined) return undefined
     const info = (from: Id, to: Id): Uint8Array => Uint8Array.from([...MAC_INFO, ...from, ...to])
-    const key = (from: Id, to: Id): KeyedMac => keyedMac(hkdf(sha256, shared, MAC_SALT, info(from, to), MAC_KEY_BYTES))
-    return { send: key(this.#self, id), receive: key(id, this.#self) }
+    const key = async (from: Id, to: Id): Promise<KeyedMac> => keyedMac(await hkdfSha256(shared, MAC_SALT, info(from, to)))
+    const [send, receive] = await Promise.all([key(this.#self, id), key(id, this.#self)])
+    return { send, receive }
   }
 }

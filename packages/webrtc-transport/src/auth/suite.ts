@@ -1,18 +1,18 @@
 /**
  * The public-key operations behind authentication, behind one small interface with two
  * implementations: the platform's WebCrypto (native Ed25519 and X25519 in current browsers and
- * Node 20: about ten times faster than JavaScript, and asynchronous) and @noble/curves (pure
- * JavaScript, synchronous underneath; the fallback where WebCrypto lacks the curves, and what
- * tests on a virtual clock use, since WebCrypto's work finishes outside the event loop's order).
+ * Node 20: about ten times faster than JavaScript, and asynchronous) and @noble/curves
+ * (noble-suite.ts: pure JavaScript, the fallback where WebCrypto lacks the curves, and what tests
+ * on a virtual clock use), imported on first use so that a page ships no curve arithmetic.
  * Measured figures and the choice: RELAY.md, "Authenticated relays".
  *
  * The Diffie-Hellman is X25519 on the node's ed25519 identity keys mapped to their Montgomery
  * form (the birational map RFC 7748 describes; libsodium's crypto_sign_ed25519_pk_to_curve25519),
  * so two nodes share a secret from each other's public keys alone, with no exchange.
  */
-import { BoundedMap } from '@browser-dht/kademlia'
-import { ed25519, x25519 } from '@noble/curves/ed25519.js'
-import { buffer, isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, subtle as platformSubtle, type SubtleLike, verifySignature, type WebCryptoKey } from '@browser-dht/identity'
+import { BoundedMap, montgomeryPublicKey } from '@browser-dht/kademlia'
+import type * as NobleSuite from './noble-suite.ts'
+import { buffer, isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, pkcs8, SIGNATURE_BYTES, subtle as platformSubtle, type SubtleLike, type WebCryptoKey } from '@browser-dht/identity'
 
 /**
  * Public keys a WebCrypto suite keeps imported for verifying: a key checked again (an origin's
@@ -39,34 +39,45 @@ export type AuthCrypto = 'auto' | 'webcrypto' | 'noble'
 
 export function createSuite(identity: NodeIdentity, choice: AuthCrypto): AuthSuite {
   const subtle = platformSubtle()
-  if (choice === 'noble' || subtle === undefined) return nobleSuite(identity)
+  if (choice === 'noble' || subtle === undefined) return lazyNobleSuite(identity)
   return webCryptoSuite(identity, subtle, choice === 'webcrypto')
 }
 
-export function nobleSuite(identity: NodeIdentity): AuthSuite {
-  const secret = ed25519.utils.toMontgomerySecret(identity.secretKey)
+type NobleModule = typeof NobleSuite
+let noble: NobleModule | undefined
+let nobleLoading: Promise<NobleModule> | undefined
+
+/**
+ * Imports noble-suite.ts (once). A lazy suite made after this settled runs without waiting:
+ * tests on a virtual clock load it first, since the import itself finishes outside their control.
+ */
+export function loadNobleSuite(): Promise<NobleModule> {
+  nobleLoading ??= import('./noble-suite.ts').then((module) => (noble = module))
+  return nobleLoading
+}
+
+/**
+ * noble-suite.ts's suite, that file (and @noble/curves) imported on the first call unless it is
+ * loaded already (`loadNobleSuite`); once loaded, each call costs what the noble suite's does.
+ */
+export function lazyNobleSuite(identity: NodeIdentity): AuthSuite {
+  let loaded = noble?.nobleSuite(identity)
+  const suite = async (): Promise<AuthSuite> => (loaded ??= (await loadNobleSuite()).nobleSuite(identity))
   return {
     name: 'noble',
-    sign: async (message) => ed25519.sign(message, identity.secretKey),
-    verify: async (signature, message, publicKey) => verifySignature(signature, message, publicKey),
-    sharedSecret: async (publicKey) => {
-      if (!isUsablePublicKey(publicKey)) return undefined
-      try {
-        return x25519.getSharedSecret(secret, ed25519.utils.toMontgomery(publicKey))
-      } catch {
-        return undefined
-      }
-    },
+    sign: async (message) => (loaded ?? (await suite())).sign(message),
+    verify: async (signature, message, publicKey) => (loaded ?? (await suite())).verify(signature, message, publicKey),
+    sharedSecret: async (publicKey) => (loaded ?? (await suite())).sharedSecret(publicKey),
   }
 }
 
-/** PKCS #8 wrapping of a 32-byte private key: RFC 8410's prefix for Ed25519 (0x70) or X25519 (0x6e). */
-function pkcs8(curve: 0x70 | 0x6e, key: Uint8Array): Uint8Array<ArrayBuffer> {
-  const prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, curve, 0x04, 0x22, 0x04, 0x20]
-  const out = new Uint8Array(prefix.length + key.length)
-  out.set(prefix)
-  out.set(key, prefix.length)
-  return out
+/** The X25519 secret of an ed25519 seed: SHA-512 of the seed, first half, clamped (RFC 8032, 5.1.5). */
+async function montgomerySecret(subtle: SubtleLike, secretKey: Uint8Array): Promise<Uint8Array> {
+  const secret = new Uint8Array(await subtle.digest('SHA-512', buffer(secretKey))).slice(0, 32)
+  secret[0]! &= 248
+  secret[31]! &= 127
+  secret[31]! |= 64
+  return secret
 }
 
 /**
@@ -74,10 +85,9 @@ function pkcs8(curve: 0x70 | 0x6e, key: Uint8Array): Uint8Array<ArrayBuffer> {
  * curves (the import fails) falls back to noble for good; with `strict`, the calls fail instead.
  */
 export function webCryptoSuite(identity: NodeIdentity, subtle: SubtleLike, strict = false): AuthSuite {
-  const noble = nobleSuite(identity)
   const keys = (async () => {
     const signing = await subtle.importKey('pkcs8', pkcs8(0x70, identity.secretKey), { name: 'Ed25519' }, false, ['sign'])
-    const agreeing = await subtle.importKey('pkcs8', pkcs8(0x6e, ed25519.utils.toMontgomerySecret(identity.secretKey)), { name: 'X25519' }, false, ['deriveBits'])
+    const agreeing = await subtle.importKey('pkcs8', pkcs8(0x6e, await montgomerySecret(subtle, identity.secretKey)), { name: 'X25519' }, false, ['deriveBits'])
     return { signing, agreeing }
   })()
   let fallback: AuthSuite | undefined
@@ -98,7 +108,7 @@ export function webCryptoSuite(identity: NodeIdentity, subtle: SubtleLike, stric
     (imported) => imported,
     (error: unknown) => {
       if (strict) throw error
-      fallback = noble
+      fallback = lazyNobleSuite(identity)
       return undefined
     },
   )
@@ -126,7 +136,7 @@ export function webCryptoSuite(identity: NodeIdentity, subtle: SubtleLike, stric
       if (imported === undefined) return fallback!.sharedSecret(publicKey)
       if (!isUsablePublicKey(publicKey)) return undefined
       try {
-        const peer = await subtle.importKey('raw', buffer(ed25519.utils.toMontgomery(publicKey)), { name: 'X25519' }, false, [])
+        const peer = await subtle.importKey('raw', buffer(montgomeryPublicKey(publicKey)), { name: 'X25519' }, false, [])
         return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: peer }, imported.agreeing, 256))
       } catch {
         return undefined

@@ -1,5 +1,6 @@
 import { compareBytes } from '@browser-dht/kademlia'
-import { generateIdentity, type NodeIdentity } from '@browser-dht/identity'
+import { type NodeIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 
 /** Two fresh identities, the one with the lower node ID first, for tests where the order matters. */
 export function orderedIdentities(): { low: NodeIdentity; high: NodeIdentity } {

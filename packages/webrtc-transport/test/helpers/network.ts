@@ -5,7 +5,7 @@
  */
 import polyfill from 'node-datachannel/polyfill'
 import type { Id } from '@browser-dht/kademlia'
-import { generateIdentity } from '@browser-dht/identity'
+import { generateIdentity } from '@browser-dht/identity/noble'
 import { MemorySignaling, type MemorySignalingOptions, nodePeerFactory, type PeerFactory, WebRtcTransport } from '../../src/node.ts'
 import type { WebRtcTransportOptions } from '../../src/options.ts'
 import { Inbox } from './inbox.ts'

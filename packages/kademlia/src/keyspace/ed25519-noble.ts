@@ -1,0 +1,54 @@
+/**
+ * Ed25519 signatures in pure JavaScript (@noble/curves), synchronous: the default `Verify` of a
+ * node whose transport verifies nothing itself (Node peers' tests, the simulator), and a `Signer`
+ * over a secret key. A tab verifies and signs with WebCrypto through its transport instead, and
+ * loads this file only where the platform lacks Ed25519 (the node's default `verify` imports it
+ * on first use: `lazyVerify` in ed25519.ts). Exported as `@browser-dht/kademlia/noble`.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { bencodedLength, MAX_BENCODED_VALUE_BYTES, MAX_SALT_BYTES, type MutableItem, signableBuffer } from '../records/bep44.ts'
+import { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer } from './ed25519.ts'
+
+/**
+ * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a usable public key
+ * (`isUsablePublicKey`). Never throws.
+ */
+export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A Signer over a 32-byte ed25519 secret key (seed): for Node peers, tests and the simulator (a
+ * tab signs with WebCrypto through the transport's suite). The public key is derived on first use.
+ */
+export function ed25519Signer(secretKey: Uint8Array): Signer {
+  let publicKey: Uint8Array | undefined
+  return {
+    get publicKey(): Uint8Array {
+      publicKey ??= ed25519.getPublicKey(secretKey)
+      return publicKey
+    },
+    sign: async (message) => ed25519.sign(message, secretKey),
+  }
+}
+
+
+/**
+ * True when `signature` is the publisher's ed25519 signature (strict, by a usable key) of a BEP 44
+ * mutable item's signable buffer, with a salt and value within BEP 44's bounds. Never throws:
+ * malformed input is simply not valid.
+ */
+export function verifyMutable(item: MutableItem): boolean {
+  try {
+    if (item.publicKey.length !== PUBLIC_KEY_BYTES || item.signature.length !== SIGNATURE_BYTES) return false
+    if ((item.salt?.length ?? 0) > MAX_SALT_BYTES || bencodedLength(item.value.length) > MAX_BENCODED_VALUE_BYTES) return false
+    return verifySignature(item.signature, signableBuffer(item), item.publicKey)
+  } catch {
+    return false
+  }
+}
