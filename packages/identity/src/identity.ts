@@ -4,12 +4,12 @@
  * between) can tell who dialed, and a connection is bound to the ID that signed its handshake.
  *
  * Everything here is asynchronous and runs on the platform's WebCrypto when it has Ed25519
- * (current browsers and Node 20), so a page ships no curve arithmetic; noble.ts (@noble/curves)
- * is imported on first use where it is missing, and is the synchronous API for Node and tests.
+ * (current browsers and Node 20), so a page ships no curve arithmetic; @noble/curves is imported
+ * on first use where it is missing. The synchronous API for Node and tests is noble.ts.
  * Browser-safe: no Node built-ins.
  */
 import { type AbortSignalLike, DEFAULT_ID_PUZZLE_BITS, type Id, keyOf, MAX_ID_PUZZLE_BITS, meetsIdPuzzle } from '@browser-dht/kademlia'
-import type * as Noble from './noble.ts'
+import type * as Curves from '@noble/curves/ed25519.js'
 import { buffer, fromBase64Url, pkcs8, subtle as platformSubtle, type SubtleLike, type WebCryptoKeyPair } from './webcrypto.ts'
 
 // The core checks signatures (records are signed too); this package re-exports its checks.
@@ -25,8 +25,13 @@ export interface NodeIdentity {
   readonly id: Id
 }
 
-/** The pure-JavaScript half, loaded on first use where WebCrypto lacks Ed25519. */
-const noble = (): Promise<typeof Noble> => import('./noble.ts')
+/** @noble/curves' ed25519, loaded on first use where WebCrypto lacks Ed25519. */
+const noble = async (): Promise<typeof Curves.ed25519> => (await import('@noble/curves/ed25519.js')).ed25519
+
+/** The identity of a key pair (its ID is the public key's SHA-1). */
+export function identityOf(secretKey: Uint8Array, publicKey: Uint8Array): NodeIdentity {
+  return { secretKey, publicKey, id: idFromPublicKey(publicKey) }
+}
 
 /** Key pairs generated at once while searching for a puzzle solution (WebCrypto works them in parallel). */
 const PUZZLE_BATCH = 16
@@ -63,10 +68,11 @@ type PuzzleBatch = (bits: number) => Promise<NodeIdentity | undefined>
 
 /** One batch with noble: synchronous key generation, then a pause so the page stays responsive. */
 async function nobleBatch(): Promise<PuzzleBatch> {
-  const { generateIdentity } = await noble()
+  const ed25519 = await noble()
   return async (bits) => {
     for (let i = 0; i < PUZZLE_BATCH; i++) {
-      const identity = generateIdentity()
+      const secretKey = ed25519.utils.randomSecretKey()
+      const identity = identityOf(secretKey, ed25519.getPublicKey(secretKey))
       if (meetsIdPuzzle(identity.id, bits)) return identity
     }
     const { setTimeout } = globalThis as unknown as { setTimeout: (callback: () => void, ms: number) => unknown }
@@ -101,7 +107,8 @@ async function webCryptoBatch(): Promise<PuzzleBatch> {
   }
 }
 
-function checkSecretKey(secretKey: Uint8Array): void {
+/** Throws a TypeError for anything but 32 bytes. */
+export function checkSecretKey(secretKey: Uint8Array): void {
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_BYTES) throw new TypeError(`a secret key is ${SECRET_KEY_BYTES} bytes`)
 }
 
@@ -115,11 +122,11 @@ export async function restoreIdentity(secretKey: Uint8Array): Promise<NodeIdenti
     const subtle = webCrypto()
     const key = await subtle.importKey('pkcs8', pkcs8(0x70, secretKey), { name: 'Ed25519' }, true, ['sign'])
     const publicKey = fromBase64Url((await subtle.exportKey('jwk', key)).x ?? '')
-    if (publicKey.length === SECRET_KEY_BYTES) return { secretKey: Uint8Array.from(secretKey), publicKey, id: idFromPublicKey(publicKey) }
+    if (publicKey.length === SECRET_KEY_BYTES) return identityOf(Uint8Array.from(secretKey), publicKey)
   } catch {
     // No Ed25519 in this platform's WebCrypto: noble below.
   }
-  return (await noble()).identityFromSecretKey(Uint8Array.from(secretKey))
+  return identityOf(Uint8Array.from(secretKey), (await noble()).getPublicKey(secretKey))
 }
 
 /** An ed25519 signature of `message` by `secretKey`: WebCrypto's, else noble's. */
@@ -130,7 +137,7 @@ export async function signMessage(secretKey: Uint8Array, message: Uint8Array): P
     const key = await subtle.importKey('pkcs8', pkcs8(0x70, secretKey), { name: 'Ed25519' }, false, ['sign'])
     return new Uint8Array(await subtle.sign('Ed25519', key, buffer(message)))
   } catch {
-    return (await noble()).sign(secretKey, message)
+    return (await noble()).sign(message, secretKey)
   }
 }
 

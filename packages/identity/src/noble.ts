@@ -1,11 +1,11 @@
 /**
  * `@browser-dht/identity/noble`: the synchronous half of identities, in pure JavaScript
- * (@noble/curves), for Node peers, tests, the simulator and the signaling server, and what
- * identity.ts falls back to (imported on first use) where WebCrypto lacks Ed25519. Apart from the
- * main entry so that a page on a current browser never loads it.
+ * (@noble/curves), for Node peers, tests, the simulator and the signaling server. Apart from the
+ * main entry so that a page never loads it (identity.ts imports @noble/curves itself, on first
+ * use, where WebCrypto lacks Ed25519).
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { idFromPublicKey, type NodeIdentity, SECRET_KEY_BYTES } from './identity.ts'
+import { checkSecretKey, identityOf, type NodeIdentity } from './identity.ts'
 
 export { verifySignature } from '@browser-dht/kademlia/noble'
 
@@ -19,9 +19,8 @@ export function generateIdentity(): NodeIdentity {
 
 /** The identity of a stored secret key (32 bytes); `restoreIdentity` is its asynchronous form. */
 export function identityFromSecretKey(secretKey: Uint8Array): NodeIdentity {
-  if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_BYTES) throw new TypeError(`a secret key is ${SECRET_KEY_BYTES} bytes`)
-  const publicKey = ed25519.getPublicKey(secretKey)
-  return { secretKey, publicKey, id: idFromPublicKey(publicKey) }
+  checkSecretKey(secretKey)
+  return identityOf(secretKey, ed25519.getPublicKey(secretKey))
 }
 
 /** An ed25519 signature of `message` by `secretKey`; `signMessage` is its asynchronous form. */

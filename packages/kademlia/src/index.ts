@@ -22,7 +22,7 @@ export {
   shortHex,
   toHex,
 } from './keyspace/id.ts'
-export { isUsablePublicKey, lazyVerify, montgomeryPublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify } from './keyspace/ed25519.ts'
+export { type Ed25519Verifier, isUsablePublicKey, lazyVerify, montgomeryPublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, type Verify, verifyWith } from './keyspace/ed25519.ts'
 export {
   immutableKey,
   MAX_BENCODED_VALUE_BYTES,

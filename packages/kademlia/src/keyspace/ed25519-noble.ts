@@ -2,24 +2,19 @@
  * Ed25519 signatures in pure JavaScript (@noble/curves), synchronous: the default `Verify` of a
  * node whose transport verifies nothing itself (Node peers' tests, the simulator), and a `Signer`
  * over a secret key. A tab verifies and signs with WebCrypto through its transport instead, and
- * loads this file only where the platform lacks Ed25519 (the node's default `verify` imports it
- * on first use: `lazyVerify` in ed25519.ts). Exported as `@browser-dht/kademlia/noble`.
+ * never loads this file (a node's default `verify`, `lazyVerify` in ed25519.ts, imports
+ * @noble/curves itself on first use). Exported as `@browser-dht/kademlia/noble`.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { bencodedLength, MAX_BENCODED_VALUE_BYTES, MAX_SALT_BYTES, type MutableItem, signableBuffer } from '../records/bep44.ts'
-import { isUsablePublicKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer } from './ed25519.ts'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, verifyWith } from './ed25519.ts'
 
 /**
  * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a usable public key
  * (`isUsablePublicKey`). Never throws.
  */
 export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
-  try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
-  } catch {
-    return false
-  }
+  return verifyWith(ed25519, signature, message, publicKey)
 }
 
 /**

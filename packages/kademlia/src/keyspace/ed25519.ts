@@ -2,7 +2,7 @@
  * Ed25519 as every part of the DHT shares it: a node's ID is the SHA-1 of its ed25519 public key,
  * records are signed with it (records/), and the transport signs its signals and relays with it.
  * Signing is handed in (`Signer`), since only the identity's owner holds the key; verifying is
- * `Verify` (the transport's WebCrypto in a tab, `verifySignature` of ed25519-noble.ts elsewhere).
+ * `Verify` (the transport's WebCrypto in a tab, @noble/curves elsewhere: ed25519-noble.ts).
  *
  * What this file checks needs no curve library, only BigInt arithmetic modulo p = 2^255 - 19, so
  * that a tab checks keys before handing them to WebCrypto without shipping a pure-JS curve:
@@ -26,11 +26,29 @@ export interface Signer {
 /** Checks an ed25519 signature: true only for a valid one by a usable key. Never rejects. */
 export type Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean | Promise<boolean>
 
+/** The part of @noble/curves' ed25519 that checks signatures (passed in, so that this file imports no curve). */
+export interface Ed25519Verifier {
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, options: { zip215: boolean }): boolean
+}
+
 /**
- * ed25519-noble.ts's `verifySignature`, that file (and @noble/curves) imported on first use: what
- * a node verifies with when neither its options nor its transport name a `Verify`.
+ * True only for a valid strict (RFC 8032, no ZIP-215 leniency) signature by a usable public key
+ * (`isUsablePublicKey`), checked by `curve`. Never throws.
  */
-export const lazyVerify: Verify = async (signature, message, publicKey) => (await import('./ed25519-noble.ts')).verifySignature(signature, message, publicKey)
+export function verifyWith(curve: Ed25519Verifier, signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES || !isUsablePublicKey(publicKey)) return false
+  try {
+    return curve.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
+
+/**
+ * `verifyWith` @noble/curves, imported on first use: what a node verifies with when neither its
+ * options nor its transport name a `Verify` (a tab's transport verifies with WebCrypto).
+ */
+export const lazyVerify: Verify = async (signature, message, publicKey) => verifyWith((await import('@noble/curves/ed25519.js')).ed25519, signature, message, publicKey)
 
 const P = 2n ** 255n - 19n
 /** The curve's d = -121665 / 121666 mod p. */

@@ -1,17 +1,17 @@
 /**
  * The public-key operations behind authentication, behind one small interface with two
  * implementations: the platform's WebCrypto (native Ed25519 and X25519 in current browsers and
- * Node 20: about ten times faster than JavaScript, and asynchronous) and @noble/curves
- * (noble-suite.ts: pure JavaScript, the fallback where WebCrypto lacks the curves, and what tests
- * on a virtual clock use), imported on first use so that a page ships no curve arithmetic.
+ * Node 20: about ten times faster than JavaScript, and asynchronous) and @noble/curves (pure
+ * JavaScript, the fallback where WebCrypto lacks the curves, and what tests on a virtual clock
+ * use), imported on first use so that a page ships no curve arithmetic.
  * Measured figures and the choice: RELAY.md, "Authenticated relays".
  *
  * The Diffie-Hellman is X25519 on the node's ed25519 identity keys mapped to their Montgomery
  * form (the birational map RFC 7748 describes; libsodium's crypto_sign_ed25519_pk_to_curve25519),
  * so two nodes share a secret from each other's public keys alone, with no exchange.
  */
-import { BoundedMap, montgomeryPublicKey } from '@browser-dht/kademlia'
-import type * as NobleSuite from './noble-suite.ts'
+import { BoundedMap, montgomeryPublicKey, verifyWith } from '@browser-dht/kademlia'
+import type * as Curves from '@noble/curves/ed25519.js'
 import { buffer, isUsablePublicKey, type NodeIdentity, PUBLIC_KEY_BYTES, pkcs8, SIGNATURE_BYTES, subtle as platformSubtle, type SubtleLike, type WebCryptoKey } from '@browser-dht/identity'
 
 /**
@@ -43,26 +43,46 @@ export function createSuite(identity: NodeIdentity, choice: AuthCrypto): AuthSui
   return webCryptoSuite(identity, subtle, choice === 'webcrypto')
 }
 
-type NobleModule = typeof NobleSuite
-let noble: NobleModule | undefined
-let nobleLoading: Promise<NobleModule> | undefined
+/** @noble/curves' ed25519 module (`ed25519`, `x25519`). */
+export type NobleCurves = Pick<typeof Curves, 'ed25519' | 'x25519'>
+
+/** The suite over @noble/curves, passed in (noble-suite.ts imports it; `lazyNobleSuite` loads it). */
+export function curvesSuite({ ed25519, x25519 }: NobleCurves, identity: NodeIdentity): AuthSuite {
+  const secret = ed25519.utils.toMontgomerySecret(identity.secretKey)
+  return {
+    name: 'noble',
+    sign: async (message) => ed25519.sign(message, identity.secretKey),
+    verify: async (signature, message, publicKey) => verifyWith(ed25519, signature, message, publicKey),
+    sharedSecret: async (publicKey) => {
+      if (!isUsablePublicKey(publicKey)) return undefined
+      try {
+        return x25519.getSharedSecret(secret, montgomeryPublicKey(publicKey))
+      } catch {
+        return undefined
+      }
+    },
+  }
+}
+
+let curves: NobleCurves | undefined
+let curvesLoading: Promise<NobleCurves> | undefined
 
 /**
- * Imports noble-suite.ts (once). A lazy suite made after this settled runs without waiting:
- * tests on a virtual clock load it first, since the import itself finishes outside their control.
+ * Imports @noble/curves (once). A lazy suite made after this settled runs without waiting: tests
+ * on a virtual clock load it first, since the import itself finishes outside their control.
  */
-export function loadNobleSuite(): Promise<NobleModule> {
-  nobleLoading ??= import('./noble-suite.ts').then((module) => (noble = module))
-  return nobleLoading
+export function loadNobleCurves(): Promise<NobleCurves> {
+  curvesLoading ??= import('@noble/curves/ed25519.js').then(({ ed25519, x25519 }) => (curves = { ed25519, x25519 }))
+  return curvesLoading
 }
 
 /**
- * noble-suite.ts's suite, that file (and @noble/curves) imported on the first call unless it is
- * loaded already (`loadNobleSuite`); once loaded, each call costs what the noble suite's does.
+ * The suite over @noble/curves, imported on the first call unless it is loaded already
+ * (`loadNobleCurves`); once loaded, each call costs what the noble suite's does.
  */
 export function lazyNobleSuite(identity: NodeIdentity): AuthSuite {
-  let loaded = noble?.nobleSuite(identity)
-  const suite = async (): Promise<AuthSuite> => (loaded ??= (await loadNobleSuite()).nobleSuite(identity))
+  let loaded = curves === undefined ? undefined : curvesSuite(curves, identity)
+  const suite = async (): Promise<AuthSuite> => (loaded ??= curvesSuite(await loadNobleCurves(), identity))
   return {
     name: 'noble',
     sign: async (message) => (loaded ?? (await suite())).sign(message),

@@ -2,7 +2,7 @@
 import { type Clock, type Id, VirtualClock } from '@browser-dht/kademlia'
 import { generateIdentity } from '@browser-dht/identity/noble'
 import { MemorySignaling, type MemorySignalingOptions } from '../../src/signaling/memory-signaling.ts'
-import { loadNobleSuite } from '../../src/auth/suite.ts'
+import { loadNobleCurves } from '../../src/auth/suite.ts'
 import { WebRtcTransport } from '../../src/webrtc-transport.ts'
 import type { WebRtcTransportOptions } from '../../src/options.ts'
 import type { CloseReason } from '../../src/stats.ts'
@@ -10,7 +10,7 @@ import { type FakePeer, FakePeers } from './fake-peer.ts'
 import { Inbox } from './inbox.ts'
 
 // The nodes authenticate with noble on the virtual clock: its import must be done before the clock runs.
-await loadNobleSuite()
+await loadNobleCurves()
 
 export interface FakeNode {
   id: Id
