@@ -52,7 +52,7 @@ async function measure(without: { simplePeer: boolean; noble: boolean }): Promis
       configFile: false,
       logLevel: 'silent',
       resolve: { conditions: ['source', ...defaultClientConditions] },
-      build: { write: false, target: 'es2022', minify: true, ...(process.env.NO_PRELOAD ? { modulePreload: false } : {}), rollupOptions: { external: (id) => (without.simplePeer && id === SIMPLE_PEER) || (without.noble && id.startsWith('@noble/')) } },
+      build: { write: false, target: 'es2022', minify: true, rollupOptions: { external: (id) => (without.simplePeer && id === SIMPLE_PEER) || (without.noble && id.startsWith('@noble/')) } },
     })) as Rollup.RollupOutput
     const chunks = new Map(output.output.flatMap((chunk) => (chunk.type === 'chunk' ? [[chunk.fileName, chunk] as const] : [])))
     const initial = new Set<string>()
@@ -91,7 +91,7 @@ console.log(`| without simple-peer | ${kb(without.bytes)} | ${kb(without.gzipByt
 console.log(`| with simple-peer | ${kb(withPeer.bytes)} | ${kb(withPeer.gzipBytes)} | ${kb(withPeer.lazyGzipBytes)} |`)
 console.log(`| without simple-peer and @noble/* | ${kb(bare.bytes)} | ${kb(bare.gzipBytes)} | ${kb(bare.lazyGzipBytes)} |`)
 console.log('\nLargest parts loaded at start (KB each puts into the bundle before minification):')
-if (process.argv.includes('--files')) for (const [id, bytes] of withPeer.files.slice(0, Number(process.env.BUNDLE_FILES ?? 60))) console.log(`  ${id.replace(/.*node_modules\//, '').padEnd(80)} ${kb(bytes)}`)
+if (process.argv.includes('--files')) for (const [id, bytes] of withPeer.files.slice(0, 60)) console.log(`  ${id.replace(/.*node_modules\//, '').padEnd(80)} ${kb(bytes)}`)
 for (const [name, bytes] of withPeer.parts.slice(0, 12)) console.log(`  ${name.padEnd(34)} ${kb(bytes)}`)
 if (json) {
   console.log(JSON.stringify({ gzipKbWithoutSimplePeer: Number(kb(without.gzipBytes)), gzipKbWithSimplePeer: Number(kb(withPeer.gzipBytes)), minifiedKbWithoutSimplePeer: Number(kb(without.bytes)), minifiedKbWithSimplePeer: Number(kb(withPeer.bytes)), gzipKbWithoutSimplePeerOrNoble: Number(kb(bare.gzipBytes)), gzipKbLazy: Number(kb(without.lazyGzipBytes)), parts: Object.fromEntries(withPeer.parts.map(([n, b]) => [n, Number(kb(b))])) }))

@@ -8,15 +8,6 @@ export { createSignalingServer, type SignalingServer, type SignalingServerOption
 export { type HardenOptions, hardenHttpServer } from './server/http-hardening.ts'
 export { normalizeOrigins } from './server/origins.ts'
 export { formatMetrics, type MetricFamily, type MetricSample, type MetricType, METRICS_CONTENT_TYPE } from './prometheus.ts'
-export {
-  DEFAULT_FRAME_LIMITS,
-  DEFAULT_HOST,
-  DEFAULT_PATH,
-  DEFAULT_PORT,
-  DEFAULTS,
-  type FrameLimits,
-  parseTunableAssignments,
-  resolveTunables,
-  type Tunables,
-} from './options.ts'
+export { DEFAULT_HOST, DEFAULT_PATH, DEFAULT_PORT, DEFAULTS, parseTunableAssignments, resolveTunables, type Tunables } from './options.ts'
+export { DEFAULT_FRAME_LIMITS, type FrameLimits } from './protocol/limits.ts'
 export { parseClientFrame } from './protocol/parse-client-frame.ts'

@@ -1,22 +1,10 @@
 /**
  * Every bound of the signaling server, named once, with its default. The server takes any subset
  * (`createSignalingServer({ maxClients: 100 })`); the frame parsers take the `FrameLimits` part.
- * Pure data: no Node built-ins, so the browser client can share the frame limits.
+ * The frame limits the browser client shares are protocol/limits.ts's.
  */
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from './protocol/limits.ts'
 import { checkOptions, DEFAULT_ID_PUZZLE_BITS, describeOption, DhtError, ErrorCode, isOptionValue, MAX_ID_PUZZLE_BITS, option, type OptionKind } from '@browser-dht/kademlia'
-
-/** Bounds the frame parsers enforce (both directions). */
-export interface FrameLimits {
-  /**
-   * Largest frame the server reads and answers with `ERR_FRAME_TOO_LARGE` rather than a close
-   * (UTF-8 bytes). Default 16 KiB.
-   */
-  readonly maxFrameBytes: number
-  /** Largest `data` of a signal, as UTF-8 bytes of its JSON. Default 8 KiB (an SDP offer is ~1–4 KiB). */
-  readonly maxSignalBytes: number
-  /** Deepest nesting of objects/arrays in a signal's `data` (the object itself is depth 1). Default 8. */
-  readonly maxSignalDepth: number
-}
 
 /** Bounds and intervals of the server. */
 export interface Tunables extends FrameLimits {
@@ -105,9 +93,7 @@ export interface Tunables extends FrameLimits {
 }
 
 export const DEFAULTS: Tunables = Object.freeze({
-  maxFrameBytes: 16 * 1024,
-  maxSignalBytes: 8 * 1024,
-  maxSignalDepth: 8,
+  ...DEFAULT_FRAME_LIMITS,
   maxPayloadBytes: 64 * 1024,
   maxClients: 2000,
   maxPeersPerReply: 8,
@@ -160,17 +146,6 @@ const KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
   idPuzzleBits: option.integer(0, MAX_ID_PUZZLE_BITS),
   introduceMinAgeMs: option.nonNegativeInteger,
 }
-
-/** The frame limits with their defaults, for the parsers. */
-export const DEFAULT_FRAME_LIMITS: FrameLimits = Object.freeze({
-  maxFrameBytes: DEFAULTS.maxFrameBytes,
-  maxSignalBytes: DEFAULTS.maxSignalBytes,
-  maxSignalDepth: DEFAULTS.maxSignalDepth,
-})
-
-/** Longest `code` and `message` of an error frame the client parser accepts (fixed by the protocol). */
-export const MAX_ERROR_CODE_CHARS = 64
-export const MAX_ERROR_MESSAGE_CHARS = 500
 
 /** The default WebSocket path, the default port and host of the CLI. */
 export const DEFAULT_PATH = '/signal'

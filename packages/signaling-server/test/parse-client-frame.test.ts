@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_FRAME_LIMITS } from '../src/options.ts'
+import { DEFAULT_FRAME_LIMITS } from '../src/protocol/limits.ts'
 import { isSignalingErrorCode, SignalingErrorCode } from '../src/protocol/error-codes.ts'
 import { parseClientFrame } from '../src/protocol/parse-client-frame.ts'
 import { parseServerFrame } from '../src/protocol/parse-server-frame.ts'

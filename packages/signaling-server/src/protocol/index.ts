@@ -8,4 +8,4 @@ export { BACK_OFF_CLOSE_CODES, BACK_OFF_ERROR_CODES, CloseCode, SignalingError, 
 export * from './frames.ts'
 export { parseServerFrame } from './parse-server-frame.ts'
 export { checkJsonObject, isHex, type JsonObject, type JsonValue } from './json.ts'
-export { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../options.ts'
+export { DEFAULT_FRAME_LIMITS, type FrameLimits } from './limits.ts'

@@ -3,7 +3,7 @@
  * `ClientFrame` or an error code out. Every field is type- and length-checked; unknown fields
  * are an error; nothing is cast. Pure and total: it never throws, whatever the input.
  */
-import type { FrameLimits } from '../options.ts'
+import type { FrameLimits } from './limits.ts'
 import { SignalingErrorCode } from './error-codes.ts'
 import {
   type ClientFrame,

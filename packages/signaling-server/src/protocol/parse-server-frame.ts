@@ -4,7 +4,7 @@
  * checked here too. Fields it does not know are ignored, so a later server may add some.
  * Browser-safe: no Node built-ins, never throws.
  */
-import { type FrameLimits, MAX_ERROR_CODE_CHARS, MAX_ERROR_MESSAGE_CHARS } from '../options.ts'
+import { type FrameLimits, MAX_ERROR_CODE_CHARS, MAX_ERROR_MESSAGE_CHARS } from './limits.ts'
 import { SignalingErrorCode } from './error-codes.ts'
 import { NODE_ID_BYTES, NONCE_BYTES, type NodeIdHex, type ParseResult, type ServerFrame } from './frames.ts'
 import { checkJsonObject, field, isHex, isRecord, utf8Length } from './json.ts'
