@@ -1,6 +1,6 @@
 import { toHex } from '@browser-dht/kademlia'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import { ClientErrorCode, SignalingClient, type SignalingClientEvents } from '../src/signaling/signaling-client.ts'
 import { type NodeIdentity as Identity } from '@browser-dht/identity'
 import { generateIdentity } from '@browser-dht/identity/noble'
@@ -105,5 +105,27 @@ describe('SignalingClient', () => {
     await started.server.close()
     started = undefined
     await expect(client(url).connect()).rejects.toMatchObject({ code: ClientErrorCode.CLOSED })
+  })
+
+  it('signs one challenge per connection, however many a hostile server sends', async () => {
+    const hostile = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise((resolve) => hostile.once('listening', resolve))
+    const registers: unknown[] = []
+    hostile.on('connection', (socket) => {
+      socket.on('message', (data) => registers.push(JSON.parse(String(data))))
+      for (let i = 0; i < 50; i++) socket.send(JSON.stringify({ type: 'challenge', nonce: toHex(Uint8Array.of(i, ...new Uint8Array(31))) }))
+    })
+    try {
+      const { port } = hostile.address() as { port: number }
+      const connecting = client(`ws://127.0.0.1:${port}/signal`).connect()
+      connecting.catch(() => {}) // never registered: closed below
+      await expect.poll(() => registers.length).toBe(1)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(registers).toHaveLength(1)
+      expect(registers[0]).toMatchObject({ type: 'register' })
+    } finally {
+      for (const socket of hostile.clients) socket.terminate()
+      await new Promise((resolve) => hostile.close(resolve))
+    }
   })
 })
