@@ -16,6 +16,7 @@ const PEER = keyOf('peer')
 const OTHER = keyOf('other')
 const TARGET = keyOf('target')
 const TIMEOUT = 1000
+const MIN_TIMEOUT = 100
 
 interface Harness {
   rpc: Rpc
@@ -47,6 +48,8 @@ function harness(options: HarnessOptions = {}): Harness {
     clock,
     random: options.random ?? seededRandom(1),
     requestTimeoutMs: TIMEOUT,
+    minRequestTimeoutMs: MIN_TIMEOUT,
+    maxRoundTripContacts: 16,
     maxInflightRequests: options.maxInflightRequests ?? 8,
     onAnswer: (peer) => void answered.push(toHex(peer)),
     onFailure: (peer, proven) => void failed.push({ peer: toHex(peer), proven }),
@@ -145,6 +148,25 @@ describe('Rpc.request and answer', () => {
     expect(h.failed).toEqual([{ peer: toHex(PEER), proven: true }])
     expect(h.answered).toEqual([])
     expect(h.rpc.inflight).toBe(0)
+  })
+
+  it('waits for a contact that has answered only a few of its round trips, not the full timeout', async () => {
+    const h = harness()
+    for (let i = 0; i < 3; i++) {
+      const call = track(h.rpc.request(PEER, { type: 'PING' }))
+      await h.clock.advance(10)
+      h.rpc.answer(PEER, { type: 'PONG', rid: ridOf(h) })
+      await call.done
+    }
+    expect(h.rpc.timeoutMs(PEER)).toBe(10 + MIN_TIMEOUT)
+    expect(h.rpc.timeoutMs(OTHER)).toBe(TIMEOUT)
+    const crashed = track(h.rpc.request(PEER, { type: 'PING' }))
+    await h.clock.advance(10 + MIN_TIMEOUT - 1)
+    expect(crashed.outcome).toBeUndefined()
+    await h.clock.advance(1)
+    expect(await errorCode(crashed.done)).toBe(ErrorCode.TIMEOUT)
+    expect((crashed.outcome as { error: DhtError }).error.message).toContain(`timed out after ${10 + MIN_TIMEOUT} ms`)
+    expect(h.rpc.timeoutMs(PEER)).toBe(2 * (10 + MIN_TIMEOUT))
   })
 
   it('fails at once with ERR_UNREACHABLE, as an unproven failure, when the transport says the request cannot arrive', async () => {

@@ -41,7 +41,7 @@ export class Liveness {
   }
 
   failed(peer: Id, proven: boolean): void {
-    this.removed(peer, this.#o.table.failed(peer, { proven }))
+    this.removed(peer, this.#o.table.failed(peer, { proven, now: this.#o.now() }))
   }
 
   /**

@@ -16,6 +16,7 @@ import { Records } from '../records/records.ts'
 import type { SignedRecord } from '../records/signed-record.ts'
 import { Server } from '../rpc/server.ts'
 import { type Outgoing, Rpc } from '../rpc/rpc.ts'
+import type { Contact } from '../routing-table/k-bucket.ts'
 import { RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
 import {
@@ -84,6 +85,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
       clock: options.clock,
       random: options.random,
       requestTimeoutMs: this.options.requestTimeoutMs,
+      minRequestTimeoutMs: this.options.minRequestTimeoutMs,
+      maxRoundTripContacts: this.options.maxRoundTripContacts,
       maxInflightRequests: this.options.maxInflightRequests,
       onAnswer: (peer) => this.#liveness.heard(peer),
       onFailure: (peer, proven) => this.#liveness.failed(peer, proven),
@@ -333,7 +336,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#assertRunning()
     const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
     checkOptions({ paths }, { paths: TUNABLE_KINDS.disjointPaths }, invalidOption)
-    const seeds = this.table.closest(target, k)
+    const resting = (contact: Contact): boolean => this.#resting(contact)
+    let seeds = this.table.closest(target, k, resting)
+    if (seeds.length < alpha) seeds = this.table.closest(target, k)
     if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
     this.table.markLookup(target, this.now())
     const type = mode === 'node' ? 'FIND_NODE' : 'FIND_VALUE'
@@ -349,6 +354,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       clock: this.#o.clock,
       signal,
       accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
+      skip: (id) => this.#resting(this.table.get(id)),
       quorum,
       ask: (peer, count) => {
         const asked = this.#request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
@@ -358,6 +364,11 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes, remembered). */
+  /** A contact whose last request failed within `failedContactRestMs` (see the option). */
+  #resting(contact: Contact | undefined): boolean {
+    return contact !== undefined && contact.failures > 0 && contact.failedAt !== undefined && this.now() - contact.failedAt < this.options.failedContactRestMs
+  }
+
   #solvesPuzzle(id: Id): boolean {
     return this.#puzzle.solves(id)
   }

@@ -27,8 +27,23 @@ export const DEFAULTS = {
   replacementCacheSize: 8,
   /** Failed requests in a row after which a contact with no replacement waiting is dropped. */
   staleLimit: 5,
-  /** How long a request waits for its answer. */
+  /**
+   * The longest a request waits for its answer, and the wait for a contact not heard from yet. A
+   * contact that has answered gets its own, shorter wait: its smoothed round trip plus four times
+   * its variation, as TCP's (rpc/round-trips.ts), doubled after each timeout.
+   */
   requestTimeoutMs: 2 * SECOND,
+  /** The shortest wait for an answer, and the least margin above a contact's smoothed round trip. */
+  minRequestTimeoutMs: 500,
+  /** Contacts whose round trips are remembered for their waits (least recently answered forgotten first). */
+  maxRoundTripContacts: 1024,
+  /**
+   * A contact whose last request failed is not asked by lookups for this long (unless it is heard
+   * from first): the next lookup does not wait on a peer that just crashed again, even when
+   * other peers still name it. Lookups ask it anyway when fewer than `alpha` other contacts are
+   * known. 0: always asked.
+   */
+  failedContactRestMs: 30 * SECOND,
   /** Requests this node may have waiting for answers at once; more fail with ERR_TOO_MANY_REQUESTS. */
   maxInflightRequests: 512,
   /** Incoming requests being served at once (storage reads and writes); more are answered BUSY. */
@@ -173,6 +188,9 @@ export const TUNABLE_KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
   replacementCacheSize: option.nonNegative,
   staleLimit: option.nonNegative,
   requestTimeoutMs: option.nonNegative,
+  minRequestTimeoutMs: option.nonNegative,
+  maxRoundTripContacts: option.positiveInteger,
+  failedContactRestMs: option.nonNegative,
   maxInflightRequests: option.nonNegative,
   maxConcurrentInbound: option.nonNegative,
   evictionPingAfterMs: option.nonNegative,

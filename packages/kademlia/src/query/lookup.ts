@@ -47,6 +47,8 @@ export interface LookupOptions {
    * dropped and counted in the trace (`weakIds`). Seeds are not checked. Default: all.
    */
   accept?: ((id: Id) => boolean) | undefined
+  /** Contacts not to ask, whoever names them (the node's contacts that just failed). Default: none. */
+  skip?: ((id: Id) => boolean) | undefined
   /** Sends FIND_NODE or FIND_VALUE to `peer`, asking for `count` contacts. */
   ask(peer: Id, count: number): Promise<Response>
   signal?: AbortSignalLike | undefined
@@ -207,6 +209,7 @@ class Lookup {
 
   #learn(path: Path, introducer: Candidate, nodes: readonly Id[]): void {
     for (const id of nodes) {
+      if (this.#o.skip?.(id) === true) continue
       if (path.add(id, introducer, this.#o.accept) === 'weak') this.#weakIds++
     }
   }

@@ -7,6 +7,8 @@ export interface Contact {
   lastSeen: number
   /** Requests to it that failed in a row; reset by any message from it. */
   failures: number
+  /** Clock time of its last failed request, when the table was told (`failed(id, { now })`). */
+  failedAt?: number
 }
 
 /**

@@ -103,12 +103,13 @@ export class RoutingTable {
    * remove the contact on its first failure in a row: only from the second one on, under the
    * same rules. So a relay that forges one UNDELIVERABLE cannot evict a live contact.
    */
-  failed(id: Id, options: { proven: boolean } = { proven: true }): FailedResult {
+  failed(id: Id, options: { proven: boolean; now?: number } = { proven: true }): FailedResult {
     const bucket = this.#buckets[this.bucketIndex(id)]
     const at = bucket?.indexOf(id) ?? -1
     if (bucket === undefined || at < 0) return { kind: 'unknown' }
     const contact = bucket.contacts[at]!
     contact.failures++
+    if (options.now !== undefined) contact.failedAt = options.now
     const spared = !options.proven && contact.failures < 2
     if (spared || (bucket.replacements.length === 0 && contact.failures < this.#options.staleLimit)) {
       return { kind: 'stale', contact }

@@ -1,6 +1,7 @@
 /**
- * Requests and their answers: request IDs, per-request timeouts, the in-flight bound, and
- * matching each response to the request it answers. Knows nothing of what the requests mean.
+ * Requests and their answers: request IDs, per-request timeouts (learned per contact from its
+ * round trips: round-trips.ts), the in-flight bound, and matching each response to the request
+ * it answers. Knows nothing of what the requests mean.
  *
  * Request IDs are drawn at random (4 bytes from the handed `Random`) for every request: an answer
  * or an UNDELIVERABLE report is matched by (peer, rid), so a sequential rid would let anyone who
@@ -11,6 +12,7 @@ import { type Id, idEquals, shortHex } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock, Random, TimerHandle } from '../platform/platform.ts'
 import type { Transport } from '../transport/transport.ts'
 import { ANSWERS, type Request, type Response } from '../wire/messages.ts'
+import { RoundTrips } from './round-trips.ts'
 
 /** Draws of a random rid before falling back to the next free value (see `#allocateRid`). */
 const MAX_RID_DRAWS = 8
@@ -29,6 +31,8 @@ interface Pending {
   resolve(response: Response): void
   reject(error: DhtError): void
   timer: TimerHandle
+  /** The clock's time when it was sent, for its round trip. */
+  sentAt: number
   signal: AbortSignalLike | undefined
   onAbort: (() => void) | undefined
 }
@@ -37,7 +41,12 @@ export interface RpcOptions {
   transport: Transport
   clock: Clock
   random: Random
+  /** The longest wait for an answer, and the wait for a contact not heard from yet. */
   requestTimeoutMs: number
+  /** The shortest wait (round-trips.ts). */
+  minRequestTimeoutMs: number
+  /** Contacts whose round trips are remembered. */
+  maxRoundTripContacts: number
   maxInflightRequests: number
   /** A matched answer arrived from `peer` (it is alive, whatever it answered). */
   onAnswer(peer: Id): void
@@ -52,10 +61,18 @@ export interface RpcOptions {
 export class Rpc {
   readonly #options: RpcOptions
   readonly #pending = new Map<number, Pending>()
+  readonly #roundTrips: RoundTrips
   sent = 0
 
   constructor(options: RpcOptions) {
     this.#options = options
+    const { requestTimeoutMs, minRequestTimeoutMs, maxRoundTripContacts } = options
+    this.#roundTrips = new RoundTrips({ requestTimeoutMs, minRequestTimeoutMs, capacity: maxRoundTripContacts })
+  }
+
+  /** How long a request to `peer` would wait for its answer now, in ms. */
+  timeoutMs(peer: Id): number {
+    return this.#roundTrips.timeoutMs(peer)
   }
 
   get inflight(): number {
@@ -64,7 +81,7 @@ export class Rpc {
 
   /** Sends `request` to `peer` and resolves with its answer (ERROR answers reject). */
   request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response> {
-    const { maxInflightRequests, requestTimeoutMs, clock, transport } = this.#options
+    const { maxInflightRequests, clock, transport } = this.#options
     if (signal?.aborted) return Promise.reject(new DhtError(ErrorCode.ABORTED, 'aborted', { cause: signal.reason }))
     if (this.#pending.size >= maxInflightRequests) {
       return Promise.reject(new DhtError(ErrorCode.TOO_MANY_REQUESTS, `${maxInflightRequests} requests already in flight`))
@@ -72,6 +89,7 @@ export class Rpc {
     const rid = this.#allocateRid()
     // Decided now: whether the channel is direct may change before the request settles.
     const proven = transport.direct?.(peer) ?? true
+    const timeoutMs = this.#roundTrips.timeoutMs(peer)
     return new Promise<Response>((resolve, reject) => {
       const pending: Pending = {
         peer,
@@ -80,11 +98,13 @@ export class Rpc {
         reject,
         signal,
         onAbort: undefined,
+        sentAt: clock.now(),
         timer: clock.setTimeout(() => {
           this.#settle(rid)
+          this.#roundTrips.timedOut(peer)
           this.#options.onFailure(peer, proven)
-          reject(new DhtError(ErrorCode.TIMEOUT, `${request.type} to ${shortHex(peer)} timed out after ${requestTimeoutMs} ms`))
-        }, requestTimeoutMs),
+          reject(new DhtError(ErrorCode.TIMEOUT, `${request.type} to ${shortHex(peer)} timed out after ${timeoutMs} ms`))
+        }, timeoutMs),
       }
       if (signal !== undefined) {
         pending.onAbort = () => {
@@ -115,6 +135,7 @@ export class Rpc {
       return new DhtError(ErrorCode.UNEXPECTED_RESPONSE, `${response.type} from ${shortHex(from)} answers no request of ours`)
     }
     this.#settle(response.rid)
+    this.#roundTrips.answered(from, this.#options.clock.now() - pending.sentAt)
     this.#options.onAnswer(from)
     if (!ANSWERS[pending.request.type].includes(response.type)) {
       const error = new DhtError(ErrorCode.WRONG_RESPONSE_TYPE, `${response.type} does not answer ${pending.request.type}`)

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import { type Id, idEquals, keyOf } from '../src/keyspace/id.ts'
+import { KademliaNode } from '../src/node/node.ts'
+import type { Tunables } from '../src/node/options.ts'
+import { seededRandom } from '../src/platform/seeded-random.ts'
+import { VirtualClock } from '../src/platform/virtual-clock.ts'
+import { MemoryNetwork } from '../src/transport/memory-network.ts'
+import type { Transport } from '../src/transport/transport.ts'
+
+/**
+ * Under churn: a lookup does not wait the full request timeout on a peer that crashed after it
+ * had answered quickly (its wait follows its round trips), and the next lookup does not ask it
+ * again, even when other peers still name it.
+ */
+const TIMEOUT = 2000
+const TARGET = keyOf('target')
+
+interface Net {
+  clock: VirtualClock
+  network: MemoryNetwork
+  nodes: KademliaNode[]
+  /** Requests the asker sent, by recipient (hex). */
+  sentTo: (id: Id) => number
+}
+
+async function network(tunables: Partial<Tunables>): Promise<Net> {
+  const clock = new VirtualClock(1_000_000)
+  const random = seededRandom(11)
+  const network = new MemoryNetwork({ clock, random, latencyMs: 10 })
+  const sent: Id[] = []
+  const nodes: KademliaNode[] = []
+  for (let i = 0; i < 16; i++) {
+    const id = random.bytes(20)
+    const base = network.transport(id)
+    const transport: Transport = i > 0 ? base : { ...base, send: (to, message) => (sent.push(to), base.send(to, message)), listen: (h) => base.listen(h), close: () => base.close() }
+    const node = new KademliaNode({ id, transport, clock, random, k: 4, requestTimeoutMs: TIMEOUT, ...tunables })
+    await node.start()
+    if (nodes.length > 0) await clock.run(node.bootstrap([nodes[0]!.id]))
+    nodes.push(node)
+  }
+  // The asker learns everyone's round trips.
+  for (const node of nodes.slice(1)) await clock.run(nodes[0]!.ping(node.id))
+  return { clock, network, nodes, sentTo: (id) => sent.filter((to) => idEquals(to, id)).length }
+}
+
+/** The node (not the asker) that a lookup for TARGET is sure to ask: the closest one. */
+async function crashClosest(net: Net): Promise<Id> {
+  const found = await net.clock.run(net.nodes[0]!.findNode(TARGET))
+  const victim = found.closest.find((id) => !idEquals(id, net.nodes[0]!.id))!
+  net.network.fail(victim)
+  return victim
+}
+
+async function lookupMs(net: Net): Promise<number> {
+  const started = net.clock.now()
+  await net.clock.run(net.nodes[0]!.findNode(TARGET))
+  return net.clock.now() - started
+}
+
+describe('timeouts that follow round trips, and contacts that just failed', () => {
+  it('a lookup waits on a crashed peer a few of its round trips, where a fixed timeout waits 2 s', async () => {
+    const adaptive = await network({ minRequestTimeoutMs: 100 })
+    const fixed = await network({ minRequestTimeoutMs: TIMEOUT })
+    await crashClosest(adaptive)
+    await crashClosest(fixed)
+    const [fast, slow] = [await lookupMs(adaptive), await lookupMs(fixed)]
+    expect(slow).toBeGreaterThanOrEqual(TIMEOUT)
+    expect(fast).toBeLessThan(500)
+  })
+
+  it('the next lookup does not ask a contact that just failed, until its rest is over', async () => {
+    const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
+    const victim = await crashClosest(net)
+    await lookupMs(net)
+    const asked = net.sentTo(victim)
+    expect(asked).toBeGreaterThanOrEqual(1)
+    expect(await lookupMs(net)).toBeLessThan(200)
+    expect(net.sentTo(victim)).toBe(asked)
+    await net.clock.advance(30_000)
+    await lookupMs(net)
+    expect(net.sentTo(victim)).toBeGreaterThan(asked)
+  })
+
+  it('with failedContactRestMs 0, every lookup asks it again', async () => {
+    const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 0 })
+    const victim = await crashClosest(net)
+    await lookupMs(net)
+    const asked = net.sentTo(victim)
+    await lookupMs(net)
+    expect(net.sentTo(victim)).toBeGreaterThan(asked)
+  })
+})
