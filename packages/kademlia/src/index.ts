@@ -8,6 +8,7 @@ export {
   assertId,
   commonPrefixLength,
   compareBytes,
+  concatBytes,
   compareDistance,
   distance,
   fromHex,

@@ -3,6 +3,7 @@
  * valid frames (libFuzzer's and AFL's usual moves: bit flips, byte and word overwrites with
  * boundary values, insertions, deletions, truncation, extension, splicing two valid frames).
  */
+import { concatBytes } from '@browser-dht/kademlia'
 import type { Rng } from './rng.ts'
 
 export interface ByteCorpus {
@@ -115,15 +116,8 @@ function u32(value: number): Uint8Array {
   return out
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
+/** The core's `concatBytes`. */
+export const concat = concatBytes
 
 /**
  * `bytes` as the channel might hand them over: a plain array, a Node Buffer (what simple-peer
