@@ -82,6 +82,8 @@ describe('a node and failures it cannot prove', () => {
     expect(await failedPing(victim.node, peer.id, clock)).toBe('fast')
     expect(victim.node.table.has(peer.id)).toBe(true)
     expect(victim.node.table.get(peer.id)?.failures).toBe(1)
+    // Nor does it rest from lookups (failedContactRestMs): a lone forged report does not count.
+    expect(victim.node.table.get(peer.id)?.failedAt).toBeUndefined()
     expect(victim.node.table.has(spare.id)).toBe(false)
     // Counted as failed, so the victim no longer names it in its answers until it is heard from.
     const { closest } = await clock.run(spare.findNode(peer.id))

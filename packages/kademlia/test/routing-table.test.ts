@@ -236,6 +236,19 @@ describe('RoutingTable liveness', () => {
     expect(rt.size).toBe(0)
   })
 
+  it('marks when a failure counted (failedAt): a proven one, or the second unproven one in a row, never a lone forged one', () => {
+    const rt = table(SELF, 3, 0, 5)
+    const [a, b] = idsInBucket(SELF, 4, 2)
+    rt.heard(a!, 1)
+    rt.heard(b!, 1)
+    rt.failed(a!, { proven: false, now: 10 })
+    expect(rt.get(a!)?.failedAt).toBeUndefined()
+    rt.failed(a!, { proven: false, now: 20 })
+    expect(rt.get(a!)?.failedAt).toBe(20)
+    rt.failed(b!, { proven: true, now: 30 })
+    expect(rt.get(b!)?.failedAt).toBe(30)
+  })
+
   it('keeps only the newest replacementCacheSize replacements', () => {
     const rt = table(SELF, 1, 2, 5)
     const [a, r1, r2, r3] = idsInBucket(SELF, 0, 4)

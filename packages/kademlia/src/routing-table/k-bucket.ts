@@ -7,7 +7,10 @@ export interface Contact {
   lastSeen: number
   /** Requests to it that failed in a row; reset by any message from it. */
   failures: number
-  /** Clock time of its last failed request, when the table was told (`failed(id, { now })`). */
+  /**
+   * Clock time of its last failed request that counted (`failed(id, { now })`): proven, or the
+   * second unproven one in a row. One forged UNDELIVERABLE does not set it.
+   */
   failedAt?: number
 }
 

@@ -109,8 +109,9 @@ export class RoutingTable {
     if (bucket === undefined || at < 0) return { kind: 'unknown' }
     const contact = bucket.contacts[at]!
     contact.failures++
-    if (options.now !== undefined) contact.failedAt = options.now
     const spared = !options.proven && contact.failures < 2
+    // A spared failure does not make the contact rest either (the node's failedContactRestMs).
+    if (!spared && options.now !== undefined) contact.failedAt = options.now
     if (spared || (bucket.replacements.length === 0 && contact.failures < this.#options.staleLimit)) {
       return { kind: 'stale', contact }
     }
