@@ -202,7 +202,7 @@ export class Peer extends Emitter<PeerEvents> {
   }
 
   /** Every publisher's value under the name, newest first, each checked against its signature (`own` marks this node's). */
-  get(name: NameOrKey, options: GetOptions = {}): Promise<GetResult> {
+  async get(name: NameOrKey, options: GetOptions = {}): Promise<GetResult> {
     this.#open()
     return this.node.get(keyOfName(name), options)
   }
@@ -226,7 +226,7 @@ export class Peer extends Emitter<PeerEvents> {
   }
 
   /** The newest BEP 44 mutable item of `publicKey` (and `salt`), checked against its signature. */
-  getMutable(publicKey: Uint8Array, salt?: Uint8Array, options: GetOptions = {}): Promise<MutableGetResult> {
+  async getMutable(publicKey: Uint8Array, salt?: Uint8Array, options: GetOptions = {}): Promise<MutableGetResult> {
     this.#open()
     return this.node.getMutable(publicKey, salt, options)
   }
@@ -241,7 +241,7 @@ export class Peer extends Emitter<PeerEvents> {
   }
 
   /** The immutable item under `key`, checked against it. */
-  getImmutable(key: Id, options: GetOptions = {}): Promise<ImmutableGetResult> {
+  async getImmutable(key: Id, options: GetOptions = {}): Promise<ImmutableGetResult> {
     this.#open()
     return this.node.getImmutable(key, options)
   }
