@@ -10,6 +10,7 @@ import { nodePeerFactory, type PeerFactory, type WrtcPolyfill } from '@browser-d
 import WebSocket from 'ws'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import { DirectoryStore } from './node/directory-store.ts'
+import { recordFileLimits } from './node/record-file.ts'
 import { loadOrCreateIdentity } from './node/identity-file.ts'
 import { checkPeerOptions, type PeerOptions } from './options.ts'
 import { Peer, type PeerAbout } from './peer.ts'
@@ -60,7 +61,8 @@ export async function createPeer(options: NodePeerOptions): Promise<Peer> {
   }
   let store: PeerStore | undefined = options.store
   if (store === undefined && options.dataDir !== undefined) {
-    store = new DirectoryStore({ dir: options.dataDir, sync: options.sync ?? true })
+    const limits = recordFileLimits(options.dht?.maxValueBytes, options.dht?.maxPublishersPerKey)
+    store = new DirectoryStore({ dir: options.dataDir, sync: options.sync ?? true, limits })
     about.storage = `directory ${options.dataDir}`
   }
   if (options.store !== undefined) about.storage = 'given'

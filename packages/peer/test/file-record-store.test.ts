@@ -1,10 +1,11 @@
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ID_BYTES, keyOf, type StoredRecord } from '@browser-dht/kademlia'
+import { DEFAULTS, ID_BYTES, keyOf, type StoredRecord } from '@browser-dht/kademlia'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FileRecordStore, MAX_REPORTED_REJECTIONS, TEMP_PREFIX } from '../src/node/file-record-store.ts'
-import { encodeStoredFile, RECORD_FILE_OVERHEAD_BYTES, RecordFileErrorCode, recordFileName, RecordFileWriteError } from '../src/node/record-file.ts'
+import { DirectoryStore } from '../src/node/directory-store.ts'
+import { DEFAULT_RECORD_FILE_LIMITS, encodeStoredFile, RECORD_FILE_OVERHEAD_BYTES, RecordFileErrorCode, recordFileLimits, recordFileName, RecordFileWriteError } from '../src/node/record-file.ts'
 import { plausible, useTempDirs } from './helpers.ts'
 
 const temp = useTempDirs()
@@ -220,5 +221,17 @@ describe('FileRecordStore', () => {
     await unsynced.store.put(record('alice'))
     const name = recordFileName(keyOf('alice'))
     expect(await readFile(join(synced.dir, name))).toEqual(await readFile(join(unsynced.dir, name)))
+  })
+})
+
+describe('DirectoryStore limits', () => {
+  it('follow the node’s maxValueBytes: a stored set past the default limit is written and read back only with the larger one', async () => {
+    const big: StoredRecord = { key: keyOf('big'), value: new Uint8Array(DEFAULT_RECORD_FILE_LIMITS.maxValueBytes + 1).fill(7), expiresAt: Date.now() + 60_000 }
+    const dir = await temp.make()
+    await expect(new DirectoryStore({ dir, sync: false }).put(big)).rejects.toThrow()
+    const limits = recordFileLimits(4 * DEFAULTS.maxValueBytes)
+    await new DirectoryStore({ dir, sync: false, limits }).put(big)
+    const reopened = new DirectoryStore({ dir, sync: false, limits })
+    expect((await reopened.all()).map((r) => r.value.length)).toEqual([big.value.length])
   })
 })

@@ -7,15 +7,21 @@ import type { Id, StoredRecord } from '@browser-dht/kademlia'
 import type { PeerStore, PublishedEntry } from '../store.ts'
 import { FileRecordStore, type LoadReport } from './file-record-store.ts'
 import { PublishedFiles } from './published-files.ts'
+import { DEFAULT_RECORD_FILE_LIMITS, type RecordFileLimits } from './record-file.ts'
 
 export class DirectoryStore implements PeerStore {
   readonly records: FileRecordStore
   readonly #published: PublishedFiles
 
-  /** `sync`: fsync every write (default true; off for hundreds of peers in one process). */
-  constructor(options: { dir: string; sync?: boolean }) {
-    this.records = new FileRecordStore({ dir: join(options.dir, 'records'), sync: options.sync ?? true })
-    this.#published = new PublishedFiles({ dir: join(options.dir, 'published'), sync: options.sync ?? true })
+  /**
+   * `sync`: fsync every write (default true; off for hundreds of peers in one process). `limits`:
+   * the largest stored set a file holds (`recordFileLimits` of the node's `maxValueBytes` and
+   * `maxPublishersPerKey`; default the core's defaults').
+   */
+  constructor(options: { dir: string; sync?: boolean; limits?: RecordFileLimits }) {
+    const limits = options.limits ?? DEFAULT_RECORD_FILE_LIMITS
+    this.records = new FileRecordStore({ dir: join(options.dir, 'records'), sync: options.sync ?? true, limits })
+    this.#published = new PublishedFiles({ dir: join(options.dir, 'published'), sync: options.sync ?? true, limits })
   }
 
   /** What the last load of the records directory found. */

@@ -19,7 +19,7 @@ import type { Id } from '@browser-dht/kademlia'
 import { DEFAULT_PARSE_LIMITS, parsePublishedEntry } from '../stored-record.ts'
 import type { PublishedEntry, PublishedStore } from '../store.ts'
 import { FileRecordStore } from './file-record-store.ts'
-import { DEFAULT_RECORD_FILE_LIMITS } from './record-file.ts'
+import { DEFAULT_RECORD_FILE_LIMITS, type RecordFileLimits } from './record-file.ts'
 
 const NO_NAME = 0xffff
 const HEADER_BYTES = 18
@@ -58,8 +58,9 @@ export function decodePublished(key: Id, bytes: Uint8Array): PublishedEntry | un
 export class PublishedFiles implements PublishedStore {
   readonly #files: FileRecordStore
 
-  constructor(options: { dir: string; sync?: boolean }) {
-    const maxValueBytes = DEFAULT_RECORD_FILE_LIMITS.maxValueBytes + HEADER_BYTES + DEFAULT_PARSE_LIMITS.maxNameLength * 3
+  /** `limits`: the records' (a published entry adds its header and name to a stored set). */
+  constructor(options: { dir: string; sync?: boolean; limits?: RecordFileLimits }) {
+    const maxValueBytes = (options.limits ?? DEFAULT_RECORD_FILE_LIMITS).maxValueBytes + HEADER_BYTES + DEFAULT_PARSE_LIMITS.maxNameLength * 3
     this.#files = new FileRecordStore({ dir: options.dir, sync: options.sync ?? true, limits: { maxValueBytes } })
   }
 

@@ -48,7 +48,12 @@ export interface RecordFileLimits {
   readonly maxValueBytes: number
 }
 
-export const DEFAULT_RECORD_FILE_LIMITS: RecordFileLimits = { maxValueBytes: maxStoredSetBytes(DEFAULTS.maxValueBytes, DEFAULTS.maxPublishersPerKey) }
+/** The limits that fit a node's value size and publishers per key (the core's tunables). */
+export function recordFileLimits(maxValueBytes: number = DEFAULTS.maxValueBytes, maxPublishersPerKey: number = DEFAULTS.maxPublishersPerKey): RecordFileLimits {
+  return { maxValueBytes: maxStoredSetBytes(maxValueBytes, maxPublishersPerKey) }
+}
+
+export const DEFAULT_RECORD_FILE_LIMITS: RecordFileLimits = recordFileLimits()
 
 /** The largest record file accepted under `limits`; larger files are not even read. */
 export const maxRecordFileBytes = (limits: RecordFileLimits): number => RECORD_FILE_OVERHEAD_BYTES + limits.maxValueBytes
