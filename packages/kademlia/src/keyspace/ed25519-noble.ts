@@ -32,7 +32,6 @@ export function ed25519Signer(secretKey: Uint8Array): Signer {
   }
 }
 
-
 /**
  * True when `signature` is the publisher's ed25519 signature (strict, by a usable key) of a BEP 44
  * mutable item's signable buffer, with a salt and value within BEP 44's bounds. Never throws:

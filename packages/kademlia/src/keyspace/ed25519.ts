@@ -53,7 +53,7 @@ export const lazyVerify: Verify = async (signature, message, publicKey) => verif
 const P = 2n ** 255n - 19n
 /** The curve's d = -121665 / 121666 mod p. */
 const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n
-/** The y of the 4 points of order 8 (the other two y's, ±1 and 0, are the points of order 1, 2 and 4). */
+/** The y of two of the 4 points of order 8 (the others have −y8); the other small-order points have y = 1 (order 1), −1 (order 2) and 0 (order 4). */
 const Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n
 
 const mod = (a: bigint): bigint => ((a % P) + P) % P
