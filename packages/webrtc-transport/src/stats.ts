@@ -176,6 +176,8 @@ export interface TransportStats {
   relaysClamped: number
   /** UNDELIVERABLE frames this node passed back toward a relay's origin. */
   undeliverablePassedBack: number
+  /** Route hints forgotten because a relay sent along one came back UNDELIVERABLE (relays.ts). */
+  hintsForgotten: number
   /** Relays passed on for others that brought a new presence of their origin: the way back to it was learned. */
   routesLearnedOnTheWay: number
   /** Presences in relays passed on whose signature did not check out (forged or altered): nothing learned. */
@@ -220,6 +222,7 @@ export class Counters {
   relaysForwarded = 0
   relaysClamped = 0
   undeliverablePassedBack = 0
+  hintsForgotten = 0
   routesLearnedOnTheWay = 0
   presencesRejected = 0
   relaysReceived = 0

@@ -175,12 +175,23 @@ export class RelayRouter {
       if (own === undefined || !idEquals(own.via, from)) return counters.drop('undeliverable-unmatched')
       this.#own.take(key)
       counters.undeliverable[notice.reason]++
+      this.#stale(notice, from)
       return this.#ownFailed(own)
     }
     const forwarded = this.#forwarded.get(key)
     if (forwarded === undefined || !idEquals(forwarded.to, from)) return counters.drop('undeliverable-unmatched')
+    this.#stale(notice, from)
     const dropped = links.send(forwarded.from, undeliverableFrame(notice.reason, notice))
     if (dropped === undefined) counters.undeliverablePassedBack++
+  }
+
+  /**
+   * A relay handed to `via` did not get through: a hint for its target through `via` is stale (the
+   * target left, or the path it retraced is gone), so the next relay goes by distance instead of
+   * wandering after it. A full queue says nothing about the path and forgets nothing.
+   */
+  #stale(notice: UndeliverableFrame, via: Id): void {
+    if (notice.reason !== 'relay-queue-full' && this.hints.forget(notice.target, via)) this.#o.counters.hintsForgotten++
   }
 
   #firstHop(target: Id, hint: Hint | undefined, avoid: Id | undefined): Id | undefined {

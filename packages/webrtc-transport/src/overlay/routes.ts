@@ -13,7 +13,7 @@
  *
  * Steps 2 and 3 always make progress toward the target and step 1 follows a path that existed a
  * moment ago; a node passes each frame on at most once (relays.ts) and the hop limit ends any
- * path that still wanders.
+ * path that still wanders. A hint whose relay comes back UNDELIVERABLE is forgotten (relays.ts).
  */
 import { BoundedMap, compareDistance, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 
@@ -57,6 +57,15 @@ export class RouteHints {
 
   get(target: Id): Hint | undefined {
     return this.#via.get(idKey(target))
+  }
+
+  /** Forgets the hint for `target` if it leads through `via` (a relay that way did not get through); true if it did. */
+  forget(target: Id, via: Id): boolean {
+    const key = idKey(target)
+    const known = this.#via.get(key)
+    if (known === undefined || !idEquals(known.via, via)) return false
+    this.#via.take(key)
+    return true
   }
 }
 
