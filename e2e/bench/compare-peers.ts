@@ -22,6 +22,8 @@ export class PeerSystem implements System {
   readonly #peers: NodePeer[] = []
   readonly #dataRoot = mkdtempSync(join(tmpdir(), 'compare-peers-'))
   readonly #warnings: Record<string, number> = {}
+  /** What the gets' lookups did, from their traces, summed. */
+  readonly #gets = { count: 0, messages: 0, repaired: 0, rounds: 0 }
   readonly #log = createLogger({
     quiet: true,
     write: (line, level) => {
@@ -64,7 +66,12 @@ export class PeerSystem implements System {
   }
 
   async get(node: number, key: Uint8Array): Promise<Uint8Array | undefined> {
-    return (await this.#peers[node]!.peer.get(key)).value
+    const { value, trace } = await this.#peers[node]!.peer.get(key)
+    this.#gets.count++
+    this.#gets.messages += trace.messages
+    this.#gets.repaired += trace.repaired
+    this.#gets.rounds += trace.rounds
+    return value
   }
 
   holds(node: number, key: Uint8Array): boolean {
@@ -91,7 +98,19 @@ export class PeerSystem implements System {
     const open = this.#peers.map((p) => p.transport.stats().open).sort((a, b) => a - b)
     const contacts = this.#peers.map((p) => p.node.table.size).sort((a, b) => a - b)
     const median = (sorted: number[]): number | undefined => sorted[Math.floor(sorted.length / 2)]
-    return { contactsMin: contacts[0], contactsMedian: median(contacts), openConnectionsMedian: median(open), openConnectionsMax: open.at(-1), warnings: this.#warnings }
+    const { count, messages, repaired, rounds } = this.#gets
+    const perGet = (n: number): number => Number((n / Math.max(1, count)).toFixed(2))
+    return {
+      contactsMin: contacts[0],
+      contactsMedian: median(contacts),
+      openConnectionsMedian: median(open),
+      openConnectionsMax: open.at(-1),
+      // The getter's requests per get are the lookup's (its trace) plus read repair's STOREs.
+      lookupMessagesPerGet: perGet(messages),
+      repairStoresPerGet: perGet(repaired),
+      roundsPerGet: perGet(rounds),
+      warnings: this.#warnings,
+    }
   }
 
   async close(): Promise<void> {
