@@ -24,6 +24,8 @@ export class PeerSystem implements System {
   readonly #warnings: Record<string, number> = {}
   /** What the gets' lookups did, from their traces, summed. */
   readonly #gets = { count: 0, messages: 0, repaired: 0, rounds: 0 }
+  /** How long each `NodePeer.start` took (the ID puzzle, the store, the first signaling). */
+  readonly #startMs: number[] = []
   readonly #log = createLogger({
     quiet: true,
     write: (line, level) => {
@@ -40,6 +42,7 @@ export class PeerSystem implements System {
     let next = 0
     const starter = async (): Promise<void> => {
       for (let i = next++; i < nodes; i = next++) {
+        const t = performance.now()
         this.#peers[i] = await NodePeer.start({
           dataDir: join(this.#dataRoot, String(i)),
           signals: [this.signal],
@@ -50,6 +53,7 @@ export class PeerSystem implements System {
           sync: false,
           node: { alpha: ALPHA },
         })
+        this.#startMs.push(performance.now() - t)
       }
     }
     await Promise.all(Array.from({ length: Math.min(START_AT_ONCE, nodes) }, starter))
@@ -100,7 +104,10 @@ export class PeerSystem implements System {
     const median = (sorted: number[]): number | undefined => sorted[Math.floor(sorted.length / 2)]
     const { count, messages, repaired, rounds } = this.#gets
     const perGet = (n: number): number => Number((n / Math.max(1, count)).toFixed(2))
+    const starts = [...this.#startMs].sort((a, b) => a - b)
     return {
+      startMsMedian: Math.round(median(starts) ?? 0),
+      startMsMax: Math.round(starts.at(-1) ?? 0),
       contactsMin: contacts[0],
       contactsMedian: median(contacts),
       openConnectionsMedian: median(open),

@@ -113,6 +113,7 @@ function notes(runs: readonly Measured[]): Record<string, unknown> {
     getsFailed: sum('getsFailed'),
     getsWrong: sum('getsWrong'),
     bytesPerGetGross: median(runs.map((m) => round(m.result.bytesPerGetGross, 0))),
+    idleLoopDelayMsP99: runs.map((m) => m.result.idleLoopDelayMs.p99),
     ...(signaling.length === 0 ? {} : { signalingCpuS: median(signaling.map((s) => round(s, 2))) }),
     detail: runs.map((m) => m.result.detail),
   }
@@ -143,8 +144,8 @@ export function printReport(report: Report, json: boolean): void {
   console.log(lines.join('\n'))
   const aNotes = notes(report.measured.a)
   const bNotes = notes(report.measured.b)
-  console.log(`\na: all started in ${String(aNotes.startS)} s, joined ${String(aNotes.joined)}, puts failed ${aNotes.putsFailed}, gets failed ${aNotes.getsFailed}, gets wrong ${aNotes.getsWrong}`)
-  console.log(`b: all started in ${String(bNotes.startS)} s (each solves the ID puzzle first), joined ${String(bNotes.joined)}, puts failed ${bNotes.putsFailed}, gets failed ${bNotes.getsFailed}, gets wrong ${bNotes.getsWrong}; signaling server CPU ${fmt(bNotes.signalingCpuS as number)} s a run (not in b's figures)`)
+  console.log(`\na: all started in ${String(aNotes.startS)} s, joined ${String(aNotes.joined)}, puts failed ${aNotes.putsFailed}, gets failed ${aNotes.getsFailed}, gets wrong ${aNotes.getsWrong}; idle event-loop delay p99 ${String(aNotes.idleLoopDelayMsP99)} ms`)
+  console.log(`b: all started in ${String(bNotes.startS)} s (each solves the ID puzzle first), joined ${String(bNotes.joined)}, puts failed ${bNotes.putsFailed}, gets failed ${bNotes.getsFailed}, gets wrong ${bNotes.getsWrong}; idle event-loop delay p99 ${String(bNotes.idleLoopDelayMsP99)} ms; signaling server CPU ${fmt(bNotes.signalingCpuS as number)} s a run (not in b's figures)`)
   console.log(`Bytes per get: all nodes' sends while the gets ran, less the idle rate over that time (b without that: ${fmt(bNotes.bytesPerGetGross as number)}). b counts data-channel payload, a UDP payload.`)
   if (!json) return
   const perRun = (system: SystemName): Figures[] => report.measured[system].map(figuresOf)

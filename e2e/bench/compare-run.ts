@@ -44,12 +44,19 @@ async function main(): Promise<void> {
   const system = systemOf(values.system)
   const nodes = Number(values.nodes)
   if (!Number.isInteger(nodes) || nodes < 2) fail('--nodes must be a whole number ≥ 2')
-  const result = await runWork(system, { nodes, puts: Number(values.puts), gets: Number(values.gets), idleS: Number(values.idle), valueBytes: VALUE_BYTES })
-  process.stdout.write(`${JSON.stringify(result)}\n`)
-  setTimeout(() => process.exit(0), CLOSE_TIMEOUT_MS).unref()
-  await system.close()
-  const offLoopback = result.detail.offLoopback
-  process.exit(typeof offLoopback === 'number' && offLoopback > 0 ? 1 : 0)
+  let failed = true
+  try {
+    const result = await runWork(system, { nodes, puts: Number(values.puts), gets: Number(values.gets), idleS: Number(values.idle), valueBytes: VALUE_BYTES })
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    const offLoopback = result.detail.offLoopback
+    failed = typeof offLoopback === 'number' && offLoopback > 0
+    if (failed) process.stderr.write(`compare-run: ${String(offLoopback)} datagrams were aimed off 127.0.0.0/8 (dropped)\n`)
+  } finally {
+    // Also after a failure: the nodes stop and b's data directories go.
+    setTimeout(() => process.exit(failed ? 1 : 0), CLOSE_TIMEOUT_MS).unref()
+    await system.close()
+  }
+  process.exit(failed ? 1 : 0)
 }
 
 main().catch((error: unknown) => {

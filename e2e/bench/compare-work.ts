@@ -5,6 +5,7 @@
  * idle period. A `System` is the one thing that differs (compare-bittorrent.ts, compare-peers.ts).
  */
 import { randomBytes } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /** Everything the work needs of a DHT implementation with N nodes in this process. */
 export interface System {
@@ -60,6 +61,8 @@ export interface RunResult {
   idleCpuPct: number
   idlePacketsPerS: number
   idleBytesPerS: number
+  /** This process's event-loop delay while idle (ms): how busy the main thread is with nothing to do. */
+  idleLoopDelayMs: { p50: number; p99: number; max: number }
   detail: Record<string, unknown>
 }
 
@@ -69,6 +72,8 @@ const MIN_CONTACTS = 3
 const JOIN_TIMEOUT_MS = 300_000
 /** How often the join is checked: the resolution of the join time. */
 const JOIN_POLL_MS = 20
+/** The event-loop delay monitor's tick while idle. */
+const LOOP_DELAY_RESOLUTION_MS = 10
 /** A put or get not done in this long fails. */
 const OP_TIMEOUT_MS = 30_000
 
@@ -178,13 +183,19 @@ export async function runWork(system: System, o: WorkOptions): Promise<RunResult
   const idleSent0 = system.sent()
   const idleCpu0 = cpuS()
   const idleT0 = performance.now()
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
+  loopDelay.enable()
   await sleep(o.idleS * 1000)
+  loopDelay.disable()
+  // Each sample is the time between the monitor's ticks: the resolution and the delay beyond it.
+  const delayMs = (ns: number): number => Math.max(0, Math.round(ns / 1e6 - LOOP_DELAY_RESOLUTION_MS))
+  const idleLoopDelayMs = { p50: delayMs(loopDelay.percentile(50)), p99: delayMs(loopDelay.percentile(99)), max: delayMs(loopDelay.max) }
   const idleS = (performance.now() - idleT0) / 1000
   const idleSent = system.sent()
   const idleCpuPct = ((cpuS() - idleCpu0) / idleS) * 100
   const idlePacketsPerS = (idleSent.packets - idleSent0.packets) / idleS
   const idleBytesPerS = (idleSent.bytes - idleSent0.bytes) / idleS
-  log(`idle ${idleS.toFixed(1)} s: ${idleCpuPct.toFixed(1)} % of a core, ${idlePacketsPerS.toFixed(0)} packets/s`)
+  log(`idle ${idleS.toFixed(1)} s: ${idleCpuPct.toFixed(1)} % of a core, ${idlePacketsPerS.toFixed(0)} packets/s, event-loop delay p99 ${idleLoopDelayMs.p99} ms`)
 
   return {
     nodes: n,
@@ -200,6 +211,7 @@ export async function runWork(system: System, o: WorkOptions): Promise<RunResult
     idleCpuPct,
     idlePacketsPerS,
     idleBytesPerS,
+    idleLoopDelayMs,
     detail: system.detail(),
   }
 }
