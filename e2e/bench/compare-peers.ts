@@ -2,14 +2,17 @@
  * bench/compare.ts's system b: N of this project's Node peers in this process (`NodePeer.start`,
  * apps/node-peer: `createPeer` with a data directory, as bench/peer-host.ts runs them): k = 20,
  * α = 3, a budget of 32 connections, only 127.0.0.1 ICE candidates, no fsync, entering through
- * one local signaling server. At most START_AT_ONCE peers start at a time (each solves the ID
- * puzzle first). Puts are `peer.put` under a random 20-byte key, gets `peer.get`.
+ * one local signaling server. Each peer's identity (solving the ID puzzle) is made before the
+ * join is timed (`prepare`) and stored in its data directory, as a restarted peer finds it; with
+ * FRESH_IDENTITIES=1 the peers make them while joining instead. At most START_AT_ONCE peers start
+ * at a time. Puts are `peer.put` under a random 20-byte key, gets `peer.get`.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
+import { loadOrCreateIdentity } from '@browser-dht/peer'
 import type { System } from './compare-work.ts'
 
 const K = 20
@@ -37,6 +40,16 @@ export class PeerSystem implements System {
   })
 
   constructor(readonly signal: string) {}
+
+  /** Each peer's identity in its data directory (the puzzle's work, done once per identity). */
+  async prepare(nodes: number): Promise<void> {
+    if (process.env.FRESH_IDENTITIES === '1') return
+    let next = 0
+    const maker = async (): Promise<void> => {
+      for (let i = next++; i < nodes; i = next++) await loadOrCreateIdentity(join(this.#dataRoot, String(i)))
+    }
+    await Promise.all(Array.from({ length: Math.min(START_AT_ONCE, nodes) }, maker))
+  }
 
   async start(nodes: number): Promise<void> {
     let next = 0

@@ -9,6 +9,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /** Everything the work needs of a DHT implementation with N nodes in this process. */
 export interface System {
+  /**
+   * What a node keeps across restarts and makes once, before the join is timed: this project's
+   * identities (each solves the ID puzzle). Optional; its time and CPU are reported apart.
+   */
+  prepare?(nodes: number): Promise<void>
   /** Starts N nodes (node 0 … N − 1); resolves once all have started (not necessarily joined). */
   start(nodes: number): Promise<void>
   /** How many nodes have joined: the system's own signal, and at least `minContacts` in the routing table. */
@@ -39,6 +44,9 @@ export interface WorkOptions {
 
 export interface RunResult {
   nodes: number
+  /** `System.prepare`'s wall time and process CPU (b: the identities' ID puzzles), before the join. */
+  prepareS: number
+  prepareCpuS: number
   /** From the first start until the last node had started (b: each solves the ID puzzle first). */
   startS: number
   /** From the first start until all N had joined; null when not all joined in JOIN_TIMEOUT_MS after the last start. */
@@ -134,7 +142,11 @@ function getterFor(system: System, n: number, key: Uint8Array, putter: number): 
 
 export async function runWork(system: System, o: WorkOptions): Promise<RunResult> {
   const n = o.nodes
-  const joined = await join(system, n)
+  const [prepareCpu0, prepareT0] = [cpuS(), performance.now()]
+  await system.prepare?.(n)
+  const prepared = { prepareS: (performance.now() - prepareT0) / 1000, prepareCpuS: cpuS() - prepareCpu0 }
+  if (system.prepare !== undefined) log(`${n} nodes prepared in ${prepared.prepareS.toFixed(1)} s, ${prepared.prepareCpuS.toFixed(1)} CPU-s`)
+  const joined = { ...prepared, ...(await join(system, n)) }
 
   const stored: { key: Uint8Array; value: Uint8Array; putter: number }[] = []
   const putMs: number[] = []
