@@ -5,7 +5,7 @@
 import { loadavg } from 'node:os'
 import type { Browser, BrowserContext, Page } from '@playwright/test'
 import { newContext } from '../tests/support.ts'
-import { CpuMeter, hook, type HookStatus, log, pick, sleep, sumCounts, summary, treePssMb, waitFor } from './common.ts'
+import { CpuMeter, hook, type HookStatus, log, pick, sleep, sumCounts, summary, timed, treePssMb, waitFor } from './common.ts'
 import type { ChurnInput, Get, MinuteDiagnosis, Put, TabFigures } from './churn-report.ts'
 import type { HostStats, PeerHost } from './peer-hosts.ts'
 
@@ -35,17 +35,6 @@ export interface Options {
   peerBudget: number
   peersPerHost: number
   json: boolean
-}
-
-/** Rejects after `ms` (the operation itself goes on in the page). */
-async function timed<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 interface Tab {

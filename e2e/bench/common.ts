@@ -13,6 +13,11 @@ import { startProgram } from '../tests/process.ts'
 // The project's one percentile (nearest rank; NaN for no values). By path: e2e does not depend on the simulator package.
 import { percentile } from '../../packages/simulator/src/stats.ts'
 
+import { sleep } from './timing.ts'
+
+/** Progress goes to stderr (`log`); stdout carries the results. */
+export { log, sleep, timed } from './timing.ts'
+
 export type { HookOpResult, HookStatus }
 
 /** Exits with `message` and the usage text (status 2), as a bad option should. */
@@ -63,9 +68,6 @@ export function sumCounts(records: readonly Record<string, number>[]): Record<st
 }
 
 export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-/** Progress goes to stderr; stdout carries the results. */
-export const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { log, sleep, timed } from './timing.ts'
 
 /** Everything the work needs of a DHT implementation with N nodes in this process. */
 export interface System {
@@ -85,25 +86,12 @@ const LOOP_DELAY_RESOLUTION_MS = 10
 /** A put or get not done in this long fails. */
 const OP_TIMEOUT_MS = 30_000
 
-const log = (line: string): void => void process.stderr.write(`${line}\n`)
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const cpuS = (): number => {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1e6
 }
 const randomInt = (n: number): number => Math.floor(Math.random() * n)
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i])
-
-/** Rejects after `ms`; the operation itself goes on. */
-async function timed<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Starts the nodes and waits until all have joined: the join time, its CPU and the RSS after it. */
 async function join(system: System, n: number): Promise<Pick<RunResult, 'startS' | 'joinS' | 'joined' | 'joinCpuS' | 'rssMb'>> {
