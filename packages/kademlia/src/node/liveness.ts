@@ -3,7 +3,8 @@
  * newcomer is added and handed the records it is now among the k closest for; a full bucket
  * pings its oldest contact, ping-before-evict); a failed request counts against the contact
  * (proven or not, routing-table.ts); a removal is announced and marks the records the peer was
- * close to for churn replication (maintenance.ts).
+ * close to for churn replication (maintenance.ts). A contact whose last failure counted rests
+ * from lookups for `failedContactRestMs` (`seeds`, `resting`).
  */
 import type { Id } from '../keyspace/id.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
@@ -13,7 +14,7 @@ import type { Tunables } from './options.ts'
 
 export interface LivenessOptions {
   table: RoutingTable
-  options: Pick<Tunables, 'evictionPingAfterMs' | 'maxEvictionPings'>
+  options: Pick<Tunables, 'evictionPingAfterMs' | 'maxEvictionPings' | 'failedContactRestMs'>
   maintenance: Pick<Maintenance, 'handOff' | 'departed'>
   now(): number
   /** A DHT PING; an answer or a timeout comes back through `heard` / `failed`. */
@@ -38,6 +39,25 @@ export class Liveness {
     } else if (result.kind === 'full') {
       this.#pingOldest(result.oldest)
     }
+  }
+
+  /**
+   * Whether lookups leave `id` out: a contact whose last failure that counted (`failedAt`: proven,
+   * or the second unproven one in a row) is younger than `failedContactRestMs`.
+   */
+  resting(id: Id): boolean {
+    return this.#resting(this.#o.table.get(id))
+  }
+
+  /** A lookup's seeds: the k closest contacts not resting, or the k closest when fewer than alpha are. */
+  seeds(target: Id, k: number, alpha: number): Id[] {
+    const seeds = this.#o.table.closest(target, k, (contact) => this.#resting(contact))
+    return seeds.length < alpha ? this.#o.table.closest(target, k) : seeds
+  }
+
+  #resting(contact: Contact | undefined): boolean {
+    const failedAt = contact === undefined || contact.failures === 0 ? undefined : contact.failedAt
+    return failedAt !== undefined && this.#o.now() - failedAt < this.#o.options.failedContactRestMs
   }
 
   failed(peer: Id, proven: boolean): void {

@@ -8,15 +8,13 @@ import { lazyVerify } from '../keyspace/ed25519.ts'
 import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
 import { checkOptions } from '../platform/check-options.ts'
-import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
 import { MemoryRecordStore } from '../records/record-store.ts'
 import { Records } from '../records/records.ts'
 import type { SignedRecord } from '../records/signed-record.ts'
 import { Server } from '../rpc/server.ts'
-import { type Outgoing, Rpc } from '../rpc/rpc.ts'
-import type { Contact } from '../routing-table/k-bucket.ts'
+import { Rpc } from '../rpc/rpc.ts'
 import { RoutingTable } from '../routing-table/routing-table.ts'
 import type { DecodeFailure } from '../transport/transport.ts'
 import {
@@ -108,7 +106,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       verify,
       now: () => this.now(),
       lookup: (target, mode, lookupOptions, check) => this.#lookup(target, mode, lookupOptions, check),
-      request: (peer, request, signal) => this.#request(peer, request, signal),
+      request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
       hasPeers: () => this.table.size > 0,
       emptyTrace: (target) => this.#emptyTrace(target),
       assertRunning: () => this.#assertRunning(),
@@ -191,7 +189,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   async ping(peer: Id, options: CallOptions = {}): Promise<boolean> {
     this.#assertRunning()
     try {
-      await this.#request(peer, { type: 'PING' }, options.signal)
+      await this.#rpc.request(peer, { type: 'PING' }, options.signal)
       return true
     } catch {
       return false
@@ -323,10 +321,6 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (!this.#running) throw new DhtError(ErrorCode.NOT_RUNNING, 'the node is not running; call start() first')
   }
 
-  #request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response> {
-    return this.#rpc.request(peer, request, signal)
-  }
-
   async #lookup(
     target: Id,
     mode: 'node' | 'value',
@@ -336,9 +330,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#assertRunning()
     const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
     checkOptions({ paths }, { paths: TUNABLE_KINDS.disjointPaths }, invalidOption)
-    const resting = (contact: Contact): boolean => this.#resting(contact)
-    let seeds = this.table.closest(target, k, resting)
-    if (seeds.length < alpha) seeds = this.table.closest(target, k)
+    const seeds = this.#liveness.seeds(target, k, alpha)
     if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
     this.table.markLookup(target, this.now())
     const type = mode === 'node' ? 'FIND_NODE' : 'FIND_VALUE'
@@ -354,21 +346,16 @@ export class KademliaNode extends Emitter<NodeEvents> {
       clock: this.#o.clock,
       signal,
       accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
-      skip: (id) => this.#resting(this.table.get(id)),
+      skip: (id) => this.#liveness.resting(id),
       quorum,
       ask: (peer, count) => {
-        const asked = this.#request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
+        const asked = this.#rpc.request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
         return check === undefined ? asked : asked.then((response) => check(peer, response))
       },
     })
   }
 
   /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes, remembered). */
-  /** A contact whose last request failed within `failedContactRestMs` (see the option). */
-  #resting(contact: Contact | undefined): boolean {
-    return contact !== undefined && contact.failures > 0 && contact.failedAt !== undefined && this.now() - contact.failedAt < this.options.failedContactRestMs
-  }
-
   #solvesPuzzle(id: Id): boolean {
     return this.#puzzle.solves(id)
   }
