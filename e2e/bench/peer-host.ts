@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util'
 import polyfill from 'node-datachannel/polyfill'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
 import { nodePeerFactory, type PeerFactory } from '@browser-dht/webrtc-transport/node'
+import { freeUdpPort } from '@browser-dht/peer'
 
 /** After a crash, the dead peer's connections stay open but silent this long, then are freed. */
 const CRASH_SILENCE_MS = 60_000
@@ -80,11 +81,11 @@ const budget = Number(values.budget)
 // the peer: the BYE each open channel would send is swallowed, and the connections are not
 // closed but kept (silent: nothing is sent, frames that arrive go nowhere) for CRASH_SILENCE_MS,
 // as after a real crash its peers hear nothing until their heartbeat gives up.
-const nodeFactory = nodePeerFactory(polyfill)
 let silentConnections = 0
 
-/** A peer factory whose connections all go silent at `crash()`. */
-function crashable(): { factory: PeerFactory; crash: () => void } {
+/** A peer factory whose connections all go silent at `crash()` (all over one UDP port, as `createPeer`'s default). */
+async function crashable(): Promise<{ factory: PeerFactory; crash: () => void }> {
+  const nodeFactory = nodePeerFactory(polyfill, { icePort: await freeUdpPort('127.0.0.1') })
   let crashed = false
   const factory: PeerFactory = (init, events) => {
     const inner = nodeFactory(init, events)
@@ -156,7 +157,7 @@ function totalsOf(peer: NodePeer): Record<string, number> {
 
 async function start(): Promise<string> {
   const dir = join(dataRoot, String(started++))
-  const { factory, crash } = crashable()
+  const { factory, crash } = await crashable()
   const peer = await NodePeer.start({ dataDir: dir, signals: [signal], k, budget, loopback: true, log, sync: false, peerFactory: factory })
   peers.set(peer.id, { peer, dir, crash })
   return peer.id

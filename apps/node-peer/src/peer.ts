@@ -82,7 +82,7 @@ export class NodePeer {
     })
     const log = config.log.forPeer(peer.identity.id)
     if (peer.about.replacedWeakIdentity) log.warn('identity-replaced', { reason: 'the stored ID does not solve the ID puzzle' })
-    log.info('started', { identity: peer.about.identity, records: peer.node.records.count, data: config.dataDir })
+    log.info('started', { identity: peer.about.identity, records: peer.node.records.count, data: config.dataDir, icePort: peer.about.icePort })
     NodePeer.#logEvents(peer, log)
     return new NodePeer(peer, log)
   }

@@ -4,9 +4,10 @@
  * records in memory. WebRTC through node-datachannel (an optional dependency; pass `peerFactory`
  * to use another), WebSockets through `ws`. Everything can be passed instead (see `PeerOptions`).
  */
+import { createSocket } from 'node:dgram'
 import { createIdentity } from '@browser-dht/identity'
-import { cryptoRandom, DEFAULT_ID_PUZZLE_BITS, systemClock } from '@browser-dht/kademlia'
-import { nodePeerFactory, type PeerFactory, type WrtcPolyfill } from '@browser-dht/webrtc-transport/node'
+import { checkOptions, cryptoRandom, DEFAULT_ID_PUZZLE_BITS, option, systemClock } from '@browser-dht/kademlia'
+import { LOOPBACK_ADDRESS, nodePeerFactory, type PeerFactory, type WrtcPolyfill } from '@browser-dht/webrtc-transport/node'
 import WebSocket from 'ws'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import { DirectoryStore } from './node/directory-store.ts'
@@ -27,29 +28,55 @@ export interface NodePeerOptions extends PeerOptions {
   dataDir?: string
   /** fsync every record write, so it survives a power loss before it counts. Default true. */
   sync?: boolean
+  /**
+   * The one UDP port all of this peer's WebRTC connections use (ICE UDP mux): a port, or 0 for
+   * a free one chosen at start (the default); `null` for a socket per connection. One socket
+   * instead of one per connection cuts an idle peer's CPU by half (README, idle cost). Peers in
+   * one process need different ports. Only for the default `peerFactory`.
+   */
+  icePort?: number | null
 }
 
-/** node-datachannel's WebRTC for this process, loaded once, when the first peer needs it. */
-let defaultFactory: Promise<PeerFactory> | undefined
+const NODE_KINDS = { icePort: option.integer(0, 65_535) }
 
-function nodeDataChannelFactory(): Promise<PeerFactory> {
-  defaultFactory ??= import('node-datachannel/polyfill').then(
-    (module: { default: WrtcPolyfill }) => nodePeerFactory(module.default),
+/** node-datachannel's WebRTC, loaded once, when the first peer needs it. */
+let polyfill: Promise<WrtcPolyfill> | undefined
+
+async function nodeDataChannelFactory(options: NodePeerOptions, about: PeerAbout): Promise<PeerFactory> {
+  polyfill ??= import('node-datachannel/polyfill').then(
+    (module: { default: WrtcPolyfill }) => module.default,
     (error: unknown) => {
-      defaultFactory = undefined
+      polyfill = undefined
       throw new PeerError(PeerErrorCode.NO_WEBRTC, 'no WebRTC for Node: install node-datachannel 0.33, or pass peerFactory', { cause: error })
     },
   )
-  return defaultFactory
+  const wrtc = await polyfill
+  if (options.icePort === null) return nodePeerFactory(wrtc)
+  const icePort = options.icePort === undefined || options.icePort === 0 ? await freeUdpPort(options.loopbackOnly === true ? LOOPBACK_ADDRESS : '0.0.0.0') : options.icePort
+  about.icePort = icePort
+  return nodePeerFactory(wrtc, { icePort })
+}
+
+/** A UDP port the system has free now (bound, read and let go: another process could take it before ICE binds it). */
+export function freeUdpPort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4')
+    socket.once('error', reject)
+    socket.bind(0, address, () => {
+      const { port } = socket.address()
+      socket.close(() => resolve(port))
+    })
+  })
 }
 
 /** Starts a DHT peer in this Node process. */
 export async function createPeer(options: NodePeerOptions): Promise<Peer> {
   checkPeerOptions(options)
+  if (options.icePort !== null) checkOptions({ icePort: options.icePort }, NODE_KINDS, (message) => new PeerError(PeerErrorCode.INVALID_OPTION, message))
   const puzzleBits = options.idPuzzleBits ?? DEFAULT_ID_PUZZLE_BITS
-  const peerFactory = options.peerFactory ?? (await nodeDataChannelFactory())
-  let identity = options.identity
   const about: PeerAbout = { identity: 'given', replacedWeakIdentity: false, storage: 'memory', adoptsOrphans: false }
+  const peerFactory = options.peerFactory ?? (await nodeDataChannelFactory(options, about))
+  let identity = options.identity
   if (identity === undefined && options.dataDir !== undefined) {
     const loaded = await loadOrCreateIdentity(options.dataDir, { puzzleBits })
     identity = loaded.identity

@@ -60,6 +60,8 @@ export interface PeerAbout {
   storage: string
   /** Closed tabs' records are adopted (tabs with Web Locks). */
   adoptsOrphans: boolean
+  /** Node: the UDP port all WebRTC connections use (ICE UDP mux), when they share one. */
+  icePort?: number
 }
 
 /** What a platform entry hands the peer: the options, with identity, store and WebRTC filled in. */

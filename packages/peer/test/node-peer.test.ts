@@ -4,6 +4,7 @@
  * restart, leave cleanly, and leave nothing behind.
  */
 import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { keyOf } from '@browser-dht/kademlia'
 import { createSignalingServer, type SignalingServer } from '@browser-dht/signaling-server'
@@ -124,6 +125,23 @@ describe('createPeer in Node', () => {
     expect(made).toBeGreaterThan(0)
   })
 
+  it('runs all of a peer’s WebRTC connections over one UDP port (ICE UDP mux), a port per peer, or a socket each with icePort null', { timeout: 60_000 }, async () => {
+    const url = await server()
+    const muxed = [await peer(url), await peer(url), await peer(url), await peer(url)]
+    await waitFor(() => muxed.every((p) => p.transport.stats().open >= 2), 'two connections each')
+    const ports = muxed.map((p) => p.about.icePort)
+    expect(new Set(ports).size).toBe(4)
+    // Every UDP socket this process has on 127.0.0.1 is one of the four peers' ports.
+    expect(new Set(loopbackUdpPorts())).toEqual(new Set(ports))
+    await Promise.all(peers.splice(0).map((p) => p.close()))
+    const apart = [await peer(url, { icePort: null }), await peer(url, { icePort: null }), await peer(url, { icePort: null })]
+    await waitFor(() => apart.every((p) => p.transport.stats().open >= 2), 'two connections each')
+    expect(apart.every((p) => p.about.icePort === undefined)).toBe(true)
+    // One socket per connection end: at least as many as the open connections.
+    const open = apart.reduce((sum, p) => sum + p.transport.stats().open, 0)
+    expect(loopbackUdpPorts().length).toBeGreaterThanOrEqual(open)
+  })
+
   it('refuses bad options by name before it does any work (no identity, no file)', async () => {
     await expect(createPeer({ signal: [] })).rejects.toMatchObject({ code: PeerErrorCode.INVALID_OPTION })
     await expect(createPeer({ signal: ['http://127.0.0.1:1/signal'] })).rejects.toThrow(/ws:\/\/ or wss:\/\//)
@@ -132,6 +150,28 @@ describe('createPeer in Node', () => {
     const dir = await dataDir()
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, dht: { k: 0 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^k must be/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, transport: { maxConnections: 1.5 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^maxConnections/) })
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, icePort: 70_000 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^icePort must be an integer from 0 to 65535/) })
     expect(await readdir(dir)).toEqual([])
   })
 })
+
+/** The local ports of this process's UDP sockets on 127.0.0.1 (Linux: /proc/self/net/udp lists the namespace's, so only those of our own inodes). */
+function loopbackUdpPorts(): number[] {
+  const own = new Set<string>()
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`)
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1]
+      if (inode !== undefined) own.add(inode)
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = []
+  for (const line of readFileSync('/proc/self/net/udp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/)
+    const [address, port] = (fields[1] ?? '').split(':')
+    if (address === '0100007F' && own.has(fields[9] ?? '')) ports.push(Number.parseInt(port!, 16))
+  }
+  return ports
+}

@@ -19,14 +19,23 @@ export interface SimplePeerFactoryOptions {
    * node-datachannel gathers no loopback candidate otherwise.
    */
   bindLoopback?: boolean
+  /**
+   * Every connection's ICE over this one UDP port (libdatachannel's ICE UDP mux, understood by
+   * node-datachannel). Without it each connection has a socket of its own, and libjuice's poll
+   * thread walks all of them whenever any one needs attention: at a few hundred connections that
+   * thread is most of an idle peer's CPU (`npm run bench:idle`). Two factories in one process
+   * need different ports (a connection between two peers on one port does not form).
+   */
+  icePort?: number
 }
 
 export function simplePeerFactory(Peer: SimplePeerConstructor, options: SimplePeerFactoryOptions = {}): PeerFactory {
   return (init, events) => {
-    const config: RTCConfiguration & { bindAddress?: string } = {
+    const config: RTCConfiguration & { bindAddress?: string; enableIceUdpMux?: boolean; portRangeBegin?: number; portRangeEnd?: number } = {
       iceServers: init.iceServers.map((server) => ({ ...server })),
     }
     if (init.loopbackOnly && options.bindLoopback === true) config.bindAddress = LOOPBACK_ADDRESS
+    if (options.icePort !== undefined) Object.assign(config, { enableIceUdpMux: true, portRangeBegin: options.icePort, portRangeEnd: options.icePort })
     const peer = new Peer({
       initiator: init.initiator,
       trickle: true,
