@@ -81,6 +81,8 @@ try {
     [...ticks1].map(([name, t]) => [name, pct((t - (ticks0.get(name) ?? 0)) / 100)] as const).filter(([, p]) => p > 0).sort((a, b) => b[1] - a[1]),
   )
   const processPct = pct((cpu.user + cpu.system) / 1e6)
+  const memory = process.memoryUsage()
+  const [rssMb, heapMb] = [Math.round(memory.rss / 1e6), Math.round(memory.heapUsed / 1e6)]
 
   // The main thread's JavaScript by self time (the profile's own "(idle)" is the event loop waiting).
   const self = new Map<string, number>()
@@ -97,10 +99,10 @@ try {
   console.log('| | % of one core | per 100 connections |\n|---|---:|---:|')
   console.log(`| process | ${processPct} | ${((processPct / connections) * 100).toFixed(2)} |`)
   for (const [name, p] of Object.entries(threads)) console.log(`| thread ${name} | ${p} | ${((p / connections) * 100).toFixed(2)} |`)
-  console.log(`data-channel frames sent: ${framesPerS.toFixed(0)}/s`)
+  console.log(`data-channel frames sent: ${framesPerS.toFixed(0)}/s; RSS ${rssMb} MB, of it JavaScript's heap ${heapMb} MB`)
   console.log('main thread, share of sampled time:')
   for (const [where, share] of busiest) console.log(`  ${String(share).padStart(5)} %  ${where}`)
-  if (values.json) console.log(JSON.stringify({ peers: peersWanted, budget, connections, udpSocketPerConnection: perConnection, heartbeatMs, idleS: Number(wallS.toFixed(1)), processCpuPct: processPct, threadsCpuPct: threads, framesPerSecond: Number(framesPerS.toFixed(1)), processCpuPctPer100Connections: Number(((processPct / connections) * 100).toFixed(3)) }))
+  if (values.json) console.log(JSON.stringify({ peers: peersWanted, budget, connections, udpSocketPerConnection: perConnection, heartbeatMs, idleS: Number(wallS.toFixed(1)), processCpuPct: processPct, threadsCpuPct: threads, framesPerSecond: Number(framesPerS.toFixed(1)), rssMb, heapMb, processCpuPctPer100Connections: Number(((processPct / connections) * 100).toFixed(3)) }))
 } finally {
   await Promise.allSettled(peers.map((peer) => peer.close()))
   await server.close()
