@@ -89,7 +89,7 @@ export async function keyedMac(key: Uint8Array, engine: MacEngine = macEngine())
   if (key.length > BLOCK) throw new RangeError(`an HMAC key here is at most ${BLOCK} bytes`)
   const wasm = engine === 'wasm' ? wasmEngine() : null
   if (wasm !== null) return new WasmMac(wasm, key)
-  const [{ hmac }, { sha256 }] = await Promise.all([import('@noble/hashes/hmac.js'), import('@noble/hashes/sha2.js')])
+  const { hmac, sha256 } = await import('@browser-dht/kademlia/noble-fallback')
   const keyed = hmac.create(sha256, key)
   return { tag: (header, message) => keyed.clone().update(header).update(message).digest() }
 }
