@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * Builds packages/webrtc-transport/src/auth/sha256.wat into sha256-wasm.ts (the module's bytes,
- * base64), with the round constants K written into its data segment. `node scripts/build-wasm.mjs`
- * writes the file; `--check` exits 1 when the file is not what the WAT builds to (a unit test
- * runs the same check, so the bytes we ship are always the readable source's).
+ * base64). `node scripts/build-wasm.mjs` writes the file; `--check` exits 1 when the file is not
+ * what the WAT builds to (a unit test runs the same check, so the bytes we ship are always the
+ * readable source's). The round constants K are not in the module: mac.ts computes them from
+ * their definition and writes them into its memory.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -13,29 +14,10 @@ const DIR = fileURLToPath(new URL('../packages/webrtc-transport/src/auth/', impo
 export const WAT_PATH = `${DIR}sha256.wat`
 export const OUT_PATH = `${DIR}sha256-wasm.ts`
 
-/** K[t]: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
-export function roundConstants() {
-  const primes = []
-  for (let n = 2; primes.length < 64; n++) if (primes.every((p) => n % p !== 0)) primes.push(n)
-  return primes.map((p) => {
-    const root = Math.cbrt(p)
-    return Math.floor((root - Math.floor(root)) * 2 ** 32) >>> 0
-  })
-}
-
-/** The data segment holding K as little-endian words at address 0. */
-function constantsSegment() {
-  const bytes = new Uint8Array(256)
-  const view = new DataView(bytes.buffer)
-  roundConstants().forEach((k, t) => view.setUint32(4 * t, k, true))
-  const escaped = Array.from(bytes, (b) => `\\${b.toString(16).padStart(2, '0')}`).join('')
-  return `(data (i32.const 0) "${escaped}")`
-}
-
 /** The TypeScript module's text. */
 export async function build() {
   const wabt = await initWabt()
-  const wat = readFileSync(WAT_PATH, 'utf8').replace(/^\s*;; K$/m, `  ${constantsSegment()}`)
+  const wat = readFileSync(WAT_PATH, 'utf8')
   const module = wabt.parseWat('sha256.wat', wat)
   module.validate()
   const { buffer } = module.toBinary({})

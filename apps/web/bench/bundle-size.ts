@@ -9,6 +9,9 @@
  * compiled) are dynamic imports, in chunks of their own that a current browser never fetches:
  * they are counted apart ("lazy"). Each chunk is gzipped on its own, as a server sends it.
  *
+ * An empty page built the same way is measured too (`gzipKbEmptyPage`): what Vite itself adds to
+ * every page (its module-preload polyfill), so a reader sees what `createPeer` adds on top.
+ *
  *   npm run bench:bundle [-- --json]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -41,12 +44,17 @@ function packageOf(id: string): string {
   return inWorkspace === null ? 'page' : `@browser-dht/${inWorkspace[1]}`
 }
 
+/** The page's script: the five lines of the README. */
+const PEER_PAGE = "import { createPeer } from '@browser-dht/peer'\nconst peer = await createPeer({ signal: ['ws://127.0.0.1:8080/signal'] })\nawait peer.put('alice', new TextEncoder().encode('hello'))\nconsole.log(await peer.get('alice'))\n"
+/** A page whose script does nothing: what Vite puts into every page. */
+const EMPTY_PAGE = 'export {}\n'
+
 /** `without`: what the bundle leaves out (as if the page loaded it from elsewhere). */
-async function measure(without: { simplePeer: boolean; noble: boolean }): Promise<Measured> {
+async function measure(without: { simplePeer: boolean; noble: boolean }, script = PEER_PAGE): Promise<Measured> {
   const dir = mkdtempSync(join(web, '.bundle-'))
   try {
     writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.ts"></script>')
-    writeFileSync(join(dir, 'main.ts'), "import { createPeer } from '@browser-dht/peer'\nconst peer = await createPeer({ signal: ['ws://127.0.0.1:8080/signal'] })\nawait peer.put('alice', new TextEncoder().encode('hello'))\nconsole.log(await peer.get('alice'))\n")
+    writeFileSync(join(dir, 'main.ts'), script)
     const output = (await build({
       root: dir,
       configFile: false,
@@ -85,14 +93,16 @@ const kb = (bytes: number): string => (bytes / 1000).toFixed(1)
 const withPeer = await measure({ simplePeer: false, noble: false })
 const without = await measure({ simplePeer: true, noble: false })
 const bare = await measure({ simplePeer: true, noble: true })
+const empty = await measure({ simplePeer: true, noble: true }, EMPTY_PAGE)
 console.log('What a page that calls createPeer loads at start (Vite production build, minified, gzip -9 per chunk):')
 console.log('| | minified KB | gzip KB | fallbacks loaded on demand, gzip KB |\n|---|---:|---:|---:|')
 console.log(`| without simple-peer | ${kb(without.bytes)} | ${kb(without.gzipBytes)} | ${kb(without.lazyGzipBytes)} |`)
 console.log(`| with simple-peer | ${kb(withPeer.bytes)} | ${kb(withPeer.gzipBytes)} | ${kb(withPeer.lazyGzipBytes)} |`)
 console.log(`| without simple-peer and @noble/* | ${kb(bare.bytes)} | ${kb(bare.gzipBytes)} | ${kb(bare.lazyGzipBytes)} |`)
+console.log(`| an empty page (Vite's own) | ${kb(empty.bytes)} | ${kb(empty.gzipBytes)} | ${kb(empty.lazyGzipBytes)} |`)
 console.log('\nLargest parts loaded at start (KB each puts into the bundle before minification):')
 if (process.argv.includes('--files')) for (const [id, bytes] of withPeer.files.slice(0, 60)) console.log(`  ${id.replace(/.*node_modules\//, '').padEnd(80)} ${kb(bytes)}`)
 for (const [name, bytes] of withPeer.parts.slice(0, 12)) console.log(`  ${name.padEnd(34)} ${kb(bytes)}`)
 if (json) {
-  console.log(JSON.stringify({ gzipKbWithoutSimplePeer: Number(kb(without.gzipBytes)), gzipKbWithSimplePeer: Number(kb(withPeer.gzipBytes)), minifiedKbWithoutSimplePeer: Number(kb(without.bytes)), minifiedKbWithSimplePeer: Number(kb(withPeer.bytes)), gzipKbWithoutSimplePeerOrNoble: Number(kb(bare.gzipBytes)), gzipKbLazy: Number(kb(without.lazyGzipBytes)), parts: Object.fromEntries(withPeer.parts.map(([n, b]) => [n, Number(kb(b))])) }))
+  console.log(JSON.stringify({ gzipKbWithoutSimplePeer: Number(kb(without.gzipBytes)), gzipKbWithSimplePeer: Number(kb(withPeer.gzipBytes)), minifiedKbWithoutSimplePeer: Number(kb(without.bytes)), minifiedKbWithSimplePeer: Number(kb(withPeer.bytes)), gzipKbWithoutSimplePeerOrNoble: Number(kb(bare.gzipBytes)), gzipKbLazy: Number(kb(without.lazyGzipBytes)), gzipKbEmptyPage: Number(kb(empty.gzipBytes)), parts: Object.fromEntries(withPeer.parts.map(([n, b]) => [n, Number(kb(b))])) }))
 }

@@ -26,7 +26,7 @@ export interface NodeIdentity {
 }
 
 /** @noble/curves' ed25519, loaded on first use where WebCrypto lacks Ed25519. */
-const noble = async (): Promise<typeof Curves.ed25519> => (await import('@noble/curves/ed25519.js')).ed25519
+const noble = async (): Promise<typeof Curves.ed25519> => (await import('@browser-dht/kademlia/noble-fallback')).ed25519
 
 /** The identity of a key pair (its ID is the public key's SHA-1). */
 export function identityOf(secretKey: Uint8Array, publicKey: Uint8Array): NodeIdentity {

@@ -1,10 +1,12 @@
 /**
  * `@browser-dht/identity/noble`: the synchronous half of identities, in pure JavaScript
  * (@noble/curves), for Node peers, tests, the simulator and the signaling server. Apart from the
- * main entry so that a page never loads it (identity.ts imports @noble/curves itself, on first
- * use, where WebCrypto lacks Ed25519).
+ * main entry so that a page never loads it (identity.ts imports @noble/curves itself, through
+ * `@browser-dht/kademlia/noble-fallback`, on first use, where WebCrypto lacks Ed25519).
  */
-import { ed25519 } from '@noble/curves/ed25519.js'
+// From the core's fallback module, which `createIdentity` and the rest import where WebCrypto
+// lacks Ed25519: loaded here already, their first call waits for nothing.
+import { ed25519 } from '@browser-dht/kademlia/noble-fallback'
 import { checkSecretKey, identityOf, type NodeIdentity } from './identity.ts'
 
 export { verifySignature } from '@browser-dht/kademlia/noble'

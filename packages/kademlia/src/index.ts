@@ -3,7 +3,7 @@
  * transport and storage are handed in, so the same code runs in a tab, in Node and in the
  * simulator. See README.md for the API and its defaults.
  */
-export { DhtError, ErrorCode, isDhtError } from './errors.ts'
+export { DhtError, ErrorCode, errorCodes, isDhtError } from './errors.ts'
 export {
   assertId,
   commonPrefixLength,
@@ -41,7 +41,7 @@ export { VirtualClock } from './platform/virtual-clock.ts'
 export { BoundedMap } from './platform/bounded-map.ts'
 export { backoffMs, type BackoffOptions } from './platform/backoff.ts'
 export { TokenBucket, type TokenBucketOptions } from './platform/token-bucket.ts'
-export { checkOptions, describeOption, isOptionValue, option, type OptionKind } from './platform/check-options.ts'
+export { checkOptions, defaultsOf, describeOption, isOptionValue, kindsOf, option, type OptionKind, type OptionTable } from './platform/check-options.ts'
 export type { Contact } from './routing-table/k-bucket.ts'
 export { type BucketView, RoutingTable, type RoutingTableOptions } from './routing-table/routing-table.ts'
 export { decodeMessage, type DecodeResult, encodeMessage, HEADER_BYTES, type WireLimits } from './wire/codec.ts'

@@ -4,16 +4,19 @@
  */
 import {
   checkOptions,
+  defaultsOf,
   type Clock,
   cryptoRandom,
   DEFAULT_ID_PUZZLE_BITS,
   DEFAULT_WIRE_LIMITS,
   type Id,
   ID_BYTES,
+  kindsOf,
   MAX_ID_PUZZLE_BITS,
   meetsIdPuzzle,
   option,
   type OptionKind,
+  type OptionTable,
   puzzleBitsOf,
   type Random,
   systemClock,
@@ -27,10 +30,13 @@ import { maxSignedBytes } from './signaling/signed-signal.ts'
 import type { Signaler } from './signaling/signaler.ts'
 import { TransportError, TransportErrorCode } from './errors.ts'
 
+const { integer, positive, positiveInteger } = option
+
 const SECOND = 1000
 const KIB = 1024
 
-export const DEFAULTS = {
+/** Each tunable: its default, and what it may be (the core's `checkOptions`). */
+const TUNABLES = {
   /**
    * Peer connections (connecting or open) held at once: the budget B. Why 32: relays need a
    * connection in every non-empty bucket, and a node of an N-node network has about log2(N) of
@@ -40,91 +46,93 @@ export const DEFAULTS = {
    * tab about 0.3 MB and a heartbeat, and Chrome allows 500 RTCPeerConnections per tab, counting
    * closed ones until they are garbage-collected, so the budget stays far below it.
    */
-  maxConnections: 32,
+  maxConnections: [32, positiveInteger],
   /** A connection whose data channel has not opened after this long is destroyed. */
-  connectTimeoutMs: 15 * SECOND,
+  connectTimeoutMs: [15 * SECOND, positive],
   /** `probe(id)` rejects with ERR_PROBE_TIMEOUT when its PONG has not arrived after this long. */
-  probeTimeoutMs: 5 * SECOND,
+  probeTimeoutMs: [5 * SECOND, positive],
   /** The heartbeat tick: an open channel silent for this long gets a ping. */
-  heartbeatIntervalMs: 5 * SECOND,
+  heartbeatIntervalMs: [5 * SECOND, positive],
   /** Pings in a row that may go unanswered (nothing at all heard from the peer) before it is dead. */
-  heartbeatMaxMissed: 3,
+  heartbeatMaxMissed: [3, positiveInteger],
   /**
    * An open connection that carried no DHT message either way for this long (and has nothing
    * queued) is idle: when the budget is full, the least recently used idle one is closed.
    */
-  idleAfterMs: 30 * SECOND,
+  idleAfterMs: [30 * SECOND, positive],
   /**
    * With a connection policy (the connection manager), a connection this young is never closed to
    * make room for another: a newcomer keeps its first connection while others join.
    */
-  minConnectionAgeMs: 3 * SECOND,
+  minConnectionAgeMs: [3 * SECOND, positive],
   /** Frames queued per connection, while it connects or while its channel is above the high-water mark. */
-  maxQueuedFrames: 64,
+  maxQueuedFrames: [64, positiveInteger],
   /** Bytes queued per connection (same queue as `maxQueuedFrames`). */
-  maxQueuedBytes: 1024 * KIB,
+  maxQueuedBytes: [1024 * KIB, positive],
   /** Above this many bytes buffered in the data channel, frames wait in the queue instead. */
-  highWaterMarkBytes: 256 * KIB,
+  highWaterMarkBytes: [256 * KIB, positive],
   /** While frames wait for the channel's buffer to drain, it is checked this often. */
-  drainIntervalMs: 20,
+  drainIntervalMs: [20, positive],
   /** ICE candidates held back until the answer has been received (dialer) or sent (answerer). */
-  maxEarlyCandidates: 16,
+  maxEarlyCandidates: [16, positiveInteger],
   /** Largest SDP or ICE candidate string accepted in a signal. */
-  maxSignalBytes: 16 * KIB,
+  maxSignalBytes: [16 * KIB, positive],
   /**
    * A signed signal or an authenticated relay dated (by its seq) further than this from this
    * node's clock, either way, is rejected; within it, each is accepted once (per-sender replay
    * windows). Generous, so clock skew between machines does not break the overlay; it also bounds
    * how old a message a sender forgotten by the replay windows could be replayed.
    */
-  maxAuthAgeMs: 10 * 60 * SECOND,
+  maxAuthAgeMs: [10 * 60 * SECOND, positive],
   /** Senders whose recent sequence numbers are remembered (for replays), least recently heard forgotten first. */
-  maxReplaySenders: 4096,
+  maxReplaySenders: [4096, positiveInteger],
   /** Sequence numbers remembered per sender; older ones than all of these are refused. */
-  replayWindow: 64,
+  replayWindow: [64, positiveInteger],
   /** Public keys (and MAC keys) of other nodes remembered. */
-  maxPeerKeys: 4096,
+  maxPeerKeys: [4096, positiveInteger],
   /**
    * The ID puzzle's difficulty (the network's, the same on every node): an ID is accepted only if
    * the SHA-1 of the ID starts with this many zero bits. 0 turns it off (tests).
    */
-  idPuzzleBits: DEFAULT_ID_PUZZLE_BITS,
+  idPuzzleBits: [DEFAULT_ID_PUZZLE_BITS, integer(0, MAX_ID_PUZZLE_BITS)],
   /** A relay frame starts with this many hops; one that arrives with more is clamped to it. */
-  maxRelayHops: 8,
+  maxRelayHops: [8, integer(1, 255)],
   /**
    * Frames of any kind a second one peer may send this node (heartbeats, DHT messages, relays to
    * pass on or for it), after the burst; beyond it they are dropped (`frame-rate-limited`).
    */
-  frameRatePerSecond: 500,
+  frameRatePerSecond: [500, positive],
   /** Frames one peer may send in a burst. */
-  frameBurst: 1000,
+  frameBurst: [1000, positiveInteger],
   /**
    * Public-key operations (a signature check, a MAC key's derivation) a second that the frames of
    * one peer, or the signals of one sender through a server, may cost this node, after the burst:
    * what bounds the CPU an attacker's connection can burn (RELAY.md has the figures).
    */
-  authRatePerSecond: 32,
+  authRatePerSecond: [32, positive],
   /** Public-key operations in a burst (a node joining signals and relays to many new peers at once). */
-  authBurst: 64,
+  authBurst: [64, positiveInteger],
   /** Targets for which this node remembers which peer leads toward them (and their newest presence); also its own relays awaiting a retry. */
-  maxRouteHints: 2048,
+  maxRouteHints: [2048, positiveInteger],
   /** Others' relays this node remembers passing on (to drop loops and route replies and UNDELIVERABLE back). */
-  maxForwardedRelays: 4096,
+  maxForwardedRelays: [4096, positiveInteger],
   /**
    * How long a relay passed on is remembered; also the most a signed relay passed on may be dated
    * off this node's clock for this node to learn the way back to its origin from it.
    */
-  relayMemoryMs: 30 * SECOND,
+  relayMemoryMs: [30 * SECOND, positive],
   /**
    * A node signs a new presence (its "I was here lately", carried in its relays) once its last is
    * this old. The nodes its relays pass check each new one (within their own `authRatePerSecond`)
    * and learn the way back to it. The cost: one signature every 5 s at most, off any relay's path,
    * and one check per node on the way.
    */
-  presenceIntervalMs: 5000,
+  presenceIntervalMs: [5000, positive],
   /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
-  byeLingerMs: 250,
-} as const
+  byeLingerMs: [250, positive],
+} as const satisfies OptionTable
+
+export const DEFAULTS: { readonly [K in keyof typeof TUNABLES]: number } = defaultsOf(TUNABLES)
 
 export type Tunables = { -readonly [K in keyof typeof DEFAULTS]: number }
 
@@ -178,37 +186,7 @@ export interface ResolvedOptions extends Tunables {
   random: Random
 }
 
-/** What each tunable may be (the core's `checkOptions`): a positive number unless said otherwise. */
-const KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
-  maxConnections: option.positiveInteger,
-  connectTimeoutMs: option.positive,
-  probeTimeoutMs: option.positive,
-  heartbeatIntervalMs: option.positive,
-  heartbeatMaxMissed: option.positiveInteger,
-  idleAfterMs: option.positive,
-  minConnectionAgeMs: option.positive,
-  maxQueuedFrames: option.positiveInteger,
-  maxQueuedBytes: option.positive,
-  highWaterMarkBytes: option.positive,
-  drainIntervalMs: option.positive,
-  maxEarlyCandidates: option.positiveInteger,
-  maxSignalBytes: option.positive,
-  maxAuthAgeMs: option.positive,
-  maxReplaySenders: option.positiveInteger,
-  replayWindow: option.positiveInteger,
-  maxPeerKeys: option.positiveInteger,
-  idPuzzleBits: option.integer(0, MAX_ID_PUZZLE_BITS),
-  maxRelayHops: option.integer(1, 255),
-  frameRatePerSecond: option.positive,
-  frameBurst: option.positiveInteger,
-  authRatePerSecond: option.positive,
-  authBurst: option.positiveInteger,
-  maxRouteHints: option.positiveInteger,
-  maxForwardedRelays: option.positiveInteger,
-  relayMemoryMs: option.positive,
-  presenceIntervalMs: option.positive,
-  byeLingerMs: option.positive,
-}
+const KINDS: { readonly [K in keyof Tunables]: OptionKind } = kindsOf(TUNABLES)
 
 function invalid(message: string): TransportError {
   return new TransportError(TransportErrorCode.INVALID_OPTION, message)

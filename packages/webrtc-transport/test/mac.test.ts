@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
-import { hkdfSha256, keyedMac, macEngine, type MacEngine } from '../src/auth/mac.ts'
+import { hkdfSha256, keyedMac, macEngine, type MacEngine, rootFractions } from '../src/auth/mac.ts'
 // @ts-expect-error: a plain .mjs script without types
 import { build, OUT_PATH } from '../../../scripts/build-wasm.mjs'
 import { readFileSync } from 'node:fs'
@@ -15,6 +15,14 @@ const ENGINES: MacEngine[] = ['wasm', 'noble']
 describe('keyedMac (HMAC-SHA256)', () => {
   it('is compiled to WebAssembly here', () => {
     expect(macEngine()).toBe('wasm')
+  })
+
+  it('computes SHA-256’s constants as FIPS 180-4 lists them', () => {
+    expect(rootFractions(8, 2n)).toEqual([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
+    const k = rootFractions(64, 3n)
+    expect(k.slice(0, 4)).toEqual([0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5])
+    expect(k.slice(-4)).toEqual([0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2])
+    expect(k).toHaveLength(64)
   })
 
   // RFC 4231, test cases 1, 2, 4 and 7 (keys of at most 64 bytes; the key must fit one block).

@@ -5,7 +5,9 @@
  * never loads this file (a node's default `verify`, `lazyVerify` in ed25519.ts, imports
  * @noble/curves itself on first use). Exported as `@browser-dht/kademlia/noble`.
  */
-import { ed25519 } from '@noble/curves/ed25519.js'
+// From the fallback module, so that whatever loads this file (tests, the simulator, Node tools)
+// has it loaded already when a node's `lazyVerify` imports it: its first check waits for nothing.
+import { ed25519 } from '../noble-fallback.ts'
 import { bencodedLength, MAX_BENCODED_VALUE_BYTES, MAX_SALT_BYTES, type MutableItem, signableBuffer } from '../records/bep44.ts'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Signer, verifyWith } from './ed25519.ts'
 

@@ -48,7 +48,7 @@ export function verifyWith(curve: Ed25519Verifier, signature: Uint8Array, messag
  * `verifyWith` @noble/curves, imported on first use: what a node verifies with when neither its
  * options nor its transport name a `Verify` (a tab's transport verifies with WebCrypto).
  */
-export const lazyVerify: Verify = async (signature, message, publicKey) => verifyWith((await import('@noble/curves/ed25519.js')).ed25519, signature, message, publicKey)
+export const lazyVerify: Verify = async (signature, message, publicKey) => verifyWith((await import('../noble-fallback.ts')).ed25519, signature, message, publicKey)
 
 const P = 2n ** 255n - 19n
 /** The curve's d = -121665 / 121666 mod p. */

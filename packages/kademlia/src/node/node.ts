@@ -67,25 +67,22 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.id = assertId(options.id, 'node id')
     this.options = resolveTunables({ ...options, idPuzzleBits: options.idPuzzleBits ?? options.transport.idPuzzleBits })
     this.#puzzle = new PuzzleChecks(this.options.idPuzzleBits)
-    const { k, replacementCacheSize, staleLimit } = this.options
-    this.table = new RoutingTable({ self: this.id, k, replacementCacheSize, staleLimit })
-    const { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, recordChecksPerSecond, storeSlack, idPuzzleBits } = this.options
+    // The parts take the tunables they need from the node's own (each reads only its own fields).
+    const { k, storeSlack, maxValueBytes } = this.options
+    this.table = new RoutingTable({ ...this.options, self: this.id })
     const verify = options.verify ?? options.transport.verify ?? lazyVerify
     this.records = new Records(options.store ?? new MemoryRecordStore(), {
       self: this.id,
-      limits: { maxValueBytes, maxRecords, maxStoredBytes, maxTtlMs, maxPublishersPerKey, maxRecordsPerSender, recordChecksPerSecond },
-      check: { verify, puzzleBits: idPuzzleBits },
+      limits: this.options,
+      check: { verify, puzzleBits: this.options.idPuzzleBits },
       belongs: (key) => this.table.withinRadius(key, k, storeSlack),
       now: () => this.now(),
     })
     this.#rpc = new Rpc({
+      ...this.options,
       transport: options.transport,
       clock: options.clock,
       random: options.random,
-      requestTimeoutMs: this.options.requestTimeoutMs,
-      minRequestTimeoutMs: this.options.minRequestTimeoutMs,
-      maxRoundTripContacts: this.options.maxRoundTripContacts,
-      maxInflightRequests: this.options.maxInflightRequests,
       onAnswer: (peer) => this.#liveness.heard(peer),
       onFailure: (peer, proven) => this.#liveness.failed(peer, proven),
     })

@@ -1,9 +1,9 @@
 /**
- * Every tunable of a node, with its default, in one place. Each bound the node enforces is named
- * here once. Times are in milliseconds of the handed clock.
+ * Every tunable of a node, with its default and what it may be, in one place. Each bound the
+ * node enforces is named here once. Times are in milliseconds of the handed clock.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { checkOptions, option, type OptionKind } from '../platform/check-options.ts'
+import { checkOptions, defaultsOf, kindsOf, option, type OptionKind, type OptionTable } from '../platform/check-options.ts'
 import type { Clock, Random } from '../platform/platform.ts'
 import type { RecordStore } from '../records/record-store.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -14,50 +14,56 @@ import { MAX_ID_PUZZLE_BITS } from '../keyspace/puzzle.ts'
 import type { Signer, Verify } from '../keyspace/ed25519.ts'
 import { RECORD_OVERHEAD_BYTES } from '../wire/record-codec.ts'
 
+const { integer, nonNegative, positiveInteger } = option
+
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 
-export const DEFAULTS = {
+/**
+ * Each tunable: its default, and what it may be (platform/check-options.ts); rules between
+ * tunables are in `resolveTunables`.
+ */
+const TUNABLES = {
   /** Contacts per bucket, nodes a record is stored on, and nodes a lookup converges to. */
-  k: 20,
+  k: [20, integer(1, MAX_CONTACTS_PER_MESSAGE)],
   /** Requests a lookup keeps in flight at once. */
-  alpha: 3,
+  alpha: [3, positiveInteger],
   /** Replacement candidates remembered per full bucket. */
-  replacementCacheSize: 8,
+  replacementCacheSize: [8, nonNegative],
   /** Failed requests in a row after which a contact with no replacement waiting is dropped. */
-  staleLimit: 5,
+  staleLimit: [5, nonNegative],
   /**
    * The longest a request waits for its answer, and the wait for a contact not heard from yet. A
    * contact that has answered gets its own, shorter wait: its smoothed round trip plus four times
    * its variation, as TCP's (rpc/round-trips.ts), doubled after each timeout.
    */
-  requestTimeoutMs: 2 * SECOND,
+  requestTimeoutMs: [2 * SECOND, nonNegative],
   /** The shortest wait for an answer, and the least margin above a contact's smoothed round trip. */
-  minRequestTimeoutMs: 500,
+  minRequestTimeoutMs: [500, nonNegative],
   /** Contacts whose round trips are remembered for their waits (least recently answered forgotten first). */
-  maxRoundTripContacts: 1024,
+  maxRoundTripContacts: [1024, positiveInteger],
   /**
    * A contact whose last request failed is not asked by lookups for this long (unless it is heard
    * from first): the next lookup does not wait on a peer that just crashed again, even when
    * other peers still name it. Lookups ask it anyway when fewer than `alpha` other contacts are
    * known. 0: always asked.
    */
-  failedContactRestMs: 30 * SECOND,
+  failedContactRestMs: [30 * SECOND, nonNegative],
   /** Requests this node may have waiting for answers at once; more fail with ERR_TOO_MANY_REQUESTS. */
-  maxInflightRequests: 512,
+  maxInflightRequests: [512, nonNegative],
   /** Incoming requests being served at once (storage reads and writes); more are answered BUSY. */
-  maxConcurrentInbound: 64,
+  maxConcurrentInbound: [64, nonNegative],
   /**
    * A full bucket pings its oldest contact (ping-before-evict) only if that contact has been
    * silent this long; a bucket whose oldest contact spoke recently keeps it, and the newcomer
    * waits in the replacement cache.
    */
-  evictionPingAfterMs: 30 * SECOND,
+  evictionPingAfterMs: [30 * SECOND, nonNegative],
   /** Liveness pings of old contacts (ping-before-evict) in flight at once. */
-  maxEvictionPings: 8,
+  maxEvictionPings: [8, nonNegative],
   /** Candidates a lookup remembers per path; farther ones it has not asked yet are forgotten. */
-  maxLookupCandidates: 160,
+  maxLookupCandidates: [160, nonNegative],
   /**
    * Disjoint paths of the lookups of `get`, `put` and `findNode` (S/Kademlia; overridable per
    * call with `{ paths }`): the seeds are dealt over d paths and no node is asked by two, so one
@@ -68,7 +74,7 @@ export const DEFAULTS = {
    * and 100 % over 8 (99.6 % at 30 %), for about 1.5 times a single path's messages per lookup
    * (36 instead of 24.5 when nobody attacks).
    */
-  disjointPaths: 8,
+  disjointPaths: [8, integer(1, MAX_CONTACTS_PER_MESSAGE)],
   /**
    * Candidates one peer's answers may place in a lookup path's window of the k closest (the
    * candidates it named first, unless another peer named them too). Default ⌈k / 2⌉ (10 for
@@ -77,16 +83,16 @@ export const DEFAULTS = {
    * target, which names nodes its own neighbours name as well, is barely held back. At least 1;
    * k or more turns the bound off.
    */
-  maxIntroducedPerPeer: 10,
+  maxIntroducedPerPeer: [10, positiveInteger],
   /** Largest value `put` accepts and a STORE may carry (BEP 44 mutable items: 1,000 bytes bencoded). */
-  maxValueBytes: 64 * 1024,
+  maxValueBytes: [64 * 1024, nonNegative],
   /**
    * Named values one key holds at most, one per publisher. A new publisher's value under a full
    * key is refused (ERR_KEY_FULL): nobody can evict another publisher's value.
    */
-  maxPublishersPerKey: 8,
+  maxPublishersPerKey: [8, integer(1, 64)],
   /** Records one sender's STOREs may hold on this node at once (ERR_SENDER_QUOTA beyond). */
-  maxRecordsPerSender: 1000,
+  maxRecordsPerSender: [1000, positiveInteger],
   /**
    * Signature checks one sender's STOREs may cost a second, after a burst of twice as many
    * (ERR_RATE_LIMITED beyond): a check is the one expensive step of taking a record (58–79 µs
@@ -94,7 +100,7 @@ export const DEFAULTS = {
    * most 2 % of a core with WebCrypto, while an honest holder handing on hundreds of records
    * (replication, hand-off) is barely slowed. The same record again costs no check.
    */
-  recordChecksPerSecond: 256,
+  recordChecksPerSecond: [256, positiveInteger],
   /**
    * A STORE from another node is taken only where the record belongs (routing-table.ts,
    * `withinRadius`): this node knows fewer than k nodes closer to the key, or the key is at most
@@ -103,31 +109,31 @@ export const DEFAULTS = {
    * farther away is refused with ERR_NOT_CLOSE, so nobody fills a node with keys it is not close
    * to. In bits: 2 accepts keys within 4 times the radius.
    */
-  storeSlack: 2,
+  storeSlack: [2, nonNegative],
   /**
    * A get goes on until this many holders have answered with records (or the lookup ends), so
    * one stale or forged holder cannot decide what a reader sees; then it keeps the newest valid
    * record of each publisher and stores it back on the holders that lacked it.
    */
-  getQuorum: 2,
+  getQuorum: [2, positiveInteger],
   /** Records this node holds for others at most; also the most it publishes and republishes. */
-  maxRecords: 10_000,
+  maxRecords: [10_000, nonNegative],
   /** Value bytes this node holds for others at most. */
-  maxStoredBytes: 64 * 1024 * 1024,
+  maxStoredBytes: [64 * 1024 * 1024, nonNegative],
   /** Lifetime of a published record unless `put` says otherwise. */
-  recordTtlMs: 24 * HOUR,
+  recordTtlMs: [24 * HOUR, nonNegative],
   /** Longest TTL a STORE may ask for. */
-  maxTtlMs: 48 * HOUR,
+  maxTtlMs: [48 * HOUR, nonNegative],
   /** How often the original publisher stores its records again with a fresh TTL. */
-  republishIntervalMs: 12 * HOUR,
+  republishIntervalMs: [12 * HOUR, nonNegative],
   /** How often a holder hands its records on to the current k closest. */
-  replicateIntervalMs: 1 * HOUR,
+  replicateIntervalMs: [1 * HOUR, nonNegative],
   /** A bucket with no lookup into its range for this long is refreshed. */
-  refreshIntervalMs: 1 * HOUR,
+  refreshIntervalMs: [1 * HOUR, nonNegative],
   /** How often expired records are deleted. */
-  expireIntervalMs: 1 * MINUTE,
+  expireIntervalMs: [1 * MINUTE, nonNegative],
   /** Records handed on at once during replication. */
-  replicateConcurrency: 4,
+  replicateConcurrency: [4, nonNegative],
   /**
    * When a contact leaves the routing table (a request to it failed, or `forget`), the held
    * records it was among the k closest for are stored again on the current k closest, instead of
@@ -138,7 +144,7 @@ export const DEFAULTS = {
    * departure). The wait also batches departures noticed together and gives the routing table
    * time to promote replacements. 0 turns churn replication off.
    */
-  churnReplicateDelayMs: 2 * SECOND,
+  churnReplicateDelayMs: [2 * SECOND, nonNegative],
   /**
    * The network's ID puzzle (S/Kademlia's static puzzle): a peer's ID must have this many leading
    * zero bits in its SHA-1 to be accepted. Checked once, where an ID is first accepted: a message
@@ -147,8 +153,10 @@ export const DEFAULTS = {
    * Default: the transport's `idPuzzleBits`, else 0 (as on the MemoryNetwork, whose simulations
    * draw IDs at random). At most MAX_ID_PUZZLE_BITS.
    */
-  idPuzzleBits: 0,
-} as const
+  idPuzzleBits: [0, integer(0, MAX_ID_PUZZLE_BITS)],
+} as const satisfies OptionTable
+
+export const DEFAULTS: { readonly [K in keyof typeof TUNABLES]: number } = defaultsOf(TUNABLES)
 
 /** Bytes of the largest message that carries no value: a full NODES answer. */
 const LARGEST_NODES_MESSAGE = HEADER_BYTES + 1 + MAX_CONTACTS_PER_MESSAGE * ID_BYTES
@@ -181,41 +189,8 @@ export interface NodeOptions extends Partial<Tunables> {
   verify?: Verify
 }
 
-/** What each tunable may be (platform/check-options.ts); rules between tunables are in `resolveTunables`. */
-export const TUNABLE_KINDS: { readonly [K in keyof Tunables]: OptionKind } = {
-  k: option.integer(1, MAX_CONTACTS_PER_MESSAGE),
-  alpha: option.positiveInteger,
-  replacementCacheSize: option.nonNegative,
-  staleLimit: option.nonNegative,
-  requestTimeoutMs: option.nonNegative,
-  minRequestTimeoutMs: option.nonNegative,
-  maxRoundTripContacts: option.positiveInteger,
-  failedContactRestMs: option.nonNegative,
-  maxInflightRequests: option.nonNegative,
-  maxConcurrentInbound: option.nonNegative,
-  evictionPingAfterMs: option.nonNegative,
-  maxEvictionPings: option.nonNegative,
-  maxLookupCandidates: option.nonNegative,
-  disjointPaths: option.integer(1, MAX_CONTACTS_PER_MESSAGE),
-  maxIntroducedPerPeer: option.positiveInteger,
-  maxValueBytes: option.nonNegative,
-  maxPublishersPerKey: option.integer(1, 64),
-  maxRecordsPerSender: option.positiveInteger,
-  recordChecksPerSecond: option.positiveInteger,
-  storeSlack: option.nonNegative,
-  getQuorum: option.positiveInteger,
-  maxRecords: option.nonNegative,
-  maxStoredBytes: option.nonNegative,
-  recordTtlMs: option.nonNegative,
-  maxTtlMs: option.nonNegative,
-  republishIntervalMs: option.nonNegative,
-  replicateIntervalMs: option.nonNegative,
-  refreshIntervalMs: option.nonNegative,
-  expireIntervalMs: option.nonNegative,
-  replicateConcurrency: option.nonNegative,
-  churnReplicateDelayMs: option.nonNegative,
-  idPuzzleBits: option.integer(0, MAX_ID_PUZZLE_BITS),
-}
+/** What each tunable may be (platform/check-options.ts). */
+export const TUNABLE_KINDS: { readonly [K in keyof Tunables]: OptionKind } = kindsOf(TUNABLES)
 
 /** An ERR_INVALID_OPTION with `message`. */
 export function invalidOption(message: string): DhtError {

@@ -27,6 +27,19 @@ export const option = {
   integer: (min: number, max: number): OptionKind => ({ type: 'integer', min, max }),
 } as const satisfies Record<string, OptionKind | ((min: number, max: number) => OptionKind)>
 
+/** Options as one table, each with its default and its kind: `{ k: [20, option.integer(1, 64)], ... }`. */
+export type OptionTable = Readonly<Record<string, readonly [number, OptionKind]>>
+
+/** The defaults of a table of options. */
+export function defaultsOf<T extends OptionTable>(table: T): { readonly [K in keyof T]: number } {
+  return Object.fromEntries(Object.entries(table).map(([name, [value]]) => [name, value])) as { [K in keyof T]: number }
+}
+
+/** The kinds of a table of options, as `checkOptions` takes them. */
+export function kindsOf<T extends OptionTable>(table: T): { readonly [K in keyof T]: OptionKind } {
+  return Object.fromEntries(Object.entries(table).map(([name, [, kind]]) => [name, kind])) as { [K in keyof T]: OptionKind }
+}
+
 /** True when `value` is of `kind`. */
 export function isOptionValue(kind: OptionKind, value: unknown): boolean {
   if (kind.type === 'boolean') return typeof value === 'boolean'

@@ -178,7 +178,7 @@ export class Records {
     const { limits } = this.#o
     if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > limits.maxTtlMs) refuse(ErrorCode.INVALID_TTL, `ttl must be 1..${limits.maxTtlMs} ms`)
     // Cheap checks first: shape and key binding, where it belongs, the slot's seq, the quota, room.
-    const pre = precheckRecord(key, record, { ...this.#o.check, maxValueBytes: limits.maxValueBytes })
+    const pre = precheckRecord(key, record, this.#checkOptions)
     if (!pre.ok) refuse(pre.code, 'the record does not hold')
     if (from !== undefined && !this.#o.belongs(key)) refuse(ErrorCode.NOT_CLOSE, 'this node knows closer nodes to the key')
     const expiresAt = now + ttlMs
@@ -195,7 +195,7 @@ export class Records {
       return 'kept'
     }
     if (from !== undefined && !this.#checkBudget(from).take()) refuse(ErrorCode.RATE_LIMITED, 'the sender is over its budget of signature checks')
-    const checked = await checkRecord(key, record, { ...this.#o.check, maxValueBytes: limits.maxValueBytes })
+    const checked = await checkRecord(key, record, this.#checkOptions)
     if (!checked.ok) refuse(checked.code, 'the record is not its publisher’s')
     // Decide again: another STORE for this slot may have landed while the signature was checked.
     if (this.#decide(key, record, mode, cas, from, now) === 'same') return 'kept'

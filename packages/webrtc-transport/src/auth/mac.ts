@@ -26,8 +26,30 @@ export interface KeyedMac {
 
 const BLOCK = 64
 const DIGEST = 32
+
+/**
+ * The first 32 bits of the fractional parts of the `degree`-th roots of the first `count` primes:
+ * SHA-256's round constants K (cube roots of 64 primes, FIPS 180-4, 4.2.2) and initial state
+ * (square roots of 8, 5.3.3), computed exactly from their definition instead of shipped as 288
+ * random-looking bytes. Each is floor(root(p · 2^(32 · degree))) mod 2^32, an integer root found
+ * by Newton's method in BigInt, descending from 2^41 (above every root here: p < 2^9).
+ */
+export function rootFractions(count: number, degree: bigint): number[] {
+  const primes: number[] = []
+  for (let n = 2; primes.length < count; n++) if (primes.every((p) => n % p !== 0)) primes.push(n)
+  return primes.map((p) => {
+    const x = BigInt(p) << (32n * degree)
+    let root = 1n << 41n
+    for (;;) {
+      const next = ((degree - 1n) * root + x / root ** (degree - 1n)) / degree
+      if (next >= root) return Number(root & 0xffff_ffffn)
+      root = next
+    }
+  })
+}
+
 /** SHA-256's initial state (FIPS 180-4, 5.3.3). */
-const IV = Uint32Array.of(0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+const IV = rootFractions(8, 2n)
 
 interface Sha256Exports {
   memory: WebAssembly.Memory
@@ -46,7 +68,11 @@ function wasmEngine(): Sha256Exports | null {
   if (compiled !== undefined) return compiled
   try {
     const bytes = Uint8Array.from(atob(SHA256_WASM_BASE64), (c) => c.charCodeAt(0))
-    compiled = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Sha256Exports
+    const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Sha256Exports
+    // K at address 0, as little-endian words (sha256.wat's memory layout).
+    const view = new DataView(wasm.memory.buffer)
+    rootFractions(64, 3n).forEach((k, t) => view.setUint32(4 * t, k, true))
+    compiled = wasm
   } catch {
     compiled = null
   }
@@ -63,7 +89,7 @@ export async function keyedMac(key: Uint8Array, engine: MacEngine = macEngine())
   if (key.length > BLOCK) throw new RangeError(`an HMAC key here is at most ${BLOCK} bytes`)
   const wasm = engine === 'wasm' ? wasmEngine() : null
   if (wasm !== null) return new WasmMac(wasm, key)
-  const [{ hmac }, { sha256 }] = await Promise.all([import('@noble/hashes/hmac.js'), import('@noble/hashes/sha2.js')])
+  const { hmac, sha256 } = await import('@browser-dht/kademlia/noble-fallback')
   const keyed = hmac.create(sha256, key)
   return { tag: (header, message) => keyed.clone().update(header).update(message).digest() }
 }

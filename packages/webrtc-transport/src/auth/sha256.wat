@@ -4,17 +4,16 @@
 ;; second it never is, and a MAC cost six times what it costs here (`npm run bench:mac`).
 ;;
 ;; Built into sha256-wasm.ts by `npm run build:wasm` (scripts/build-wasm.mjs); a test checks that
-;; the two agree. The round constants K are written into the data segment by that script
-;; (`;; K` below), from the cube roots of the first 64 primes, and checked against FIPS 180-4's
-;; test vectors.
+;; the two agree. The round constants K are not in the module: mac.ts computes them (the cube roots
+;; of the first 64 primes) and writes them at address 0 once it has instantiated the module; the
+;; tests check the digests against FIPS 180-4's and RFC 4231's vectors.
 ;;
 ;; Memory (one 64 KiB page at least; the caller grows it for longer messages):
-;;   0    .. 255   K[0..63], little-endian words
+;;   0    .. 255   K[0..63], little-endian words (written by mac.ts)
 ;;   256  .. 511   the message schedule W[0..63]
 ;;   512  ..       the caller's: a state (8 words, little-endian) and the padded message
 (module
   (memory (export "memory") 1)
-  ;; K
   (func $bswap (param $x i32) (result i32)
     (i32.or
       (i32.and (i32.rotl (local.get $x) (i32.const 8)) (i32.const 0x00ff00ff))

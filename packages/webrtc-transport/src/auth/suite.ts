@@ -72,7 +72,7 @@ let curvesLoading: Promise<NobleCurves> | undefined
  * on a virtual clock load it first, since the import itself finishes outside their control.
  */
 export function loadNobleCurves(): Promise<NobleCurves> {
-  curvesLoading ??= import('@noble/curves/ed25519.js').then(({ ed25519, x25519 }) => (curves = { ed25519, x25519 }))
+  curvesLoading ??= import('@browser-dht/kademlia/noble-fallback').then(({ ed25519, x25519 }) => (curves = { ed25519, x25519 }))
   return curvesLoading
 }
 
