@@ -3,7 +3,7 @@
  * transport and storage are handed in, so the same code runs in a tab, in Node and in the
  * simulator. See README.md for the API and its defaults.
  */
-export { DhtError, ErrorCode, errorCodes, isDhtError } from './errors.ts'
+export { DhtError, ErrorCode, isDhtError } from './errors.ts'
 export {
   assertId,
   commonPrefixLength,

@@ -3,64 +3,58 @@
  * Clients and tests branch on `code`, never on the message text. This list is the whole
  * vocabulary; PROTOCOL.md describes when each one is sent.
  */
-import { errorCodes } from '@browser-dht/kademlia'
-
-const ERROR_NAMES = [
+export const SignalingErrorCode = {
   /** The frame is larger than `maxFrameBytes` (frames above `maxPayloadBytes` close with 1009). */
-  'FRAME_TOO_LARGE',
+  FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
   /** A binary WebSocket frame; the protocol speaks JSON text frames only. */
-  'BINARY_FRAME',
+  BINARY_FRAME: 'ERR_BINARY_FRAME',
   /** Not UTF-8, not JSON, or not a JSON object with a string `type`. */
-  'MALFORMED_FRAME',
+  MALFORMED_FRAME: 'ERR_MALFORMED_FRAME',
   /** A `type` this version does not know. */
-  'UNKNOWN_FRAME_TYPE',
+  UNKNOWN_FRAME_TYPE: 'ERR_UNKNOWN_FRAME_TYPE',
   /** A field that is missing, of the wrong type or length, not lowercase hex, or not allowed. */
-  'INVALID_FIELD',
+  INVALID_FIELD: 'ERR_INVALID_FIELD',
   /** A signal's `data` is larger than `maxSignalBytes` once serialized. */
-  'SIGNAL_TOO_LARGE',
+  SIGNAL_TOO_LARGE: 'ERR_SIGNAL_TOO_LARGE',
   /** A signal's `data` nests objects/arrays deeper than `maxSignalDepth`. */
-  'SIGNAL_TOO_DEEP',
+  SIGNAL_TOO_DEEP: 'ERR_SIGNAL_TOO_DEEP',
   /**
    * The ID (SHA-1 of the public key) does not solve the ID puzzle: the SHA-1 of the ID has fewer
    * than `idPuzzleBits` leading zero bits. Checked before the signature. Not worth retrying with
    * the same key.
    */
-  'WEAK_ID',
+  WEAK_ID: 'ERR_WEAK_ID',
   /** The signature does not verify over this connection's challenge, or the key is unusable. */
-  'BAD_SIGNATURE',
+  BAD_SIGNATURE: 'ERR_BAD_SIGNATURE',
   /** A second `register` on a connection that is already registered. */
-  'ALREADY_REGISTERED',
+  ALREADY_REGISTERED: 'ERR_ALREADY_REGISTERED',
   /** `signal` or `peers` before a successful `register`. */
-  'NOT_REGISTERED',
+  NOT_REGISTERED: 'ERR_NOT_REGISTERED',
   /** The `to` of a signal is not registered (it may just have left). Carries `peer`. */
-  'UNKNOWN_PEER',
+  UNKNOWN_PEER: 'ERR_UNKNOWN_PEER',
   /** The target's send buffer is above `maxBufferedBytes`; the signal was dropped. Carries `peer`. */
-  'PEER_BUSY',
+  PEER_BUSY: 'ERR_PEER_BUSY',
   /** The connection sent faster than its token bucket allows; the frame was dropped. */
-  'RATE_LIMITED',
+  RATE_LIMITED: 'ERR_RATE_LIMITED',
   /** `maxClients` connections are open; the socket is closed with 1013 right after. */
-  'SERVER_FULL',
+  SERVER_FULL: 'ERR_SERVER_FULL',
   /** `maxSocketsPerAddress` connections are open from your address; closed with 4001 right after. */
-  'ADDRESS_FULL',
+  ADDRESS_FULL: 'ERR_ADDRESS_FULL',
   /** `maxSocketsPerNetwork` connections are open from your /24 or /48; closed with 4002 right after. */
-  'NETWORK_FULL',
+  NETWORK_FULL: 'ERR_NETWORK_FULL',
   /** Your address used up `registrationsPerMinutePerAddress`; closed with 4003 right after. */
-  'ADDRESS_REGISTER_RATE',
+  ADDRESS_REGISTER_RATE: 'ERR_ADDRESS_REGISTER_RATE',
   /** Your /24 or /48 used up `registrationsPerMinutePerNetwork`; closed with 4004 right after. */
-  'NETWORK_REGISTER_RATE',
+  NETWORK_REGISTER_RATE: 'ERR_NETWORK_REGISTER_RATE',
   /** Another connection registered this ID with a fresh valid signature; closed with 4000. */
-  'REPLACED',
+  REPLACED: 'ERR_REPLACED',
   /** A bug in the server; the connection stays open. */
-  'INTERNAL',
-] as const
-
-/** Each code is its name after `ERR_`: SignalingErrorCode.INVALID_OPTION is 'ERR_INVALID_OPTION'. */
-export const SignalingErrorCode = errorCodes(ERROR_NAMES)
+  INTERNAL: 'ERR_INTERNAL',
+} as const
 
 export type SignalingErrorCode = (typeof SignalingErrorCode)[keyof typeof SignalingErrorCode]
 
-// Pure: a page that never asks `isSignalingErrorCode` (the browser client) drops the set.
-const ALL_CODES: ReadonlySet<string> = /* @__PURE__ */ new Set(Object.values(SignalingErrorCode))
+const ALL_CODES: ReadonlySet<string> = new Set(Object.values(SignalingErrorCode))
 
 export function isSignalingErrorCode(value: string): value is SignalingErrorCode {
   return ALL_CODES.has(value)
