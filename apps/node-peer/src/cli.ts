@@ -58,6 +58,7 @@ async function main(): Promise<void> {
         signals,
         k: options.k,
         budget: options.budget,
+        icePort: options.icePort === 0 ? 0 : options.icePort + i,
         loopback: options.loopback,
         log: peerLog,
         sync: options.count === 1,

@@ -21,6 +21,8 @@ export const DEFAULTS = {
   k: CORE_DEFAULTS.k,
   /** WebRTC connections each peer holds at most (as the WebRTC transport's `maxConnections` default). */
   budget: 32,
+  /** The UDP port of the first peer's WebRTC connections (peer i uses this + i); 0: a free port for each. */
+  icePort: 0,
 } as const
 
 /** The range of every numeric option, and of the list of signaling URLs. */
@@ -31,6 +33,8 @@ export const BOUNDS = {
   /** The core refuses a k above the contacts one NODES answer carries. */
   k: { min: 1, max: MAX_CONTACTS_PER_MESSAGE },
   budget: { min: 1, max: 500 },
+  /** 0 lets each peer take a free port; otherwise peer i takes icePort + i, which must stay ≤ 65,535. */
+  icePort: { min: 0, max: 65_535 },
   /** Distinct `--signal` URLs: what a peer takes (`MAX_SIGNAL_URLS`), one fewer with `--port` (its own endpoint is one). */
   signalUrls: MAX_SIGNAL_URLS,
 } as const
@@ -48,6 +52,8 @@ export interface NodePeerOptions {
   readonly count: number
   readonly k: number
   readonly budget: number
+  /** The UDP port all of the first peer's WebRTC connections use (ICE UDP mux); peer i uses icePort + i; 0: a free one each. */
+  readonly icePort: number
   /** Offer and accept only 127.0.0.1 ICE candidates (tests on one machine). */
   readonly loopback: boolean
   /** Print warnings and errors only. */
@@ -67,6 +73,7 @@ const HELP_ROWS: readonly (readonly [string, string, string])[] = [
   ['--count <n>', `peers to run in this process (${BOUNDS.count.min}-${BOUNDS.count.max})`, String(DEFAULTS.count)],
   ['--k <n>', `bucket size and replication factor (${BOUNDS.k.min}-${BOUNDS.k.max})`, String(DEFAULTS.k)],
   ['--budget <n>', `WebRTC connections per peer at most (${BOUNDS.budget.min}-${BOUNDS.budget.max})`, String(DEFAULTS.budget)],
+  ['--ice-port <n>', `UDP port of all the first peer's WebRTC connections; peer i uses <n>+i; ${BOUNDS.icePort.min}: a free port each`, String(DEFAULTS.icePort)],
   ['--loopback', 'use only 127.0.0.1 ICE candidates (tests)', 'off'],
   ['--quiet', 'print warnings and errors only', 'off'],
   ['--help, -h', 'show this help', ''],
@@ -89,6 +96,7 @@ const SPEC = {
   count: { type: 'string' },
   k: { type: 'string' },
   budget: { type: 'string' },
+  'ice-port': { type: 'string' },
   loopback: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -126,6 +134,11 @@ function resolve(values: Values): NodePeerOptions {
   if (!help && signal.length === 0 && port === undefined) {
     throw new OptionError('give --signal <url> to join a network, or --port <n> to serve an endpoint (or both)')
   }
+  const count = values.count === undefined ? DEFAULTS.count : integer('count', values.count)
+  const icePort = values['ice-port'] === undefined ? DEFAULTS.icePort : integer('ice-port', values['ice-port'])
+  if (icePort > 0 && icePort + count - 1 > BOUNDS.icePort.max) {
+    throw new OptionError(`--ice-port ${icePort} leaves no port for peer ${count - 1} (peer i uses --ice-port + i, at most ${BOUNDS.icePort.max})`)
+  }
   if (port !== undefined && signal.length >= BOUNDS.signalUrls) {
     throw new OptionError(`at most ${BOUNDS.signalUrls - 1} --signal URLs with --port (its own endpoint is one of the ${BOUNDS.signalUrls} a peer enters through)`)
   }
@@ -134,17 +147,18 @@ function resolve(values: Values): NodePeerOptions {
     data: nonEmpty('data', values.data ?? DEFAULTS.data),
     port,
     host: nonEmpty('host', values.host ?? DEFAULTS.host),
-    count: values.count === undefined ? DEFAULTS.count : integer('count', values.count),
+    count,
     k: values.k === undefined ? DEFAULTS.k : integer('k', values.k),
     budget: values.budget === undefined ? DEFAULTS.budget : integer('budget', values.budget),
+    icePort,
     loopback: values.loopback === true,
     quiet: values.quiet === true,
     help,
   }
 }
 
-function integer(name: 'port' | 'count' | 'k' | 'budget', text: string): number {
-  const { min, max } = BOUNDS[name]
+function integer(name: 'port' | 'count' | 'k' | 'budget' | 'ice-port', text: string): number {
+  const { min, max } = BOUNDS[name === 'ice-port' ? 'icePort' : name]
   const value = Number(text)
   if (!/^\d+$/.test(text) || value < min || value > max) {
     throw new OptionError(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`)

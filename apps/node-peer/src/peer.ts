@@ -19,6 +19,8 @@ export interface PeerConfig {
   k: number
   /** WebRTC connections at most. */
   budget: number
+  /** The UDP port of all its WebRTC connections (ICE UDP mux). Default 0: a free one. */
+  icePort?: number
   /** Only 127.0.0.1 ICE candidates (tests on one machine). */
   loopback: boolean
   log: Logger
@@ -76,6 +78,7 @@ export class NodePeer {
       loopbackOnly: config.loopback,
       dht: { ...config.node, k: config.k },
       transport: { maxConnections: config.budget },
+      ...(config.icePort === undefined ? {} : { icePort: config.icePort }),
       ...(config.idPuzzleBits === undefined ? {} : { idPuzzleBits: config.idPuzzleBits }),
       ...(config.peerFactory === undefined ? {} : { peerFactory: config.peerFactory }),
       ...(config.timings === undefined ? {} : { timings: config.timings }),

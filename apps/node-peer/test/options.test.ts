@@ -22,6 +22,7 @@ describe('parseArgs', () => {
       count: DEFAULTS.count,
       k: DEFAULTS.k,
       budget: DEFAULTS.budget,
+      icePort: DEFAULTS.icePort,
       loopback: false,
       quiet: false,
       help: false,
@@ -29,7 +30,7 @@ describe('parseArgs', () => {
   })
 
   it('reads every option', () => {
-    const argv = ['--signal=wss://a.example/signal', '--data', '/tmp/x', '--port', '0', '--host', '0.0.0.0', '--count', '3', '--k', '8', '--budget', '10', '--loopback', '--quiet']
+    const argv = ['--signal=wss://a.example/signal', '--data', '/tmp/x', '--port', '0', '--host', '0.0.0.0', '--count', '3', '--k', '8', '--budget', '10', '--ice-port', '40000', '--loopback', '--quiet']
     expect(optionsOf(argv)).toEqual({
       signal: ['wss://a.example/signal'],
       data: '/tmp/x',
@@ -38,6 +39,7 @@ describe('parseArgs', () => {
       count: 3,
       k: 8,
       budget: 10,
+      icePort: 40_000,
       loopback: true,
       quiet: true,
       help: false,
@@ -85,9 +87,17 @@ describe('parseArgs', () => {
       ['--budget', '0'],
       ['--budget', '0x10'],
       ['--budget', ' 5'],
+      ['--ice-port', '65536'],
+      ['--ice-port', '4e4'],
     ]
     for (const [flag, value] of bad) expect(errorOf(['--port=1', `${flag}=${value}`]), `${flag}=${value}`).toMatch(new RegExp(`${flag} must be a whole number`))
     expect(errorOf(['--port', '-1'])).toMatch(/--port/) // node:util sees a flag where the value should be
+  })
+
+  it('gives each peer its own ICE port from --ice-port on, and refuses one that runs past 65535', () => {
+    expect(optionsOf(['--port', '0', '--count', '3', '--ice-port', '65533']).icePort).toBe(65_533)
+    expect(errorOf(['--port', '0', '--count', '3', '--ice-port', '65534'])).toMatch(/--ice-port 65534 leaves no port for peer 2/)
+    expect(optionsOf(['--port', '0', '--count', '500', '--ice-port', '0']).icePort).toBe(0)
   })
 
   it('accepts the bounds themselves', () => {
