@@ -21,10 +21,11 @@ export interface SimplePeerFactoryOptions {
   bindLoopback?: boolean
   /**
    * Every connection's ICE over this one UDP port (libdatachannel's ICE UDP mux, understood by
-   * node-datachannel). Without it each connection has a socket of its own, and libjuice's poll
-   * thread walks all of them whenever any one needs attention: at a few hundred connections that
-   * thread is most of an idle peer's CPU (`npm run bench:idle`). Two factories in one process
-   * need different ports (a connection between two peers on one port does not form).
+   * node-datachannel). Without it each connection has a socket of its own, and at a few hundred
+   * connections libjuice's poll thread is most of an idle peer's CPU; with it, a fifth of that
+   * (`npm run bench:idle`). Two factories in one process need different ports (a connection
+   * between two peers on one port does not form), and a second connection between the same two
+   * ports does not form while the first is open (libjuice tells them apart by remote address).
    */
   icePort?: number
 }
