@@ -27,7 +27,7 @@ import {
   type TimerHandle,
   toHex,
 } from '@browser-dht/kademlia'
-import { ConnectionManager, type ManagerStats, PEER_GONE, type PeerFactory, type TransportStats, WebRtcTransport } from '@browser-dht/webrtc-transport'
+import { ConnectionManager, type DirectLinking, type ManagerStats, PEER_GONE, type PeerFactory, type TransportStats, WebRtcTransport } from '@browser-dht/webrtc-transport'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import { checkSignalUrls, type PeerOptions, type PeerTimings, resolveTimings } from './options.ts'
 import type { PeerEvents } from './events.ts'
@@ -62,6 +62,8 @@ export interface PeerAbout {
   adoptsOrphans: boolean
   /** Node: the UDP port all WebRTC connections use (ICE UDP mux), when they share one. */
   icePort?: number
+  /** Node: the URL other Node peers dial for a direct link to this one (WebSocket), when it listens. */
+  directUrl?: string
 }
 
 /** What a platform entry hands the peer: the options, with identity, store and WebRTC filled in. */
@@ -69,6 +71,8 @@ export interface PeerParts extends PeerOptions {
   identity: NodeIdentity
   store: PeerStore
   peerFactory: PeerFactory
+  /** Direct links to other Node peers (the transport's DIRECT.md); none in a tab. */
+  directLinks?: DirectLinking
   clock: Clock
   random: Random
   /** The transport's clock (its round trips want sub-millisecond resolution). Default `clock`. */
@@ -125,6 +129,7 @@ export class Peer extends Emitter<PeerEvents> {
       identity: parts.identity,
       signalers,
       peerFactory: parts.peerFactory,
+      ...(parts.directLinks === undefined ? {} : { direct: parts.directLinks }),
       loopbackOnly: parts.loopbackOnly ?? false,
       iceServers: parts.iceServers ?? [],
       clock: parts.preciseClock ?? parts.clock,

@@ -119,27 +119,53 @@ describe('createPeer in Node', () => {
       made++
       return base(init, events)
     }
-    await peer(url)
-    const second = await peer(url, { peerFactory: counting })
+    await peer(url, { direct: null })
+    const second = await peer(url, { peerFactory: counting, direct: null })
     await waitFor(() => second.transport.stats().open > 0, 'a connection')
     expect(made).toBeGreaterThan(0)
   })
 
   it('runs all of a peer’s WebRTC connections over one UDP port (ICE UDP mux), a port per peer, or a socket each with icePort null', { timeout: 60_000 }, async () => {
     const url = await server()
-    const muxed = [await peer(url), await peer(url), await peer(url), await peer(url)]
+    // (WebRTC between Node peers: without `direct: null` they would link directly.)
+    const webrtc = { direct: null }
+    const muxed = [await peer(url, webrtc), await peer(url, webrtc), await peer(url, webrtc), await peer(url, webrtc)]
     await waitFor(() => muxed.every((p) => p.transport.stats().open >= 2), 'two connections each')
     const ports = muxed.map((p) => p.about.icePort)
     expect(new Set(ports).size).toBe(4)
     // Every UDP socket this process has on 127.0.0.1 is one of the four peers' ports.
     expect(new Set(loopbackUdpPorts())).toEqual(new Set(ports))
     await Promise.all(peers.splice(0).map((p) => p.close()))
-    const apart = [await peer(url, { icePort: null }), await peer(url, { icePort: null }), await peer(url, { icePort: null })]
+    const apart = [await peer(url, { icePort: null, direct: null }), await peer(url, { icePort: null, direct: null }), await peer(url, { icePort: null, direct: null })]
     await waitFor(() => apart.every((p) => p.transport.stats().open >= 2), 'two connections each')
     expect(apart.every((p) => p.about.icePort === undefined)).toBe(true)
     // One socket per connection end: at least as many as the open connections.
     const open = apart.reduce((sum, p) => sum + p.transport.stats().open, 0)
     expect(loopbackUdpPorts().length).toBeGreaterThanOrEqual(open)
+  })
+
+  it('links Node peers to each other directly (a WebSocket each, no WebRTC); a peer without direct links uses WebRTC', { timeout: 60_000 }, async () => {
+    const url = await server()
+    let webrtc = 0
+    const base = nodePeerFactory(polyfill)
+    const counting: PeerFactory = (init, events) => {
+      webrtc++
+      return base(init, events)
+    }
+    const all = [await peer(url, { peerFactory: counting }), await peer(url, { peerFactory: counting }), await peer(url, { peerFactory: counting })]
+    await waitFor(() => all.every((p) => p.transport.stats().open >= 2), 'two connections each')
+    expect(all.map((p) => p.about.directUrl)).toEqual(all.map(() => expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/)))
+    expect(all.flatMap((p) => p.transport.peers()).every((info) => info.direct)).toBe(true)
+    expect(webrtc).toBe(0)
+    const [alice, bob] = all as [Peer, Peer]
+    await alice.put('direct', new TextEncoder().encode('over a socket'))
+    expect((await bob.get('direct')).values.map((v) => text(v.value))).toEqual(['over a socket'])
+    // A peer with direct links off is offered them, declines, and gets WebRTC.
+    const apart = await peer(url, { peerFactory: counting, direct: null })
+    await waitFor(() => apart.transport.stats().open >= 2, 'two connections')
+    expect(apart.transport.peers().some((info) => info.direct)).toBe(false)
+    expect(webrtc).toBeGreaterThanOrEqual(4)
+    expect(all.reduce((sum, p) => sum + p.transport.stats().directRejected['bad-tag'], 0)).toBe(0)
   })
 
   it('refuses bad options by name before it does any work (no identity, no file)', async () => {
@@ -150,6 +176,8 @@ describe('createPeer in Node', () => {
     const dir = await dataDir()
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, dht: { k: 0 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^k must be/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, transport: { maxConnections: 1.5 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^maxConnections/) })
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, direct: { port: -1 } })).rejects.toMatchObject({ message: expect.stringMatching(/^directPort must be an integer/) })
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, direct: { host: '0.0.0.0' } })).rejects.toMatchObject({ message: expect.stringMatching(/direct.url is needed/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, icePort: 70_000 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^icePort must be an integer from 0 to 65535/) })
     expect(await readdir(dir)).toEqual([])
   })

@@ -8,7 +8,18 @@ export { type ConnectionPolicy, type PeerInfo, WebRtcTransport } from './webrtc-
 export { checkTunables, DEFAULTS, type IceServer, type ResolvedOptions, type Tunables, type WebRtcTransportOptions } from './options.ts'
 export { TransportError, TransportErrorCode } from './errors.ts'
 export type { TransportEvents } from './events.ts'
-export { CLOSE_REASONS, type CloseReason, DROP_REASONS, type DropReason, PEER_GONE, type TransportStats } from './stats.ts'
+export {
+  CLOSE_REASONS,
+  type CloseReason,
+  DIRECT_REJECTIONS,
+  type DirectRejection,
+  DROP_REASONS,
+  type DropReason,
+  PEER_GONE,
+  type TransportStats,
+} from './stats.ts'
+export type { DirectLinking } from './direct/plug.ts'
+export type { DirectSocket, DirectSocketEvents, DirectSockets } from './direct/sockets.ts'
 export type { Signaler, SignalHandler } from './signaling/signaler.ts'
 export type { SignalEnvelope } from './signaling/signal.ts'
 export { MemorySignaling, type MemorySignalingOptions, type MemorySignalingStats } from './signaling/memory-signaling.ts'

@@ -13,6 +13,7 @@ import { simplePeerFactory } from './peer/simple-peer-factory.ts'
 export * from './index.ts'
 export { plainDescriptionWrtc, type WrtcPolyfill } from './peer/node-wrtc.ts'
 export { LOOPBACK_ADDRESS } from './signaling/loopback.ts'
+export { directLinks, type DirectLinksOptions } from './direct/direct-links.ts'
 
 export interface NodePeerFactoryOptions {
   /** All connections' ICE over this one UDP port (ICE UDP mux; one port per factory in a process). Default: a socket per connection. */

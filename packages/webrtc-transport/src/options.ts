@@ -24,6 +24,7 @@ import {
 } from '@browser-dht/kademlia'
 import { AUTH_OVERHEAD_BYTES } from './auth/relay-seal.ts'
 import type { AuthCrypto } from './auth/suite.ts'
+import type { DirectLinking } from './direct/plug.ts'
 import type { PeerFactory } from './peer/peer.ts'
 import type { NodeIdentity } from '@browser-dht/identity'
 import { maxSignedBytes } from './signaling/signed-signal.ts'
@@ -130,6 +131,10 @@ const TUNABLES = {
   presenceIntervalMs: [5000, positive],
   /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
   byeLingerMs: [250, positive],
+  /** A direct link's socket that has not completed its handshake after this long is closed (DIRECT.md). */
+  directHandshakeTimeoutMs: [5 * SECOND, positive],
+  /** Sockets dialed to this node and not yet authenticated, at once; more are closed at once (DIRECT.md). */
+  maxDirectHandshakes: [32, positiveInteger],
 } as const satisfies OptionTable
 
 export const DEFAULTS: { readonly [K in keyof typeof TUNABLES]: number } = defaultsOf(TUNABLES)
@@ -154,6 +159,11 @@ export interface WebRtcTransportOptions extends Partial<Tunables> {
   signalers?: Signaler[]
   /** Makes simple-peer instances (browser: `browserPeerFactory`; Node: `nodePeerFactory(polyfill)`). */
   peerFactory: PeerFactory
+  /**
+   * Direct links to and from other Node peers, instead of WebRTC (DIRECT.md): `directLinks(sockets)`
+   * from the Node entry. Default none: every connection is WebRTC, and direct offers are declined.
+   */
+  direct?: DirectLinking
   /** STUN/TURN servers. Default none: host candidates only (always passed to simple-peer explicitly). */
   iceServers?: IceServer[]
   /** Keep only 127.0.0.1 ICE candidates, sent and received (tests). Default false. */
@@ -179,6 +189,7 @@ export interface ResolvedOptions extends Tunables {
   maxRelayBodyBytes: number
   authCrypto: AuthCrypto
   peerFactory: PeerFactory
+  direct: DirectLinking | undefined
   iceServers: IceServer[]
   loopbackOnly: boolean
   limits: WireLimits
@@ -223,6 +234,7 @@ export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions
     maxRelayBodyBytes: Math.max(limits.maxMessageBytes + AUTH_OVERHEAD_BYTES, maxSignedBytes(tunables.maxSignalBytes)),
     authCrypto,
     peerFactory: options.peerFactory,
+    direct: options.direct,
     iceServers: options.iceServers ?? [],
     loopbackOnly: options.loopbackOnly ?? false,
     limits,

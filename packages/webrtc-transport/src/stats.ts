@@ -89,6 +89,15 @@ export const DROP_REASONS = [
 
 export type DropReason = (typeof DROP_REASONS)[number]
 
+/**
+ * Why a direct-link handshake (DIRECT.md) failed: a HELLO that is not one (or a second message
+ * before the WELCOME), a token no dial of this node's offered, a key that is not the dialed node's,
+ * no budget for the key derivation, a tag that does not check (HELLO, WELCOME or a later frame),
+ * no HELLO or WELCOME in time, or too many unauthenticated sockets already.
+ */
+export const DIRECT_REJECTIONS = ['malformed', 'unknown-token', 'bad-key', 'rate-limited', 'bad-tag', 'timeout', 'too-many'] as const
+export type DirectRejection = (typeof DIRECT_REJECTIONS)[number]
+
 export const CLOSE_REASONS = [
   /** The remote closed the connection, or the channel closed under it. */
   'remote-closed',
@@ -156,6 +165,11 @@ export interface TransportStats {
   signalsRejected: Record<SignalRejection, number>
   /** DHT relays for this node that failed authentication, by reason. */
   relaysRejected: Record<RelayRejection, number>
+  /** Direct links (DIRECT.md): offers this node made, offers it declined, links opened, handshakes and frames rejected by reason. */
+  directOffered: number
+  directDeclined: number
+  directOpened: number
+  directRejected: Record<DirectRejection, number>
   /**
    * Public-key operations spent on what arrived: signature checks of signals and relays, and MAC
    * key derivations for new peers. Bounded per peer by `authRatePerSecond`.
@@ -213,6 +227,10 @@ export class Counters {
   signalsReceived = 0
   readonly signalsRejected = zeros(SIGNAL_REJECTIONS)
   readonly relaysRejected = zeros(RELAY_REJECTIONS)
+  directOffered = 0
+  directDeclined = 0
+  directOpened = 0
+  readonly directRejected = zeros(DIRECT_REJECTIONS)
   authOperations = 0
   relaysSigned = 0
   relaysMac = 0
@@ -235,13 +253,14 @@ export class Counters {
   }
 
   snapshot(open: number, connecting: number): TransportStats {
-    const { dropped, closed, signalsRejected, relaysRejected, undeliverable, ...counts } = this
+    const { dropped, closed, signalsRejected, relaysRejected, directRejected, undeliverable, ...counts } = this
     return {
       open,
       connecting,
       ...counts,
       signalsRejected: { ...signalsRejected },
       relaysRejected: { ...relaysRejected },
+      directRejected: { ...directRejected },
       undeliverable: { ...undeliverable },
       dropped: { ...dropped },
       closed: { ...closed },

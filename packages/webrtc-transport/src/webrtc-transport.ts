@@ -27,6 +27,7 @@ import {
 import { PeerKeys } from './auth/peer-keys.ts'
 import { Sequencer } from './auth/sequencer.ts'
 import { type AuthSuite, createSuite } from './auth/suite.ts'
+import type { DirectPlug } from './direct/plug.ts'
 import type { TransportEvents } from './events.ts'
 import type { Link, LinkHooks } from './link/link.ts'
 import { resolveOptions, type ResolvedOptions, type WebRtcTransportOptions } from './options.ts'
@@ -57,6 +58,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   readonly #relaying: Relaying
   readonly #signals: SignalRouting
   readonly #delivery: Delivery
+  readonly #direct: DirectPlug | undefined
   #closed = false
 
   constructor(options: WebRtcTransportOptions) {
@@ -79,7 +81,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       undeliverable: (link, frame) => this.#relaying.undeliverable(link, frame),
       closed: (link, reason, queuedDropped) => this.#linkClosed(link, reason, queuedDropped),
     }
-    const links = (this.#links = new LinkTable({ options: this.options, counters, hooks }))
+    const links = (this.#links = new LinkTable({ options: this.options, counters, hooks, direct: () => this.#direct }))
     const context: TransportContext = { options: this.options, counters, suite, keys, sequencer, links }
     this.#relaying = new Relaying({
       ...context,
@@ -93,7 +95,9 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       ...context,
       relay: (to, bytes) => relaying.start(to, RelayKind.SIGNAL, bytes),
       cameVia: (from, via, seq) => relaying.hints.learn(from, via, 'reverse', seq),
+      direct: () => this.#direct,
     })
+    this.#direct = this.options.direct?.({ options: this.options, counters, keys, signal: (link, envelope) => this.#signals.send(link, envelope) })
     this.#delivery = new Delivery({ options: this.options, counters, links, relaying })
     for (const signaler of this.options.signalers) this.addSignaler(signaler)
   }
@@ -153,6 +157,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     if (this.#closed) return
     this.#closed = true
     this.#signals.close()
+    this.#direct?.close()
     this.#relaying.close()
     this.#links.close(ByeReason.LEAVING)
     this.#delivery.close()
@@ -201,6 +206,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   }
 
   #linkClosed(link: Link, reason: CloseReason, queuedDropped: number): void {
+    this.#direct?.forget(link)
     const wasOpen = this.#links.remove(link, reason, queuedDropped)
     if (wasOpen) this.emit('peer:disconnected', { id: link.remote, reason })
     else if (reason !== 'glare-lost' && reason !== 'replaced') {

@@ -24,6 +24,14 @@ export interface KeyedMac {
   tag(header: Uint8Array, message: Uint8Array): Uint8Array
 }
 
+/** Compares two tags in time independent of where the bytes differ. */
+export function sameTag(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
 const BLOCK = 64
 const DIGEST = 32
 

@@ -26,7 +26,7 @@ import { type Clock, ID_BYTES, idKey } from '@browser-dht/kademlia'
 import { type NodeIdentity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { type RelayFrame, type RelayId, writeU64 } from '../wire/frames.ts'
 import type { Counters } from '../stats.ts'
-import type { KeyedMac } from './mac.ts'
+import { type KeyedMac, sameTag } from './mac.ts'
 import type { PeerKeys } from './peer-keys.ts'
 import { OwnPresence, PRESENCE_BYTES, PresenceChecks } from './presence.ts'
 import type { ReplayWindows } from './replay.ts'
@@ -78,14 +78,6 @@ function authData(mode: AuthMode, relay: RelayId & { replyTo: number }, message:
 /** The MAC of header and message, fed in two parts so the message is not copied. */
 function macTag(key: KeyedMac, relay: RelayId & { replyTo: number }, message: Uint8Array): Uint8Array {
   return key.tag(authHeader(AuthMode.MAC, relay), message).subarray(0, MAC_TAG_BYTES)
-}
-
-/** Compares in time independent of where the bytes differ. */
-function sameTag(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
 }
 
 export type OpenResult = { ok: true; message: Uint8Array; publicKey: Uint8Array } | { ok: false; reason: RelayRejection }

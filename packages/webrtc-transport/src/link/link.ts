@@ -7,7 +7,7 @@
  * timer and no reference the transport needs to clear.
  */
 import { type Id, type TimerHandle, TokenBucket } from '@browser-dht/kademlia'
-import type { PeerLike } from '../peer/peer.ts'
+import type { PeerEvents, PeerLike } from '../peer/peer.ts'
 import type { ResolvedOptions } from '../options.ts'
 import { TransportError, TransportErrorCode } from '../errors.ts'
 import type { SignalEnvelope } from '../signaling/signal.ts'
@@ -42,6 +42,8 @@ export interface LinkInit {
   options: ResolvedOptions
   counters: Counters
   hooks: LinkHooks
+  /** A dial that offers a direct link first (DIRECT.md): no WebRTC unless the remote declines. */
+  offersDirect?: boolean
 }
 
 export class Link {
@@ -65,6 +67,10 @@ export class Link {
   /** Last time a DHT message went either way (heartbeats do not count). */
   #lastUsed: number
   #peer: PeerLike | undefined
+  /** What the peer connection reports to: the link (`#peer` is made with these). */
+  readonly #events: PeerEvents
+  /** The connection is a direct link (DIRECT.md), not WebRTC. */
+  #direct = false
   #connectTimer: TimerHandle | undefined
   readonly #negotiation: Negotiation
   readonly #queue: SendQueue
@@ -94,18 +100,18 @@ export class Link {
     this.#negotiation = new Negotiation({ session, initiator, maxEarlyCandidates: o.maxEarlyCandidates, counters, peer, send, failed })
     this.#queue = new SendQueue({ options: o, counters, peer, isOpen: () => this.#state === 'open', failed })
     this.#pings = new Pings({ options: o, counters, createdAt: this.createdAt, send: (frame) => this.#queue.send(frame) })
-    this.#peer = o.peerFactory(
-      { initiator: init.initiator, iceServers: o.iceServers, loopbackOnly: o.loopbackOnly },
-      {
-        signal: (data) => {
-          if (this.#state !== 'closed') this.#negotiation.emitted(data)
-        },
-        connect: () => this.#onConnect(),
-        data: (data) => this.#onData(data),
-        close: () => this.close('remote-closed'),
-        error: () => this.close('error'),
+    this.#events = {
+      signal: (data) => {
+        if (this.#state !== 'closed') this.#negotiation.emitted(data)
       },
-    )
+      connect: () => this.#onConnect(),
+      data: (data) => this.#onData(data),
+      close: () => this.close('remote-closed'),
+      error: () => this.close('error'),
+    }
+    // A dial makes its WebRTC offer now, unless it offers a direct link first (`offersDirect`); the
+    // answering side makes its peer connection when a WebRTC offer comes.
+    if (init.initiator && init.offersDirect !== true) this.#startWebRtc()
     this.#connectTimer = o.clock.setTimeout(() => {
       this.#connectTimer = undefined
       if (this.#state === 'connecting') this.close('connect-timeout')
@@ -145,10 +151,30 @@ export class Link {
     return this.#queue.push(frame)
   }
 
-  /** Hands a signal from the remote to the peer connection. */
+  /** True when the connection is a direct link (DIRECT.md) rather than WebRTC. */
+  get direct(): boolean {
+    return this.#direct
+  }
+
+  /** Hands a signal from the remote to the peer connection (made now for a WebRTC offer). */
   signal(signal: SignalEnvelope): DropReason | undefined {
-    if (this.#state === 'closed') return 'stale-signal'
+    if (this.#state === 'closed' || this.#direct) return 'stale-signal'
+    if (signal.kind === 'offer' && !this.initiator && this.#peer === undefined && !this.#tryStartWebRtc()) return 'peer-create-failed'
     return this.#negotiation.apply(signal)
+  }
+
+  /** The remote declined this dial's direct offer: it goes on as WebRTC. */
+  useWebRtc(): DropReason | undefined {
+    if (this.#state !== 'connecting' || !this.initiator || this.#peer !== undefined) return 'stale-signal'
+    return this.#tryStartWebRtc() ? undefined : 'peer-create-failed'
+  }
+
+  /** A direct link was authenticated for this connection: `make` wraps it, and the link is open. */
+  attach(make: (events: PeerEvents) => PeerLike): void {
+    if (this.#state !== 'connecting' || this.#peer !== undefined) return
+    this.#direct = true
+    this.#peer = make(this.#events)
+    this.#onConnect()
   }
 
   /** Empties the queue and returns what was in it (to carry it over to another link). */
@@ -215,6 +241,22 @@ export class Link {
       destroy()
     }
     this.#hooks.closed(this, reason, queuedDropped)
+  }
+
+  #startWebRtc(): void {
+    const o = this.#o
+    this.#peer = o.peerFactory({ initiator: this.initiator, iceServers: o.iceServers, loopbackOnly: o.loopbackOnly }, this.#events)
+  }
+
+  /** Makes the WebRTC peer connection; false (and the link closed) when the factory threw. */
+  #tryStartWebRtc(): boolean {
+    try {
+      this.#startWebRtc()
+      return true
+    } catch {
+      this.close('error')
+      return false
+    }
   }
 
   #onConnect(): void {

@@ -47,7 +47,7 @@ export class Negotiation {
     if (signal.kind === 'candidate') {
       const { candidate, sdpMid, sdpMLineIndex } = signal
       data = { type: 'candidate', candidate: { candidate, sdpMid, sdpMLineIndex } }
-    } else if (signal.kind === 'refuse') {
+    } else if (signal.kind !== 'offer' && signal.kind !== 'answer') {
       return 'stale-signal'
     } else {
       data = { type: signal.kind, sdp: signal.sdp }

@@ -36,6 +36,9 @@ export function loopbackOnly(signal: SignalEnvelope): SignalEnvelope | undefined
     case 'answer':
       return { ...signal, sdp: loopbackSdp(signal.sdp) }
     case 'refuse':
+    case 'direct':
+    case 'direct-no':
+      // A direct URL is checked where it is dialed (direct/url.ts), loopback rule included.
       return signal
   }
 }

@@ -8,6 +8,11 @@
  *                                          network): a full callee makes room for it (README, budget)
  *   candidate       { v: 1, session, kind: 'candidate', candidate, sdpMid, sdpMLineIndex }
  *   refuse          { v: 1, session, kind: 'refuse' }   the callee's connection budget is full
+ *   direct          { v: 1, session, kind: 'direct', url, token, first? }   instead of an offer, from a
+ *                                          node that listens for direct links: dial `url` and prove
+ *                                          `token` (direct/DIRECT.md)
+ *   direct-no       { v: 1, session, kind: 'direct-no' }   the callee cannot dial it (a tab, a
+ *                                          refused URL, a failed dial): send a WebRTC offer instead
  *
  * `parseSignal` is the one function that reads an envelope from outside.
  */
@@ -17,9 +22,14 @@ export const SIGNAL_VERSION = 1
 
 /** Longest `sdpMid` accepted (browsers use "0"; the spec allows a short token). */
 const MAX_MID_CHARS = 32
+/** Longest direct-link URL accepted (`wss://` and an IPv4 address with a port fit in 28). */
+export const MAX_DIRECT_URL_CHARS = 64
+/** A direct offer's token: 16 bytes in hex. */
+const TOKEN_PATTERN = /^[0-9a-f]{32}$/
 
 export type SignalEnvelope =
-  | { v: typeof SIGNAL_VERSION; session: number; kind: 'offer' | 'answer'; sdp: string; first?: true }
+  | { v: typeof SIGNAL_VERSION; session: number; kind: 'offer'; sdp: string; first?: true }
+  | { v: typeof SIGNAL_VERSION; session: number; kind: 'answer'; sdp: string }
   | {
       v: typeof SIGNAL_VERSION
       session: number
@@ -28,7 +38,8 @@ export type SignalEnvelope =
       sdpMid: string | null
       sdpMLineIndex: number | null
     }
-  | { v: typeof SIGNAL_VERSION; session: number; kind: 'refuse' }
+  | { v: typeof SIGNAL_VERSION; session: number; kind: 'refuse' | 'direct-no' }
+  | { v: typeof SIGNAL_VERSION; session: number; kind: 'direct'; url: string; token: string; first?: true }
 
 export type ParseSignalResult = { ok: true; signal: SignalEnvelope } | { ok: false; error: TransportError }
 
@@ -66,8 +77,8 @@ function parseFields(raw: Record<string, unknown>, maxSignalBytes: number): Sign
     case 'offer':
     case 'answer': {
       const sdp = text(raw.sdp, 'sdp', maxSignalBytes)
-      if (raw.kind === 'offer' && raw.first === true) return { v, session, kind: 'offer', sdp, first: true }
-      return { v, session, kind: raw.kind, sdp }
+      if (raw.kind === 'answer') return { v, session, kind: 'answer', sdp }
+      return raw.first === true ? { v, session, kind: 'offer', sdp, first: true } : { v, session, kind: 'offer', sdp }
     }
     case 'candidate':
       return {
@@ -79,7 +90,14 @@ function parseFields(raw: Record<string, unknown>, maxSignalBytes: number): Sign
         sdpMLineIndex: sdpMLineIndex(raw.sdpMLineIndex),
       }
     case 'refuse':
-      return { v, session, kind: 'refuse' }
+    case 'direct-no':
+      return { v, session, kind: raw.kind }
+    case 'direct': {
+      const url = text(raw.url, 'url', MAX_DIRECT_URL_CHARS)
+      const token = text(raw.token, 'token', 32)
+      if (!TOKEN_PATTERN.test(token)) throw bad('token is not 32 hex digits')
+      return raw.first === true ? { v, session, kind: 'direct', url, token, first: true } : { v, session, kind: 'direct', url, token }
+    }
     default:
       throw bad(`unknown kind ${JSON.stringify(raw.kind)?.slice(0, 40)}`)
   }

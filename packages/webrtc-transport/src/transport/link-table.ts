@@ -6,6 +6,7 @@
  * is any, so an idle transport holds no timer.
  */
 import { type Id, idEquals, idKey, type TimerHandle } from '@browser-dht/kademlia'
+import type { DirectPlug } from '../direct/plug.ts'
 import { budgetVictim } from '../link/budget.ts'
 import { Link, type LinkHooks, type LinkState } from '../link/link.ts'
 import type { ResolvedOptions } from '../options.ts'
@@ -23,6 +24,8 @@ export interface PeerInfo {
   lastUsed: number
   /** When the data channel opened (clock ms), if it has. */
   openedAt: number | undefined
+  /** A direct link (DIRECT.md), not WebRTC. */
+  direct: boolean
 }
 
 /** Which connections a node wants to keep. The transport never closes a wanted one to make room. */
@@ -35,6 +38,8 @@ export interface LinkTableInit {
   counters: Counters
   /** What every link reports to. */
   hooks: LinkHooks
+  /** The direct-link plug, if this node has one: a dial offers a direct link first when it listens. */
+  direct(): DirectPlug | undefined
 }
 
 export class LinkTable {
@@ -42,6 +47,7 @@ export class LinkTable {
   readonly #o: ResolvedOptions
   readonly #counters: Counters
   readonly #hooks: LinkHooks
+  readonly #direct: () => DirectPlug | undefined
   #policy: ConnectionPolicy | undefined
   #ticker: TimerHandle | undefined
   #closed = false
@@ -50,6 +56,7 @@ export class LinkTable {
     this.#o = init.options
     this.#counters = init.counters
     this.#hooks = init.hooks
+    this.#direct = init.direct
   }
 
   /** Connections, connecting or open. */
@@ -107,17 +114,21 @@ export class LinkTable {
     }
     const session = Math.floor(this.#o.random.float() * 2 ** 32)
     const entering = this.openPeers(to).length === 0
-    const link = this.create(Uint8Array.from(to), session, true, entering ? 'server' : 'overlay')
-    if (link !== undefined) link.entering = entering
+    const direct = this.#direct()
+    const offersDirect = direct?.offers === true
+    const link = this.create(Uint8Array.from(to), session, true, entering ? 'server' : 'overlay', offersDirect)
+    if (link === undefined) return undefined
+    link.entering = entering
+    if (offersDirect) direct?.offer(link)
     return link
   }
 
   /** A new connection to `remote` (in place of any other in the table); undefined when the peer factory threw. */
-  create(remote: Id, session: number, initiator: boolean, path: Link['signalPath']): Link | undefined {
+  create(remote: Id, session: number, initiator: boolean, path: Link['signalPath'], offersDirect = false): Link | undefined {
     let link: Link
     try {
       const key = idKey(remote)
-      link = new Link({ remote, key, session, initiator, options: this.#o, counters: this.#counters, hooks: this.#hooks })
+      link = new Link({ remote, key, session, initiator, options: this.#o, counters: this.#counters, hooks: this.#hooks, offersDirect })
     } catch {
       this.#drop('peer-create-failed')
       return undefined
@@ -151,6 +162,7 @@ export class LinkTable {
       rttMs: link.rttMs,
       lastUsed: link.lastUsed,
       openedAt: link.openedAt,
+      direct: link.direct,
     }))
   }
 

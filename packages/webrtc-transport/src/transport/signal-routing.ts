@@ -7,6 +7,7 @@
  * offer of the remote's) and the budget (an offer with no room is refused).
  */
 import { compareBytes, type Id } from '@browser-dht/kademlia'
+import type { DirectPlug } from '../direct/plug.ts'
 import type { Link } from '../link/link.ts'
 import { SIGNAL_VERSION, type SignalEnvelope } from '../signaling/signal.ts'
 import { type SignalArrival, SignalExchange } from '../signaling/signal-exchange.ts'
@@ -15,7 +16,11 @@ import type { Signaler } from '../signaling/signaler.ts'
 import type { RelayFrame } from '../wire/frames.ts'
 import type { TransportContext } from './context.ts'
 
+type OfferEnvelope = Extract<SignalEnvelope, { kind: 'offer' | 'direct' }>
+
 export interface SignalRoutingInit extends TransportContext {
+  /** The direct-link plug, if this node has one (DIRECT.md). */
+  direct(): DirectPlug | undefined
   /** Starts an overlay relay of signed signal bytes; false when no open channel can take it. */
   relay(to: Id, bytes: Uint8Array): boolean
   /** A checked signal from `from` came through the overlay on `via`'s channel: the way back to `from`. */
@@ -51,7 +56,7 @@ export class SignalRouting {
 
   /** A signal of `link`'s own (simple-peer's), to its remote; a dial's first offer says if it is entering. */
   send(link: Link, signal: SignalEnvelope): void {
-    const flagged = link.entering && signal.kind === 'offer' ? { ...signal, first: true as const } : signal
+    const flagged = link.entering && (signal.kind === 'offer' || signal.kind === 'direct') ? { ...signal, first: true as const } : signal
     this.#exchange.send(link.remote, flagged, link.signalPath)
   }
 
@@ -84,19 +89,24 @@ export class SignalRouting {
         if (existing.initiator && existing.state === 'connecting') existing.close('refused')
         return
       }
+      if (signal.kind === 'direct-no') {
+        this.#o.direct()?.forget(existing)
+        const dropped = existing.useWebRtc()
+        return dropped === undefined ? undefined : counters.drop(dropped)
+      }
       const dropped = existing.signal(signal)
       if (dropped !== undefined) return counters.drop(dropped)
       if (signal.kind === 'answer') existing.remoteSeq = seq
       return
     }
-    if (signal.kind !== 'offer') return counters.drop('stale-signal')
+    if (signal.kind !== 'offer' && signal.kind !== 'direct') return counters.drop('stale-signal')
     // A connection is replaced only by an offer signed after the signal that made it (not a replay).
     if (existing?.remoteSeq !== undefined && seq <= existing.remoteSeq) return counters.drop('stale-signal')
     this.#offer(from, existing, signal, seq, arrival.path)
   }
 
   /** An offer for a new connection attempt from `from`. */
-  #offer(from: Id, existing: Link | undefined, offer: SignalEnvelope, seq: number, path: Link['signalPath']): void {
+  #offer(from: Id, existing: Link | undefined, offer: OfferEnvelope, seq: number, path: Link['signalPath']): void {
     const { counters, links } = this.#o
     let carried: Uint8Array[] = []
     if (existing !== undefined && existing.initiator && existing.state === 'connecting') {
@@ -107,7 +117,7 @@ export class SignalRouting {
     } else if (existing !== undefined) {
       // The remote started over, so it no longer uses the connection this node still has.
       existing.close('replaced')
-    } else if (!links.makeRoom(offer.kind === 'offer' && offer.first !== true)) {
+    } else if (!links.makeRoom(offer.first !== true)) {
       // (A node entering the network, with no other connection, is made room for like a dial of
       // this node's own: it needs one connection to get in; every other offer only takes a free
       // slot or an idle one.)
@@ -122,7 +132,16 @@ export class SignalRouting {
       const dropped = link.sendFrame(frame)
       if (dropped !== undefined) counters.drop(dropped)
     }
+    if (offer.kind === 'direct') return this.#answerDirect(link, offer)
     const dropped = link.signal(offer)
     if (dropped !== undefined) counters.drop(dropped)
+  }
+
+  /** A direct offer: the plug dials it, or, without one, the remote is asked for a WebRTC offer. */
+  #answerDirect(link: Link, offer: Extract<OfferEnvelope, { kind: 'direct' }>): void {
+    const plug = this.#o.direct()
+    if (plug !== undefined) return plug.answer(link, offer)
+    this.#o.counters.directDeclined++
+    this.send(link, { v: SIGNAL_VERSION, session: link.session, kind: 'direct-no' })
   }
 }
