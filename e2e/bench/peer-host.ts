@@ -24,8 +24,8 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import polyfill from 'node-datachannel/polyfill'
 import { createLogger, NodePeer } from '@browser-dht/node-peer'
-import { nodePeerFactory, type PeerFactory } from '@browser-dht/webrtc-transport/node'
-import { freeUdpPort } from '@browser-dht/peer'
+import { type DirectSocket, type DirectSocketEvents, type DirectSockets, nodePeerFactory, type PeerFactory } from '@browser-dht/webrtc-transport/node'
+import { DIRECT_DIAL_TIMEOUT_MS, DIRECT_MAX_MESSAGE_BYTES, freeUdpPort, listenDirect } from '@browser-dht/peer'
 
 /** After a crash, the dead peer's connections stay open but silent this long, then are freed. */
 const CRASH_SILENCE_MS = 60_000
@@ -108,6 +108,39 @@ async function crashable(): Promise<{ factory: PeerFactory; crash: () => void }>
   return { factory, crash: () => (crashed = true) }
 }
 
+/** Direct-link sockets (to the other Node peers) that go silent at `crash()` too, for as long. */
+async function crashableSockets(): Promise<{ sockets: DirectSockets; crash: () => void }> {
+  const inner = await listenDirect({ host: '127.0.0.1', port: 0, maxMessageBytes: DIRECT_MAX_MESSAGE_BYTES, dialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS })
+  let crashed = false
+  const later = (close: () => void): void => {
+    if (!crashed) return close()
+    silentConnections++
+    setTimeout(() => {
+      silentConnections--
+      close()
+    }, CRASH_SILENCE_MS).unref()
+  }
+  const wrap = (socket: DirectSocket): DirectSocket => ({
+    send: (bytes) => void (crashed ? undefined : socket.send(bytes)),
+    close: () => later(() => socket.close()),
+    get bufferedAmount() {
+      return socket.bufferedAmount
+    },
+  })
+  const guard = (events: DirectSocketEvents): DirectSocketEvents => ({
+    open: () => void (crashed ? undefined : events.open()),
+    message: (bytes) => void (crashed ? undefined : events.message(bytes)),
+    close: () => events.close(),
+  })
+  const sockets: DirectSockets = {
+    url: inner.url,
+    dial: (url, events) => wrap(inner.dial(url, guard(events))),
+    listen: (accept) => inner.listen((socket) => guard(accept(wrap(socket)))),
+    close: () => later(() => inner.close()),
+  }
+  return { sockets, crash: () => (crashed = true) }
+}
+
 // --- peers -----------------------------------------------------------------------------------
 const dataRoot = mkdtempSync(join(tmpdir(), 'churn-peers-'))
 const warnings: Record<string, number> = {}
@@ -157,8 +190,13 @@ function totalsOf(peer: NodePeer): Record<string, number> {
 
 async function start(): Promise<string> {
   const dir = join(dataRoot, String(started++))
-  const { factory, crash } = await crashable()
-  const peer = await NodePeer.start({ dataDir: dir, signals: [signal], k, budget, loopback: true, log, sync: false, peerFactory: factory })
+  const webrtc = await crashable()
+  const direct = await crashableSockets()
+  const crash = (): void => {
+    webrtc.crash()
+    direct.crash()
+  }
+  const peer = await NodePeer.start({ dataDir: dir, signals: [signal], k, budget, loopback: true, log, sync: false, peerFactory: webrtc.factory, direct: { sockets: direct.sockets } })
   peers.set(peer.id, { peer, dir, crash })
   return peer.id
 }

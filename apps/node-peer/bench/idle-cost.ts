@@ -8,8 +8,10 @@
  *
  * `--socket-per-connection`: each WebRTC connection on a UDP socket of its own (`icePort: null`)
  * instead of one port per peer (ICE UDP mux, the default).
+ * `--no-direct`: WebRTC between the peers (`direct: null`) instead of direct links (a WebSocket
+ * each, the default between Node peers).
  *
- *   npm run bench:idle -- [--peers 40] [--budget 32] [--idle-s 20] [--heartbeat-ms 5000] [--socket-per-connection] [--json]
+ *   npm run bench:idle -- [--peers 40] [--budget 32] [--idle-s 20] [--heartbeat-ms 5000] [--socket-per-connection] [--no-direct] [--json]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -27,11 +29,13 @@ const { values } = parseArgs({
     'settle-s': { type: 'string', default: '30' },
     'heartbeat-ms': { type: 'string', default: '5000' },
     'socket-per-connection': { type: 'boolean', default: false },
+    'no-direct': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 })
 const [peersWanted, budget, idleS, settleS, heartbeatMs] = [values.peers, values.budget, values['idle-s'], values['settle-s'], values['heartbeat-ms']].map(Number) as [number, number, number, number, number]
 const perConnection = values['socket-per-connection']
+const noDirect = values['no-direct']
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** CPU ticks (1/100 s) per thread name (trailing digits folded), from /proc. */
@@ -57,7 +61,7 @@ try {
   let next = 0
   const starter = async (): Promise<void> => {
     for (let i = next++; i < peersWanted; i = next++) {
-      peers[i] = await createPeer({ dataDir: join(root, String(i)), signal: [server.url()], sync: false, loopbackOnly: true, idPuzzleBits: 0, transport: { maxConnections: budget, heartbeatIntervalMs: heartbeatMs }, ...(perConnection ? { icePort: null } : {}) })
+      peers[i] = await createPeer({ dataDir: join(root, String(i)), signal: [server.url()], sync: false, loopbackOnly: true, idPuzzleBits: 0, transport: { maxConnections: budget, heartbeatIntervalMs: heartbeatMs }, ...(perConnection ? { icePort: null } : {}), ...(noDirect ? { direct: null } : {}) })
     }
   }
   await Promise.all(Array.from({ length: Math.min(10, peersWanted) }, starter))
@@ -95,14 +99,14 @@ try {
   const sampled = [...self.values()].reduce((a, b) => a + b, 0)
   const busiest = [...self].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([where, us]) => [where, Number(((us / sampled) * 100).toFixed(1))] as const)
 
-  console.log(`${peersWanted} idle Node peers, budget ${budget}, ${connections} connections, ${perConnection ? 'a UDP socket per connection' : 'one UDP port per peer'}, heartbeat ${heartbeatMs} ms, ${wallS.toFixed(1)} s idle:`)
+  console.log(`${peersWanted} idle Node peers, budget ${budget}, ${connections} connections, ${noDirect ? 'all WebRTC' : 'direct links between them'}, ${perConnection ? 'a UDP socket per WebRTC connection' : 'one UDP port per peer'}, heartbeat ${heartbeatMs} ms, ${wallS.toFixed(1)} s idle:`)
   console.log('| | % of one core | per 100 connections |\n|---|---:|---:|')
   console.log(`| process | ${processPct} | ${((processPct / connections) * 100).toFixed(2)} |`)
   for (const [name, p] of Object.entries(threads)) console.log(`| thread ${name} | ${p} | ${((p / connections) * 100).toFixed(2)} |`)
   console.log(`data-channel frames sent: ${framesPerS.toFixed(0)}/s; RSS ${rssMb} MB, of it JavaScript's heap ${heapMb} MB`)
   console.log('main thread, share of sampled time:')
   for (const [where, share] of busiest) console.log(`  ${String(share).padStart(5)} %  ${where}`)
-  if (values.json) console.log(JSON.stringify({ peers: peersWanted, budget, connections, udpSocketPerConnection: perConnection, heartbeatMs, idleS: Number(wallS.toFixed(1)), processCpuPct: processPct, threadsCpuPct: threads, framesPerSecond: Number(framesPerS.toFixed(1)), rssMb, heapMb, processCpuPctPer100Connections: Number(((processPct / connections) * 100).toFixed(3)) }))
+  if (values.json) console.log(JSON.stringify({ peers: peersWanted, budget, connections, udpSocketPerConnection: perConnection, direct: !noDirect, heartbeatMs, idleS: Number(wallS.toFixed(1)), processCpuPct: processPct, threadsCpuPct: threads, framesPerSecond: Number(framesPerS.toFixed(1)), rssMb, heapMb, processCpuPctPer100Connections: Number(((processPct / connections) * 100).toFixed(3)) }))
 } finally {
   await Promise.allSettled(peers.map((peer) => peer.close()))
   await server.close()

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
         budget: options.budget,
         icePort: options.icePort === 0 ? 0 : options.icePort + i,
         loopback: options.loopback,
+        ...(options.direct === false ? { direct: null } : options.direct.host === undefined ? {} : { direct: { host: options.direct.host } }),
         log: peerLog,
         sync: options.count === 1,
       }),

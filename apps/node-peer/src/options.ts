@@ -56,6 +56,12 @@ export interface NodePeerOptions {
   readonly icePort: number
   /** Offer and accept only 127.0.0.1 ICE candidates (tests on one machine). */
   readonly loopback: boolean
+  /**
+   * Direct links to other Node peers (a WebSocket each instead of WebRTC): listen on this address
+   * (a free port each); undefined: on 127.0.0.1 with `loopback`, else not (the peers still dial
+   * those that listen). False with `--no-direct`: WebRTC only.
+   */
+  readonly direct: { readonly host: string | undefined } | false
   /** Print warnings and errors only. */
   readonly quiet: boolean
   /** Print `HELP` and exit; nothing else was checked. */
@@ -75,6 +81,8 @@ const HELP_ROWS: readonly (readonly [string, string, string])[] = [
   ['--budget <n>', `WebRTC connections per peer at most (${BOUNDS.budget.min}-${BOUNDS.budget.max})`, String(DEFAULTS.budget)],
   ['--ice-port <n>', `UDP port of all the first peer's WebRTC connections; peer i uses <n>+i; ${BOUNDS.icePort.min}: a free port each`, String(DEFAULTS.icePort)],
   ['--loopback', 'use only 127.0.0.1 ICE candidates (tests)', 'off'],
+  ['--direct-host <ip>', 'listen for direct links from other Node peers (a WebSocket each, not WebRTC) on this IPv4 address, a free port each', '127.0.0.1 with --loopback, else none (dial only)'],
+  ['--no-direct', 'no direct links: WebRTC to every peer', 'off'],
   ['--quiet', 'print warnings and errors only', 'off'],
   ['--help, -h', 'show this help', ''],
 ]
@@ -97,6 +105,8 @@ const SPEC = {
   k: { type: 'string' },
   budget: { type: 'string' },
   'ice-port': { type: 'string' },
+  'direct-host': { type: 'string' },
+  'no-direct': { type: 'boolean' },
   loopback: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -152,9 +162,20 @@ function resolve(values: Values): NodePeerOptions {
     budget: values.budget === undefined ? DEFAULTS.budget : integer('budget', values.budget),
     icePort,
     loopback: values.loopback === true,
+    direct: direct(values),
     quiet: values.quiet === true,
     help,
   }
+}
+
+function direct(values: Values): NodePeerOptions['direct'] {
+  const host = values['direct-host']
+  if (values['no-direct'] === true) {
+    if (host !== undefined) throw new OptionError('--direct-host and --no-direct exclude each other')
+    return false
+  }
+  if (host !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) throw new OptionError(`--direct-host must be an IPv4 address, not ${JSON.stringify(host)}`)
+  return { host }
 }
 
 function integer(name: 'port' | 'count' | 'k' | 'budget' | 'ice-port', text: string): number {

@@ -4,7 +4,7 @@
  * form one overlay. Many peers can share a process (`--count`), each with its own data directory.
  */
 import { toHex, type Tunables } from '@browser-dht/kademlia'
-import { createPeer, type Peer, type PeerTimings } from '@browser-dht/peer'
+import { createPeer, type NodeDirectOptions, type Peer, type PeerTimings } from '@browser-dht/peer'
 import type { PeerFactory } from '@browser-dht/webrtc-transport'
 import type { Logger } from './log.ts'
 
@@ -32,6 +32,8 @@ export interface PeerConfig {
   idPuzzleBits?: number
   /** WebRTC connections (benchmarks wrap it to fail on purpose). Default: node-datachannel's. */
   peerFactory?: PeerFactory
+  /** Direct links to other Node peers (`createPeer`'s `direct`); null: none. Default: `createPeer`'s. */
+  direct?: NodeDirectOptions | null
   /** The peer's own timings. */
   timings?: Partial<PeerTimings>
 }
@@ -81,11 +83,12 @@ export class NodePeer {
       ...(config.icePort === undefined ? {} : { icePort: config.icePort }),
       ...(config.idPuzzleBits === undefined ? {} : { idPuzzleBits: config.idPuzzleBits }),
       ...(config.peerFactory === undefined ? {} : { peerFactory: config.peerFactory }),
+      ...(config.direct === undefined ? {} : { direct: config.direct }),
       ...(config.timings === undefined ? {} : { timings: config.timings }),
     })
     const log = config.log.forPeer(peer.identity.id)
     if (peer.about.replacedWeakIdentity) log.warn('identity-replaced', { reason: 'the stored ID does not solve the ID puzzle' })
-    log.info('started', { identity: peer.about.identity, records: peer.node.records.count, data: config.dataDir, icePort: peer.about.icePort })
+    log.info('started', { identity: peer.about.identity, records: peer.node.records.count, data: config.dataDir, icePort: peer.about.icePort, directUrl: peer.about.directUrl })
     NodePeer.#logEvents(peer, log)
     return new NodePeer(peer, log)
   }

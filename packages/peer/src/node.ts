@@ -20,6 +20,7 @@ import type { WebSocketConstructor } from './signaling/signaling-client.ts'
 import { MemoryPeerStore, type PeerStore } from './store.ts'
 
 export * from './index.ts'
+export { dialOnlySockets, type DirectDialOptions, type DirectListenOptions, listenDirect } from './node/direct-sockets.ts'
 export { DirectoryStore } from './node/directory-store.ts'
 export { FileRecordStore, type FileRecordStoreOptions, type LoadReport } from './node/file-record-store.ts'
 export { IdentityFileError, IdentityFileErrorCode, loadOrCreateIdentity } from './node/identity-file.ts'
@@ -57,18 +58,24 @@ export interface NodeDirectOptions {
   url?: string
   /** Also dial 10/8, 172.16/12, 192.168/16, 100.64/10 and 127/8. Default false. */
   privateNetworks?: boolean
+  /** Sockets to use instead of a `ws` server at host:port (`listenDirect`; benchmarks wrap them to crash on purpose). */
+  sockets?: DirectSockets
 }
 
 const NODE_KINDS = { icePort: option.integer(0, 65_535), directPort: option.integer(0, 65_535) }
 /** A dial for a direct link that has not connected after this long fails (and WebRTC is used). */
-const DIRECT_DIAL_TIMEOUT_MS = 5000
+export const DIRECT_DIAL_TIMEOUT_MS = 5000
 /** Largest message a direct socket takes: the largest DHT message, with room for a relay's and a MAC's headers. */
-const DIRECT_MAX_MESSAGE_BYTES = DEFAULT_WIRE_LIMITS.maxMessageBytes + 64 * 1024
+export const DIRECT_MAX_MESSAGE_BYTES = DEFAULT_WIRE_LIMITS.maxMessageBytes + 64 * 1024
 
 /** The sockets for these options (the transport closes them, with itself); the listener's URL goes in `about`. */
 async function nodeDirectSockets(options: NodePeerOptions, about: PeerAbout): Promise<DirectSockets | undefined> {
   if (options.direct === null) return undefined
   const direct = options.direct ?? (options.loopbackOnly === true ? { host: LOOPBACK_ADDRESS } : {})
+  if (direct.sockets !== undefined) {
+    if (direct.sockets.url !== undefined) about.directUrl = direct.sockets.url
+    return direct.sockets
+  }
   const common = { maxMessageBytes: DIRECT_MAX_MESSAGE_BYTES, dialTimeoutMs: DIRECT_DIAL_TIMEOUT_MS }
   const sockets =
     direct.host === undefined
