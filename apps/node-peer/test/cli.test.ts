@@ -61,7 +61,7 @@ describe('the CLI', () => {
   it('serves an endpoint with /healthz and /metrics, says it is ready, and exits 0 on SIGTERM after stopping its peers', { timeout: 30_000 }, async () => {
     const dir = await dataDir()
     const icePort = await twoFreeUdpPorts()
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', '--port', '0', '--loopback', '--count', '2', '--ice-port', String(icePort), '--data', dir], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', '--port', '0', '--loopback', '--count', '2', '--ice-port', String(icePort), '--no-direct', '--data', dir], {
       cwd: new URL('..', import.meta.url).pathname,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -84,7 +84,7 @@ describe('the CLI', () => {
     expect(metrics).toMatch(/^# TYPE dht_drops_total counter$/m)
     expect(metrics).toMatch(/^dht_closes_total\{reason="[a-z-]+"\} \d+$/m)
     expect(value('dht_requests_sent_total')).toBeGreaterThanOrEqual(0)
-    // The two peers' WebRTC connections (to each other) run over --ice-port and the port after it.
+    // The two peers' WebRTC connections (to each other: --no-direct) run over --ice-port and the port after it.
     await waitFor(() => [icePort, icePort + 1].every((port) => loopbackUdpPorts().has(port)), 'both ICE ports bound', 15_000)
     child.kill('SIGTERM')
     expect(await exited).toBe(0)

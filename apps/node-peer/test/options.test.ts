@@ -24,6 +24,7 @@ describe('parseArgs', () => {
       budget: DEFAULTS.budget,
       icePort: DEFAULTS.icePort,
       loopback: false,
+      direct: { host: undefined },
       quiet: false,
       help: false,
     })
@@ -41,9 +42,17 @@ describe('parseArgs', () => {
       budget: 10,
       icePort: 40_000,
       loopback: true,
+      direct: { host: undefined },
       quiet: true,
       help: false,
     })
+  })
+
+  it('listens for direct links where --direct-host says, or has none with --no-direct, not both', () => {
+    expect(optionsOf(['--port', '0', '--direct-host', '10.0.0.5']).direct).toEqual({ host: '10.0.0.5' })
+    expect(optionsOf(['--port', '0', '--no-direct']).direct).toBe(false)
+    expect(errorOf(['--port', '0', '--no-direct', '--direct-host', '10.0.0.5'])).toMatch(/exclude each other/)
+    expect(errorOf(['--port', '0', '--direct-host', 'example.com'])).toMatch(/--direct-host must be an IPv4 address/)
   })
 
   it('takes several signaling URLs, repeated or comma-separated, normalized and without duplicates', () => {
