@@ -2,7 +2,7 @@
  * A whole Kademlia network in one process: N nodes on a MemoryNetwork and a VirtualClock. Used by
  * the multi-node tests, the benchmark and the demo, and usable in anyone's tests.
  */
-import { createNode, type Id, type KademliaNode, MemoryNetwork, type MemoryNetworkOptions, meetsIdPuzzle, type Random, seededRandom, type Signer, toHex, type Transport, type Tunables, VirtualClock } from '@browser-dht/kademlia'
+import { createNode, type Id, type KademliaNode, MemoryNetwork, type MemoryNetworkOptions, meetsIdPuzzle, type Random, seededRandom, type Signer, toHex, type Transport, type Tunables, type Verify, VirtualClock } from '@browser-dht/kademlia'
 import { ed25519Signer } from '@browser-dht/kademlia/noble'
 
 export interface TestnetOptions extends Partial<Tunables> {
@@ -19,6 +19,8 @@ export interface TestnetOptions extends Partial<Tunables> {
   joinRefresh?: boolean
   /** Wraps every node's transport (see `AddNodeOptions.transport`; a node's own option wins). */
   transport?: AddNodeOptions['transport']
+  /** Checks record signatures (a test counts them). Default: the node's (@noble/curves). */
+  verify?: Verify
 }
 
 export interface AddNodeOptions {
@@ -66,11 +68,11 @@ export class Testnet {
    * (solving the ID puzzle when the network has `idPuzzleBits`).
    */
   async addNode(id: Id = puzzleId(this.random, this.#options.idPuzzleBits ?? 0), options: AddNodeOptions = {}): Promise<KademliaNode> {
-    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, transport: wrapAll, ...tunables } = this.#options
+    const { seed, latencyMs, loss, wire, joinConcurrency, joinRefresh, transport: wrapAll, verify, ...tunables } = this.#options
     const base = this.network.transport(id)
     const wrap = options.transport ?? wrapAll
     const transport = wrap === undefined ? base : wrap(base, id)
-    const node = createNode({ ...tunables, ...options.tunables, id, transport, clock: this.clock, random: this.random, signer: simulatedSigner(id) })
+    const node = createNode({ ...tunables, ...options.tunables, id, transport, clock: this.clock, random: this.random, signer: simulatedSigner(id), ...(verify === undefined ? {} : { verify }) })
     await node.start()
     this.nodes.push(node)
     this.#byId.set(toHex(id), node)
