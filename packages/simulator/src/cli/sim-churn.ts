@@ -16,6 +16,7 @@ const SPEC = {
   fails: { kind: 'int', min: 1, help: 'nodes that fail, one per interval (default 30)' },
   interval: { kind: 'int', min: 0, help: 'seconds between failures (default 10, as bench:churn at 6 a minute)' },
   settle: { kind: 'int', min: 0, help: 'seconds the network settles after the puts and after the last failure (default 60)' },
+  joins: { kind: 'bool', help: 'a new node joins after each failure, so the network keeps its size (default on; --no-joins)' },
   k: { kind: 'int', min: 1, max: 64, help: 'k (default 20)' },
   runs: { kind: 'int', min: 1, max: 100, help: 'seeds, each run with every setting (default 3)' },
   seed: { kind: 'int', min: 0, help: 'first seed (default 1)' },
@@ -25,10 +26,13 @@ const SPEC = {
 } as const
 
 /** What is compared: the first setting is the reference of the ratios. */
-const SETTINGS: ChurnSetting[] = [{ name: 'current', tunables: {} }]
+const SETTINGS: ChurnSetting[] = [
+  { name: 'churn replication', tunables: {} },
+  { name: 'off', tunables: { churnReplicateDelayMs: 0 } },
+]
 
 /** The figures the table shows, medians over the runs. */
-const SHOWN = ['lostCopies', 'churnReplications', 'churnLookups', 'requests', 'findNodes', 'stores', 'requestsPerReplication', 'requestsPerLostCopy', 'onTrueClosest', 'missingCopies', 'valuesLost', 'getSuccess'] as const
+const SHOWN = ['failedPuts', 'lostCopies', 'churnReplications', 'churnLookups', 'requests', 'findNodes', 'stores', 'joinRequests', 'requestsPerReplication', 'requestsPerLostCopy', 'onTrueClosest', 'missingCopies', 'valuesLost', 'getSuccess'] as const
 type Shown = (typeof SHOWN)[number]
 
 function medians(runs: readonly ChurnFigures[]): Record<Shown, number> {
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     fails: flags.fails ?? 30,
     intervalMs: (flags.interval ?? 10) * 1000,
     settleMs: (flags.settle ?? 60) * 1000,
+    joins: flags.joins ?? true,
     k: flags.k ?? 20,
     seed: flags.seed ?? 1,
     concurrency: flags.concurrency ?? 100,
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
   }
   const settings = SETTINGS.map(({ name }) => ({ name, median: medians(figures.filter((f) => f.setting === name)) }))
   const { log, ...shown } = options
-  console.log(`${options.nodes} nodes, k = ${options.k}, ${options.records} records, ${options.fails} failures ${options.intervalMs / 1000} s apart, ${runs} runs (seeds ${options.seed}..${options.seed + runs - 1})`)
+  console.log(`${options.nodes} nodes, k = ${options.k}, ${options.records} records, ${options.fails} failures ${options.intervalMs / 1000} s apart${options.joins ? ' (a join after each)' : ''}, ${runs} runs (seeds ${options.seed}..${options.seed + runs - 1})`)
   console.log(table(settings))
   if (flags.json === true) console.log(JSON.stringify({ options: { ...shown, runs }, settings, runs: figures }))
 }
