@@ -47,8 +47,6 @@ export interface ChurnFigures {
   failedPuts: number
   lostCopies: number
   churnReplications: number
-  /** Lookups churn passes made (0 when the node does not count them). */
-  churnLookups: number
   requests: number
   findNodes: number
   stores: number
@@ -128,7 +126,6 @@ export async function runChurnSetting(options: ChurnBenchOptions, setting: Churn
   await net.advance(options.settleMs)
   const before = new Map(counts)
   const replicationsBefore = sum(net.nodes, (node) => node.stats().churnReplications)
-  const lookupsBefore = sum(net.nodes, churnLookupsOf)
 
   let lostCopies = 0
   for (let step = 0; step < options.fails; step++) {
@@ -146,7 +143,6 @@ export async function runChurnSetting(options: ChurnBenchOptions, setting: Churn
   const requests = ['PING', 'FIND_NODE', 'FIND_VALUE', 'STORE'].reduce((total, type) => total + delta(type), 0)
   const byType = { findNodes: delta('FIND_NODE'), stores: delta('STORE'), otherRequests: delta('PING') + delta('FIND_VALUE') }
   const churnReplications = sum(net.nodes, (node) => node.stats().churnReplications) - replicationsBefore
-  const churnLookups = sum(net.nodes, churnLookupsOf) - lookupsBefore
 
   const live = net.live()
   const liveIds = live.map((node) => node.id)
@@ -173,7 +169,6 @@ export async function runChurnSetting(options: ChurnBenchOptions, setting: Churn
     failedPuts: all.length - keys.length,
     lostCopies,
     churnReplications,
-    churnLookups,
     requests,
     ...byType,
     joinRequests: delta('JOIN'),
@@ -198,11 +193,6 @@ async function join(net: Testnet, joining: Set<string>): Promise<void> {
   } finally {
     joining.delete(toHex(id))
   }
-}
-
-/** The node's churn lookups, where its stats count them. */
-function churnLookupsOf(node: KademliaNode): number {
-  return (node.stats() as { churnLookups?: number }).churnLookups ?? 0
 }
 
 function sum<T>(items: readonly T[], of: (item: T) => number): number {
