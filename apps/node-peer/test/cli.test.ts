@@ -82,6 +82,8 @@ describe('the CLI', () => {
     expect(value('signaling_registered_ids')).toBe(2)
     expect(value('dht_peers')).toBe(2)
     expect(metrics).toMatch(/^# TYPE dht_drops_total counter$/m)
+    expect(metrics).toMatch(/^# TYPE dht_direct_rejected_total counter$/m)
+    expect(value('dht_direct_links_opened_total')).toBe(0)
     expect(metrics).toMatch(/^dht_closes_total\{reason="[a-z-]+"\} \d+$/m)
     expect(value('dht_requests_sent_total')).toBeGreaterThanOrEqual(0)
     // The two peers' WebRTC connections (to each other: --no-direct) run over --ice-port and the port after it.

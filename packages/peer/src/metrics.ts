@@ -18,8 +18,8 @@ interface Snapshot {
 type Gauge = readonly [name: string, help: string, of: (peer: Snapshot) => number]
 
 const GAUGES: readonly Gauge[] = [
-  ['dht_connections', 'Open WebRTC data channels.', (peer) => peer.transport.open],
-  ['dht_connections_connecting', 'WebRTC connections being set up.', (peer) => peer.transport.connecting],
+  ['dht_connections', 'Open connections (WebRTC data channels and direct links).', (peer) => peer.transport.open],
+  ['dht_connections_connecting', 'Connections being set up.', (peer) => peer.transport.connecting],
   ['dht_contacts', 'Contacts in the routing tables.', (peer) => peer.node.peers],
   ['dht_records', 'Records held for the DHT.', (peer) => peer.node.records],
   ['dht_stored_bytes', 'Bytes of records held.', (peer) => peer.node.storedBytes],
@@ -30,7 +30,8 @@ const GAUGES: readonly Gauge[] = [
 const COUNTERS: readonly Gauge[] = [
   ['dht_requests_sent_total', 'DHT requests sent.', (peer) => peer.node.requestsSent],
   ['dht_requests_served_total', 'DHT requests answered.', (peer) => peer.node.requestsServed],
-  ['dht_connections_created_total', 'WebRTC connections created.', (peer) => peer.transport.connectionsCreated],
+  ['dht_connections_created_total', 'Connections created.', (peer) => peer.transport.connectionsCreated],
+  ['dht_direct_links_opened_total', 'Direct links (a WebSocket to another Node peer) opened.', (peer) => peer.transport.directOpened],
   ['dht_relays_forwarded_total', 'Relayed frames passed on for others.', (peer) => peer.transport.relaysForwarded],
   ['dht_signals_sent_total', 'Connection signals sent (through the overlay or a server).', (peer) => peer.transport.signalsSent],
 ]
@@ -40,6 +41,7 @@ type ByReason = readonly [name: string, help: string, of: (peer: Snapshot) => Re
 const BY_REASON: readonly ByReason[] = [
   ['dht_drops_total', 'Frames and messages the transport did not pass on, by reason.', (peer) => peer.transport.dropped],
   ['dht_closes_total', 'Connections closed, by reason.', (peer) => peer.transport.closed],
+  ['dht_direct_rejected_total', 'Direct-link handshakes and frames rejected, by reason.', (peer) => peer.transport.directRejected],
   ['dht_refused_stores_total', 'STOREs refused, by error code.', (peer) => peer.node.refusedStores],
   ['dht_rejected_input_total', 'Input from peers rejected, by error code.', (peer) => peer.node.rejected],
 ]

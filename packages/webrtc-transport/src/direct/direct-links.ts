@@ -102,27 +102,33 @@ class DirectLinks implements DirectPlug {
   /** The answering side: dials the remote's URL, says HELLO, and waits for its WELCOME. */
   #dial(link: Link, url: string, token: Uint8Array, keys: MacKeys): void {
     const { options, counters } = this.#o
+    let socket: DirectSocket | undefined
     let channel: DirectChannel | undefined
     let settled = false
-    const give = (socket?: DirectSocket): void => {
+    /** The handshake failed (or timed out): the remote is asked for a WebRTC offer instead. */
+    const give = (): void => {
       if (settled) return
       settled = true
       options.clock.clearTimeout(timer)
       socket?.close()
       this.#decline(link)
     }
-    let socket: DirectSocket
+    const timer = options.clock.setTimeout(() => {
+      if (settled) return
+      counters.directRejected.timeout++
+      give()
+    }, options.directHandshakeTimeoutMs)
     try {
       socket = this.#sockets.dial(url, {
         open: () => {
-          if (!settled) socket.send(helloBytes(token, options.identity.publicKey, keys))
+          if (!settled) socket?.send(helloBytes(token, options.identity.publicKey, keys))
         },
         message: (bytes) => {
           if (channel !== undefined) return channel.received(bytes)
-          if (settled) return
+          if (settled || socket === undefined) return
           if (!welcomeValid(bytes, token, keys) || link.state !== 'connecting') {
             counters.directRejected['bad-tag']++
-            return give(socket)
+            return give()
           }
           settled = true
           options.clock.clearTimeout(timer)
@@ -134,13 +140,8 @@ class DirectLinks implements DirectPlug {
         },
       })
     } catch {
-      return this.#decline(link)
+      give()
     }
-    const timer = options.clock.setTimeout(() => {
-      if (settled) return
-      counters.directRejected.timeout++
-      give(socket)
-    }, options.directHandshakeTimeoutMs)
   }
 
   /** The listening side: a socket dialed to this node, which must say a valid HELLO first. */
