@@ -69,4 +69,14 @@ describe('ed25519 public keys without a curve library', () => {
     )
   })
 
+  it('remembers each key’s answers, by its bytes: a key changed in place is checked anew, and the X25519 key handed out is a copy', () => {
+    const publicKey = ed25519.getPublicKey(new Uint8Array(32).fill(9))
+    expect(isUsablePublicKey(publicKey)).toBe(true)
+    const u = montgomeryPublicKey(publicKey)
+    u.fill(0)
+    expect(montgomeryPublicKey(publicKey)).toEqual(ed25519.utils.toMontgomery(publicKey))
+    // The same array, now a small-order point: refused, whatever was remembered for its old bytes.
+    publicKey.set(bytesOf(1n, false))
+    expect(isUsablePublicKey(publicKey)).toBe(false)
+  })
 })

@@ -12,7 +12,14 @@
  *   are exactly those with y in {1, -1, 0, ±y8} (y8 below), so no multiplication is needed.
  * - `montgomeryPublicKey`: the X25519 public key u = (1 + y) / (1 - y) of an ed25519 public key
  *   (RFC 7748, 4.1), for Diffie-Hellman between two nodes' identity keys.
+ *
+ * Each costs one exponentiation (about 75 µs in Node 20), and the same keys come back again and
+ * again (a peer's signals, relays and pair keys; in a process running many peers, every peer
+ * checks every other's key), so both answers are remembered per key (`KEYS_REMEMBERED`).
  */
+import { BoundedMap } from '../platform/bounded-map.ts'
+import { toHex } from './id.ts'
+
 export const PUBLIC_KEY_BYTES = 32
 export const SIGNATURE_BYTES = 64
 
@@ -56,12 +63,41 @@ const D = 3709570593466943934313808350875456518954211387984321901638878553308594
 /** The y of two of the 4 points of order 8 (the others have −y8); the other small-order points have y = 1 (order 1), −1 (order 2) and 0 (order 4). */
 const Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n
 
+const LOW_255 = (1n << 255n) - 1n
+
 const mod = (a: bigint): bigint => ((a % P) + P) % P
+
+/** `x mod p` for 0 ≤ x < 2^510 (a product of two reduced numbers), since 2^255 ≡ 19: no division. */
+function reduce(x: bigint): bigint {
+  x = (x & LOW_255) + 19n * (x >> 255n)
+  x = (x & LOW_255) + 19n * (x >> 255n)
+  return x >= P ? x - P : x
+}
 
 function pow(base: bigint, exponent: bigint): bigint {
   let result = 1n
-  for (let b = mod(base), e = exponent; e > 0n; e >>= 1n, b = (b * b) % P) if ((e & 1n) === 1n) result = (result * b) % P
+  for (let b = mod(base), e = exponent; e > 0n; e >>= 1n, b = reduce(b * b)) if ((e & 1n) === 1n) result = reduce(result * b)
   return result
+}
+
+/** Public keys whose checks are remembered (each answer is a pure function of the key). */
+export const KEYS_REMEMBERED = 4096
+
+interface KeyFacts {
+  usable: boolean
+  montgomery?: Uint8Array
+}
+
+const known = new BoundedMap<KeyFacts>(KEYS_REMEMBERED)
+
+function factsOf(publicKey: Uint8Array): KeyFacts {
+  const name = toHex(publicKey)
+  let facts = known.get(name)
+  if (facts === undefined) {
+    facts = { usable: checkPublicKey(publicKey) }
+    known.remember(name, facts)
+  }
+  return facts
 }
 
 /** The little-endian number of 32 bytes, without bit 255. */
@@ -78,6 +114,10 @@ function fieldElement(bytes: Uint8Array): bigint {
  */
 export function isUsablePublicKey(publicKey: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_BYTES) return false
+  return factsOf(publicKey).usable
+}
+
+function checkPublicKey(publicKey: Uint8Array): boolean {
   const y = fieldElement(publicKey)
   if (y >= P || y === 0n || y === 1n || y === P - 1n || y === Y8 || y === P - Y8) return false
   // On the curve when x^2 = (y^2 - 1) / (d y^2 + 1) has a root: Euler's criterion on u v (v is
@@ -91,6 +131,12 @@ export function isUsablePublicKey(publicKey: Uint8Array): boolean {
  * key (`isUsablePublicKey`): the caller checks first.
  */
 export function montgomeryPublicKey(publicKey: Uint8Array): Uint8Array {
+  const facts = factsOf(publicKey)
+  facts.montgomery ??= toMontgomery(publicKey)
+  return Uint8Array.from(facts.montgomery)
+}
+
+function toMontgomery(publicKey: Uint8Array): Uint8Array {
   const y = fieldElement(publicKey)
   let u = mod((1n + y) * pow(1n - y, P - 2n))
   const out = new Uint8Array(PUBLIC_KEY_BYTES)
