@@ -123,6 +123,26 @@ describe('Records.accept: who may change what', () => {
     expect(records.refused).toMatchObject({ [ErrorCode.NOT_CLOSE]: 1, [ErrorCode.SENDER_QUOTA]: 1 })
   })
 
+  it('takes no STORE once stopped, not even one whose signature was being checked: nothing is written after the node stops', async () => {
+    const disk = new MemoryRecordStore()
+    let release: (() => void) | undefined
+    const slow = new Records(disk, {
+      self: SELF,
+      limits: LIMITS,
+      check: { verify: async (...args) => (await new Promise<void>((resolve) => (release = resolve)), verifySignature(...args)), puzzleBits: 0 },
+      belongs: () => true,
+      now: () => 0,
+    })
+    const pending = codeOf(slow.accept(store(K1, await signNamed(ALICE, K1, 1, bytes(3)))))
+    await Promise.resolve()
+    slow.stop()
+    release!()
+    expect(await pending).toBe(ErrorCode.NOT_RUNNING)
+    expect(await codeOf(slow.accept(store(K2, await signNamed(ALICE, K2, 1, bytes(3)))))).toBe(ErrorCode.NOT_RUNNING)
+    expect(disk.size).toBe(0)
+    expect(slow.count).toBe(0)
+  })
+
   it('spends at most its budget of signature checks on one sender (attack: burn CPU with forged records)', async () => {
     const clock = { now: 0 }
     let checks = 0

@@ -146,6 +146,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   async stop(): Promise<void> {
     if (!this.#running) return
     this.#running = false
+    this.records.stop()
     this.#maintenance.stop()
     this.#rpc.cancelAll(new DhtError(ErrorCode.NOT_RUNNING, 'node stopped'))
     this.#o.transport.close()

@@ -97,6 +97,8 @@ export class Records {
   readonly #writes = new Map<string, Promise<void>>()
   readonly refused: Partial<Record<ErrorCode, number>> = {}
   #bytes = 0
+  /** The node stopped: no STORE is taken any more, not even one whose signature was being checked. */
+  #stopped = false
 
   constructor(
     readonly store: RecordStore,
@@ -164,6 +166,15 @@ export class Records {
       .map((h) => ({ record: h.record, ttlMs: Math.ceil(h.expiresAt - now) }))
   }
 
+  /**
+   * The node stopped: every STORE from now on is refused with ERR_NOT_RUNNING, those still
+   * waiting for their signature check included, so nothing reaches the store after the node (and
+   * then its store) closed.
+   */
+  stop(): void {
+    this.#stopped = true
+  }
+
   /** Applies a STORE (see the file comment). Resolves once the record is durable; throws a DhtError with the refusal's code. */
   async accept(request: StoreRequest): Promise<AcceptOutcome> {
     try {
@@ -176,6 +187,7 @@ export class Records {
 
   async #accept({ key, record, ttlMs, mode, cas, from, now }: StoreRequest): Promise<AcceptOutcome> {
     const { limits } = this.#o
+    if (this.#stopped) refuse(ErrorCode.NOT_RUNNING, 'the node stopped')
     if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > limits.maxTtlMs) refuse(ErrorCode.INVALID_TTL, `ttl must be 1..${limits.maxTtlMs} ms`)
     // Cheap checks first: shape and key binding, where it belongs, the slot's seq, the quota, room.
     const pre = precheckRecord(key, record, this.#checkOptions)
@@ -196,6 +208,7 @@ export class Records {
     }
     if (from !== undefined && !this.#checkBudget(from).take()) refuse(ErrorCode.RATE_LIMITED, 'the sender is over its budget of signature checks')
     const checked = await checkRecord(key, record, this.#checkOptions)
+    if (this.#stopped) refuse(ErrorCode.NOT_RUNNING, 'the node stopped while the record was checked')
     if (!checked.ok) refuse(checked.code, 'the record is not its publisher’s')
     // Decide again: another STORE for this slot may have landed while the signature was checked.
     if (this.#decide(key, record, mode, cas, from, now) === 'same') return 'kept'
