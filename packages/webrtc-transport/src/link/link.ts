@@ -1,8 +1,9 @@
 /**
  * One peer connection: a simple-peer instance, or a direct link's socket (direct/DIRECT.md), bound
- * to the node ID it was signaled with, its state, its connect timer, its rate limits and the frames that arrive on it. The parts are each
- * in a file of their own: its negotiation (negotiation.ts), its outgoing queue (send-queue.ts),
- * its heartbeat and probes (pings.ts, over heartbeat.ts). The transport owns the table of links
+ * to the node ID it was signaled with, its state, its connect timer, its rate limits and the
+ * frames that arrive on it. The parts are each in a file of their own: its negotiation
+ * (negotiation.ts), its outgoing queue (send-queue.ts), its heartbeat and probes (pings.ts, over
+ * heartbeat.ts). The transport owns the table of links
  * (transport/link-table.ts); a link reports back through `LinkHooks` and, once closed, holds no
  * timer and no reference the transport needs to clear.
  */
