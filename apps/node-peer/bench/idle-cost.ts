@@ -103,7 +103,7 @@ try {
   console.log('| | % of one core | per 100 connections |\n|---|---:|---:|')
   console.log(`| process | ${processPct} | ${((processPct / connections) * 100).toFixed(2)} |`)
   for (const [name, p] of Object.entries(threads)) console.log(`| thread ${name} | ${p} | ${((p / connections) * 100).toFixed(2)} |`)
-  console.log(`data-channel frames sent: ${framesPerS.toFixed(0)}/s; RSS ${rssMb} MB, of it JavaScript's heap ${heapMb} MB`)
+  console.log(`link frames sent: ${framesPerS.toFixed(0)}/s; RSS ${rssMb} MB, of it JavaScript's heap ${heapMb} MB`)
   console.log('main thread, share of sampled time:')
   for (const [where, share] of busiest) console.log(`  ${String(share).padStart(5)} %  ${where}`)
   if (values.json) console.log(JSON.stringify({ peers: peersWanted, budget, connections, udpSocketPerConnection: perConnection, direct: !noDirect, heartbeatMs, idleS: Number(wallS.toFixed(1)), processCpuPct: processPct, threadsCpuPct: threads, framesPerSecond: Number(framesPerS.toFixed(1)), rssMb, heapMb, processCpuPctPer100Connections: Number(((processPct / connections) * 100).toFixed(3)) }))

@@ -11,17 +11,16 @@
  */
 import { DhtError, ErrorCode, isDhtError } from '../errors.ts'
 import { type Signer, type Verify } from '../keyspace/ed25519.ts'
-import { compareDistance, type Id, idEquals, idKey, toHex } from '../keyspace/id.ts'
+import { compareDistance, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import { BoundedMap } from '../platform/bounded-map.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import type { Finding, LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
 import { bencodedLength, immutableKey, MAX_BENCODED_VALUE_BYTES, mutableKey } from '../records/bep44.ts'
+import { CheckedRecords } from '../records/checked-records.ts'
 import type { Records } from '../records/records.ts'
 import {
-  checkRecord,
   immutableRecord,
-  sameRecord,
   type MutableRecord,
   publisherOf,
   seqOf,
@@ -128,18 +127,11 @@ export interface ValuesHost {
   assertRunning(): void
 }
 
-/**
- * Records whose signature a read checked lately, remembered so that the same record again (from
- * another holder of the same get, or the next get) costs no second check: a get hears the same
- * record from most of the key's holders, and the checks were most of a get's CPU.
- */
-export const CHECKED_RECORDS_REMEMBERED = 1024
-
 export class Values {
   readonly #host: ValuesHost
   readonly #published = new Map<string, Published>()
-  /** Records a read found valid lately, by key and signature; only the very same bytes skip the check. */
-  readonly #checked = new BoundedMap<SignedRecord>(CHECKED_RECORDS_REMEMBERED)
+  /** Records a read found valid lately: the same bytes again are not checked again. */
+  readonly #checked = new CheckedRecords()
   /** The last seq this node signed per key and kind (a removed value's tombstone included). */
   readonly #seqs: BoundedMap<number>
 
@@ -255,21 +247,10 @@ export class Values {
     const check = { verify: this.#host.verify, maxValueBytes: this.#host.options.maxValueBytes, puzzleBits: this.#host.options.idPuzzleBits }
     const valid: TimedRecord[] = []
     for (const timed of response.records) {
-      if ((await this.#checkOnce(key, timed.record, check)) && valid.every((v) => slotOf(v.record) !== slotOf(timed.record))) valid.push(timed)
+      if ((await this.#checked.check(key, timed.record, check)) && valid.every((v) => slotOf(v.record) !== slotOf(timed.record))) valid.push(timed)
       else counts.invalid++
     }
     return valid.length > 0 ? { ...response, records: valid } : { type: 'NODES', rid: response.rid, nodes: response.nodes }
-  }
-
-  /** `checkRecord`, but a record this node found valid lately under `key` (the very same bytes) is not checked again. */
-  async #checkOnce(key: Id, record: SignedRecord, check: Parameters<typeof checkRecord>[2]): Promise<boolean> {
-    if (record.kind === 'immutable') return (await checkRecord(key, record, check)).ok
-    const name = `${idKey(key)}:${toHex(record.signature)}`
-    const known = this.#checked.get(name)
-    if (known !== undefined && sameRecord(known, record)) return true
-    if (!(await checkRecord(key, record, check)).ok) return false
-    this.#checked.remember(name, record)
-    return true
   }
 
   async #publish(key: Id, record: SignedRecord, ttlMs: number, options: LookupCallOptions, cas?: number): Promise<PutResult> {
