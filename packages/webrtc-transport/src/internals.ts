@@ -31,6 +31,8 @@ export {
 export {
   byeFrame,
   ByeReason,
+  MAX_LISTED_NEIGHBOURS,
+  neighboursFrame,
   type RelayFrame,
   relayFrame,
   type RelayId,

@@ -5,6 +5,8 @@ import {
   ByeReason,
   dhtFrame,
   FrameType,
+  MAX_LISTED_NEIGHBOURS,
+  neighboursFrame,
   parseFrame,
   pingFrame,
   pongFrame,
@@ -76,6 +78,33 @@ describe('channel frames', () => {
     expect(parseFrame(Uint8Array.of(FrameType.BYE), 10)).toEqual({ ok: false, reason: 'malformed-bye' })
   })
 
+  it('lists up to 64 node IDs in a NEIGHBOURS frame, copied out of the channel\'s buffer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 20, maxLength: 20 }), { maxLength: 80 }), (ids) => {
+        const frame = neighboursFrame(ids)
+        const listed = ids.slice(0, MAX_LISTED_NEIGHBOURS)
+        expect(frame.length).toBe(2 + 20 * listed.length)
+        const buffer = Buffer.from(frame)
+        const result = parseFrame(buffer, 10)
+        expect(result).toEqual({ ok: true, frame: { type: 'neighbours', ids: listed } })
+        buffer.fill(0)
+        if (result.ok && result.frame.type === 'neighbours') expect(result.frame.ids).toEqual(listed)
+      }),
+    )
+  })
+
+  it('rejects a NEIGHBOURS frame whose length is not its count\'s, or that lists more than 64', () => {
+    const two = neighboursFrame([new Uint8Array(20).fill(1), new Uint8Array(20).fill(2)])
+    expect(parseFrame(two.subarray(0, 41), 10)).toEqual({ ok: false, reason: 'malformed-neighbours' })
+    expect(parseFrame(Uint8Array.of(...two, 0), 10)).toEqual({ ok: false, reason: 'malformed-neighbours' })
+    expect(parseFrame(Uint8Array.of(FrameType.NEIGHBOURS), 10)).toEqual({ ok: false, reason: 'malformed-neighbours' })
+    const tooMany = new Uint8Array(2 + 65 * 20)
+    tooMany[0] = FrameType.NEIGHBOURS
+    tooMany[1] = 65
+    expect(parseFrame(tooMany, 10)).toEqual({ ok: false, reason: 'malformed-neighbours' })
+    expect(parseFrame(Uint8Array.of(FrameType.NEIGHBOURS, 0), 10)).toEqual({ ok: true, frame: { type: 'neighbours', ids: [] } })
+  })
+
   it('turns any bytes into a frame or a rejection without throwing', () => {
     const frameType = fc.constantFrom(...Object.values(FrameType), 9)
     fc.assert(
@@ -88,6 +117,7 @@ describe('channel frames', () => {
           expect(Number.isSafeInteger(result.frame.seq)).toBe(true)
         }
         if (result.ok && result.frame.type === 'relay') expect(result.frame.body.length).toBeLessThanOrEqual(max)
+        if (result.ok && result.frame.type === 'neighbours') for (const id of result.frame.ids) expect(id.length).toBe(20)
       }),
     )
   })

@@ -10,6 +10,8 @@ import {
   dhtFrame,
   DROP_REASONS,
   type Frame,
+  MAX_LISTED_NEIGHBOURS,
+  neighboursFrame,
   type parseFrame,
   type PeerFactory,
   pingFrame,
@@ -52,8 +54,9 @@ export interface RelayBody {
 const MAX_SEQ = Number.MAX_SAFE_INTEGER
 
 /**
- * DHT frames of `messages`, heartbeats, both BYEs, an UNDELIVERABLE of every reason, and RELAY
- * frames of `relays` (with hop counts 0, 1, 8 and 255, detoured or not, as a reply or not).
+ * DHT frames of `messages`, heartbeats, both BYEs, an UNDELIVERABLE of every reason, NEIGHBOURS
+ * lists of 0, 1 and 64 IDs, and RELAY frames of `relays` (with hop counts 0, 1, 8 and 255,
+ * detoured or not, as a reply or not).
  */
 export function frameCorpus(rng: Rng, messages: readonly Message[], relays: readonly RelayBody[]): ByteCorpus {
   const { maxMessageBytes, maxRelayBodyBytes } = transportLimits()
@@ -64,6 +67,7 @@ export function frameCorpus(rng: Rng, messages: readonly Message[], relays: read
     byeFrame(ByeReason.LEAVING),
     byeFrame(ByeReason.BUDGET),
     ...UNDELIVERABLE_REASONS.map((reason, i) => undeliverableFrame(reason, { ...relays[i % relays.length]!, seq: i === 0 ? MAX_SEQ : relays[i % relays.length]!.seq })),
+    ...[0, 1, MAX_LISTED_NEIGHBOURS].map((count) => neighboursFrame(Array.from({ length: count }, () => rng.bytes(20)))),
     ...relays.map((relay, i) =>
       relayFrame({ ...relay, hops: [0, 1, 8, 255][i % 4]!, detoured: i % 3 === 0, replyTo: relay.replyTo ?? (i % 2 === 0 ? 0 : relay.seq - 1) }),
     ),
@@ -71,7 +75,7 @@ export function frameCorpus(rng: Rng, messages: readonly Message[], relays: read
   const undeliverable = valid.find((frame) => frame[0] === 0x05)!.length
   return {
     valid,
-    lengths: [0, 1, 2, pingFrame(0).length, undeliverable, relayHeader, 1 + maxMessageBytes, relayHeader + maxRelayBodyBytes],
+    lengths: [0, 1, 2, pingFrame(0).length, undeliverable, 2 + 20 * MAX_LISTED_NEIGHBOURS, relayHeader, 1 + maxMessageBytes, relayHeader + maxRelayBodyBytes],
   }
 }
 
@@ -104,6 +108,8 @@ function encodeAgain(frame: Frame): Uint8Array {
       return undeliverableFrame(frame.reason, frame)
     case 'relay':
       return relayFrame(frame)
+    case 'neighbours':
+      return neighboursFrame(frame.ids)
   }
 }
 
@@ -131,6 +137,10 @@ export function checkFrame(bytes: Uint8Array, result: ReturnType<typeof parseFra
   if (frame.type === 'relay' || frame.type === 'undeliverable') {
     invariant(isPlainCopy(frame.target, bytes) && isPlainCopy(frame.origin, bytes), `${frame.type} IDs that are not copies`)
     invariant(Number.isSafeInteger(frame.seq), 'a seq beyond 2^53')
+  }
+  if (frame.type === 'neighbours') {
+    invariant(frame.ids.length <= MAX_LISTED_NEIGHBOURS, `a list of ${frame.ids.length} IDs`)
+    invariant(frame.ids.every((id) => id.length === 20 && isPlainCopy(id, bytes)), 'listed IDs that are not 20-byte copies')
   }
   invariant(compareBytes(encodeAgain(frame), bytes) === 0, `a ${frame.type} frame does not encode back to the bytes it was read from`)
   return 'ok'

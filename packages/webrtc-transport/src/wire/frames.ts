@@ -15,13 +15,16 @@
  *   0x05 UNDELIVERABLE | reason u8 | target 20 | origin 20 | seq u64 — 50 bytes in all: names a
  *                 relay (by target, origin and seq) that could not be passed on. It goes back
  *                 hop by hop, each node sending it only to the peer that brought it the relay.
+ *   0x06 NEIGHBOURS | count u8 | count × node ID 20 — the sender's open links (at most
+ *                 MAX_LISTED_NEIGHBOURS): a relay for one of them can go through the sender and
+ *                 arrive on its next hop (overlay/neighbours.ts). Sent again when they change.
  *
  * RELAY.md describes the relay protocol. `parseFrame` is the one function that reads a frame
  * from a peer: any bytes become a typed frame or a typed rejection, never an exception.
  */
 import { type Id, ID_BYTES } from '@browser-dht/kademlia'
 
-export const FrameType = { DHT: 0x00, PING: 0x01, PONG: 0x02, RELAY: 0x03, BYE: 0x04, UNDELIVERABLE: 0x05 } as const
+export const FrameType = { DHT: 0x00, PING: 0x01, PONG: 0x02, RELAY: 0x03, BYE: 0x04, UNDELIVERABLE: 0x05, NEIGHBOURS: 0x06 } as const
 
 /** Bytes of a PING or PONG frame. */
 export const HEARTBEAT_FRAME_BYTES = 5
@@ -29,6 +32,12 @@ export const HEARTBEAT_FRAME_BYTES = 5
 export const RELAY_HEADER_BYTES = 3 + 2 * ID_BYTES + 16
 /** Bytes of an UNDELIVERABLE frame. */
 export const UNDELIVERABLE_FRAME_BYTES = 2 + 2 * ID_BYTES + 8
+
+/**
+ * Node IDs in one NEIGHBOURS frame at most (1,282 bytes): twice the default budget. A node with
+ * more open links lists the first this many; a frame that lists more is malformed.
+ */
+export const MAX_LISTED_NEIGHBOURS = 64
 
 export const RelayKind = { SIGNAL: 0, DHT: 1 } as const
 export type RelayKind = (typeof RelayKind)[keyof typeof RelayKind]
@@ -72,6 +81,7 @@ export type Frame =
   | RelayFrame
   | { type: 'bye'; reason: ByeReason }
   | UndeliverableFrame
+  | { type: 'neighbours'; ids: Id[] }
 
 /** Why an incoming frame was dropped. */
 export type FrameRejection =
@@ -82,6 +92,7 @@ export type FrameRejection =
   | 'malformed-relay'
   | 'malformed-bye'
   | 'malformed-undeliverable'
+  | 'malformed-neighbours'
 
 export type FrameResult = { ok: true; frame: Frame } | { ok: false; reason: FrameRejection }
 
@@ -140,6 +151,16 @@ export function undeliverableFrame(reason: UndeliverableReason, relay: RelayId):
   return out
 }
 
+/** Lists `ids` (the first MAX_LISTED_NEIGHBOURS of them). */
+export function neighboursFrame(ids: readonly Id[]): Uint8Array {
+  const listed = ids.slice(0, MAX_LISTED_NEIGHBOURS)
+  const out = new Uint8Array(2 + listed.length * ID_BYTES)
+  out[0] = FrameType.NEIGHBOURS
+  out[1] = listed.length
+  listed.forEach((id, i) => out.set(id, 2 + i * ID_BYTES))
+  return out
+}
+
 /** target, origin, seq from `at` on. */
 function writeIds(out: Uint8Array, view: DataView, at: number, relay: RelayId): void {
   out.set(relay.target, at)
@@ -194,6 +215,13 @@ export function parseFrame(bytes: unknown, maxMessageBytes: number, maxRelayBody
       const ids = bytes.length === UNDELIVERABLE_FRAME_BYTES ? readIds(bytes, data, 2) : undefined
       if (reason === undefined || ids === undefined) return { ok: false, reason: 'malformed-undeliverable' }
       return { ok: true, frame: { type: 'undeliverable', reason, ...ids } }
+    }
+    case FrameType.NEIGHBOURS: {
+      const count = bytes[1] ?? MAX_LISTED_NEIGHBOURS + 1
+      if (count > MAX_LISTED_NEIGHBOURS || bytes.length !== 2 + count * ID_BYTES) return { ok: false, reason: 'malformed-neighbours' }
+      const ids: Id[] = []
+      for (let at = 2; at < bytes.length; at += ID_BYTES) ids.push(new Uint8Array(bytes.subarray(at, at + ID_BYTES)))
+      return { ok: true, frame: { type: 'neighbours', ids } }
     }
     default:
       return { ok: false, reason: 'unknown-frame' }
