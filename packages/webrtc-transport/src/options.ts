@@ -129,6 +129,11 @@ const TUNABLES = {
    * and one check per node on the way.
    */
   presenceIntervalMs: [5000, positive],
+  /**
+   * After this node's open links change, each open link is told the new list (a NEIGHBOURS frame,
+   * overlay/neighbours.ts) this much later: changes within it go out as one list.
+   */
+  neighbourListDelayMs: [2 * SECOND, positive],
   /** After a BYE, the peer connection is torn down this much later, so the BYE goes out. */
   byeLingerMs: [250, positive],
   /** A direct link's socket that has not completed its handshake after this long is closed (DIRECT.md). */

@@ -46,6 +46,8 @@ export const DROP_REASONS = [
   'frame-rate-limited',
   /** A BYE frame that is not 2 bytes with a known reason. */
   'malformed-bye',
+  /** A NEIGHBOURS frame whose length is not its count's, or that lists more than MAX_LISTED_NEIGHBOURS. */
+  'malformed-neighbours',
   // relays this node was asked to pass on (the origin is told why, in an UNDELIVERABLE)
   /** No open channel to the target and no peer closer to it than this node. */
   'relay-no-route',
@@ -190,7 +192,7 @@ export interface TransportStats {
   relaysClamped: number
   /** UNDELIVERABLE frames this node passed back toward a relay's origin. */
   undeliverablePassedBack: number
-  /** Route hints forgotten because a relay sent along one came back UNDELIVERABLE (relays.ts). */
+  /** Route hints and neighbour listings forgotten because a relay sent along one came back UNDELIVERABLE (relays.ts). */
   hintsForgotten: number
   /** Relays passed on for others that brought a new presence of their origin: the way back to it was learned. */
   routesLearnedOnTheWay: number
@@ -198,6 +200,11 @@ export interface TransportStats {
   presencesRejected: number
   /** Relay frames that reached this node as their target. */
   relaysReceived: number
+  /** NEIGHBOURS frames (overlay/neighbours.ts): lists of this node's open links sent, and peers' lists received. */
+  neighbourListsSent: number
+  neighbourListsReceived: number
+  /** Peers' listings passed over for a request because one through them is unanswered (neighbours.ts). */
+  neighbourListingsPassedOver: number
   /** UNDELIVERABLE notices about relays this node started, by the reason the relay gave. */
   undeliverable: Record<UndeliverableReason, number>
   dropped: Record<DropReason, number>
@@ -244,6 +251,9 @@ export class Counters {
   routesLearnedOnTheWay = 0
   presencesRejected = 0
   relaysReceived = 0
+  neighbourListsSent = 0
+  neighbourListsReceived = 0
+  neighbourListingsPassedOver = 0
   readonly undeliverable = zeros(UNDELIVERABLE_REASONS)
   readonly dropped = zeros(DROP_REASONS)
   readonly closed = zeros(CLOSE_REASONS)

@@ -35,6 +35,7 @@ import type { Signaler } from './signaling/signaler.ts'
 import { TransportError, TransportErrorCode } from './errors.ts'
 import { type CloseReason, Counters, type TransportStats } from './stats.ts'
 import type { TransportContext } from './transport/context.ts'
+import { Neighbours } from './overlay/neighbours.ts'
 import { Delivery } from './transport/delivery.ts'
 import { type ConnectionPolicy, LinkTable, type PeerInfo } from './transport/link-table.ts'
 import { Relaying } from './transport/relaying.ts'
@@ -58,6 +59,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   readonly #relaying: Relaying
   readonly #signals: SignalRouting
   readonly #delivery: Delivery
+  readonly #neighbours: Neighbours
   readonly #direct: DirectPlug | undefined
   #closed = false
 
@@ -79,12 +81,21 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
       message: (link, payload) => this.#delivery.deliver(link.remote, link.remote, payload),
       relay: (link, frame) => this.#relaying.arrived(link, frame),
       undeliverable: (link, frame) => this.#relaying.undeliverable(link, frame),
+      neighbours: (link, ids) => this.#neighbours.heard(link.remote, ids),
       closed: (link, reason, queuedDropped) => this.#linkClosed(link, reason, queuedDropped),
     }
     const links = (this.#links = new LinkTable({ options: this.options, counters, hooks, direct: () => this.#direct }))
     const context: TransportContext = { options: this.options, counters, suite, keys, sequencer, links }
+    const neighbours = (this.#neighbours = new Neighbours({
+      self: this.id,
+      clock,
+      delayMs: this.options.neighbourListDelayMs,
+      counters,
+      links: { open: () => links.openLinks(), isOpen: (id) => links.isOpen(id) },
+    }))
     this.#relaying = new Relaying({
       ...context,
+      neighbours,
       deliver: (from, via, payload) => this.#delivery.deliver(from, via, payload),
       signal: (frame, link) => this.#signals.fromOverlay(frame, link),
       signalFailed: (target, signed) => this.#signals.viaServer(target, signed),
@@ -159,6 +170,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
     this.#signals.close()
     this.#direct?.close()
     this.#relaying.close()
+    this.#neighbours.close()
     this.#links.close(ByeReason.LEAVING)
     this.#delivery.close()
   }
@@ -201,6 +213,7 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
 
   #opened(link: Link): void {
     this.#counters.connectionsOpened++
+    this.#neighbours.changed()
     const connectMs = (link.openedAt ?? link.createdAt) - link.createdAt
     this.emit('peer:connected', { id: link.remote, initiator: link.initiator, connectMs })
   }
@@ -208,7 +221,11 @@ export class WebRtcTransport extends Emitter<TransportEvents> implements Transpo
   #linkClosed(link: Link, reason: CloseReason, queuedDropped: number): void {
     this.#direct?.forget(link)
     const wasOpen = this.#links.remove(link, reason, queuedDropped)
-    if (wasOpen) this.emit('peer:disconnected', { id: link.remote, reason })
+    if (wasOpen) {
+      this.#neighbours.forget(link.remote)
+      this.#neighbours.changed()
+      this.emit('peer:disconnected', { id: link.remote, reason })
+    }
     else if (reason !== 'glare-lost' && reason !== 'replaced') {
       this.emit('connect:failed', { id: link.remote, reason, queuedDropped })
     }

@@ -25,7 +25,7 @@ import { AuthMode, MAC_TAG_BYTES } from '../src/auth/relay-seal.ts'
 import { DEFAULTS } from '../src/options.ts'
 import { type NodeIdentity, SIGNATURE_BYTES } from '@browser-dht/identity'
 import { identityFromSecretKey } from '@browser-dht/identity/noble'
-import { RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
+import { FrameType, neighboursFrame, RelayKind, undeliverableFrame } from '../src/wire/frames.ts'
 import { forgedBody, forgedPresence, forgedRelay, presenceOf, relaysIn, TAG_AT } from './helpers/attacker.ts'
 import { FakeNetwork, type FakeNode } from './helpers/fake-network.ts'
 import type { FakePeer } from './helpers/fake-peer.ts'
@@ -255,6 +255,63 @@ describe('evicting a live contact', () => {
     expect(v.fake.transport.stats().undeliverable['relay-no-route']).toBe(1)
     expect(v.fake.transport.stats().relaysRetried).toBe(1)
     expect(v.node.table.has(x.fake.id)).toBe(true)
+  })
+})
+
+describe('listing links one does not have', () => {
+  /** `line()`, before any list went out: what M sends first is V's first list. */
+  async function listed() {
+    const setup = await line()
+    expect(setup.v.fake.transport.stats().neighbourListsReceived).toBe(0)
+    const vToM = setup.net.channel(setup.v.fake, setup.net.nodes.find((n) => idEquals(n.id, setup.mIdentity.id))!)
+    const toX = (from: number) => relaysIn(vToM.sent.slice(from)).filter((relay) => idEquals(relay.target, setup.x.fake.id)).length
+    return { ...setup, vToM, toX }
+  }
+
+  it('an honest listing carries request after request: each answer names its request, so none is passed over', async () => {
+    const { net, x, y, v } = await listed()
+    await net.clock.advance(DEFAULTS.neighbourListDelayMs + 100) // Y lists X (and M lists nobody but V)
+    const vToY = net.channel(v.fake, y.fake)
+    const seen = vToY.sent.length
+    for (let i = 0; i < 3; i++) expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
+    expect(relaysIn(vToY.sent.slice(seen)).filter((relay) => idEquals(relay.target, x.fake.id))).toHaveLength(3)
+    expect(v.fake.transport.stats().neighbourListingsPassedOver).toBe(0)
+    expect(y.fake.transport.stats().relaysForwarded).toBeGreaterThanOrEqual(6) // each request and its answer, one hop each way
+  })
+
+  it('a peer that lists a node it has no channel to, and drops what it draws, costs one request: the next go the honest way, listing it again changes nothing, the node stays', async () => {
+    const { net, x, v, attacker, vToM, toX } = await listed()
+    attacker.send(neighboursFrame([x.fake.id]))
+    await net.clock.advance(20)
+    attacker.delivers = false // from now on M drops everything it draws (its own list too)
+    await net.clock.advance(DEFAULTS.neighbourListDelayMs) // Y's list of X arrives too, after M's
+    expect(v.fake.transport.stats().neighbourListsReceived).toBe(2)
+    const seen = vToM.sent.length
+    expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(false)
+    expect(toX(seen)).toBe(1)
+    attacker.delivers = true
+    attacker.send(neighboursFrame([x.fake.id]))
+    await net.clock.advance(20)
+    attacker.delivers = false
+    for (let i = 0; i < 3; i++) expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
+    expect(toX(seen)).toBe(1)
+    expect(v.fake.transport.stats().neighbourListingsPassedOver).toBeGreaterThanOrEqual(3)
+    expect(v.node.table.has(x.fake.id)).toBe(true)
+  })
+
+  it('malformed lists (more than 64 IDs, a length that is not the count\'s) are dropped, counted, and teach nothing', async () => {
+    const { net, x, v, attacker, vToM, toX } = await listed()
+    const tooMany = new Uint8Array(2 + 65 * 20)
+    tooMany[0] = FrameType.NEIGHBOURS
+    tooMany[1] = 65
+    tooMany.set(x.fake.id, 2)
+    attacker.send(tooMany)
+    attacker.send(neighboursFrame([x.fake.id]).subarray(0, 21))
+    await net.clock.advance(20)
+    expect(v.fake.transport.stats().dropped['malformed-neighbours']).toBe(2)
+    const seen = vToM.sent.length
+    expect(await net.clock.run(v.node.ping(x.fake.id))).toBe(true)
+    expect(toX(seen)).toBe(0)
   })
 })
 

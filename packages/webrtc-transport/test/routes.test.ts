@@ -4,6 +4,7 @@ import { compareDistance, type Id, idEquals, toHex, VirtualClock } from '@browse
 import { generateIdentity } from '@browser-dht/identity/noble'
 import { Sequencer } from '../src/auth/sequencer.ts'
 import { resolveOptions } from '../src/options.ts'
+import { Neighbours } from '../src/overlay/neighbours.ts'
 import { RelayRouter } from '../src/overlay/relays.ts'
 import { nextHop, RouteHints } from '../src/overlay/routes.ts'
 import { Counters } from '../src/stats.ts'
@@ -71,12 +72,16 @@ describe('a relay router and stale hints', () => {
     const clock = new VirtualClock(1_000_000)
     const sent: { to: Id; frame: Uint8Array }[] = []
     const counters = new Counters()
+    const isOpen = (id: Id): boolean => open.some((o) => idEquals(o, id))
+    const send = (to: Id, frame: Uint8Array): undefined => void sent.push({ to, frame })
+    const neighbours = new Neighbours({ self, clock, delayMs: 1000, counters, links: { open: () => open.map((remote) => ({ remote, sendFrame: (frame) => send(remote, frame) })), isOpen } })
     const relays = new RelayRouter({
       self,
       options: resolveOptions({ identity: generateIdentity(), clock, idPuzzleBits: 0, peerFactory: () => { throw new Error('no connections here') } }),
       counters,
       sequencer: new Sequencer(clock),
-      links: { open: (except) => open.filter((id) => except === undefined || !idEquals(id, except)), isOpen: (id) => open.some((o) => idEquals(o, id)), send: (to, frame) => void sent.push({ to, frame }) },
+      links: { open: (except) => open.filter((id) => except === undefined || !idEquals(id, except)), isOpen, send },
+      neighbours,
       seal: (_relay, message) => message,
       failed: () => {},
       passedOn: () => {},
@@ -88,7 +93,7 @@ describe('a relay router and stale hints', () => {
       if (!parsed.ok || parsed.frame.type !== 'relay') throw new Error('not a relay')
       return { to, frame: parsed.frame }
     }
-    return { relays, sent, counters, last }
+    return { relays, sent, counters, last, neighbours, clock }
   }
 
   const [self, target, b, c, origin] = [0x10, 0x7f, 0x20, 0x70, 0x30].map((byte) => new Uint8Array(20).fill(byte)) as [Id, Id, Id, Id, Id]
@@ -121,5 +126,103 @@ describe('a relay router and stale hints', () => {
     r.relays.undeliverable(b, { type: 'undeliverable', reason: 'relay-hop-limit', target, origin, seq: 2 })
     expect(r.relays.hints.get(target)).toBeUndefined()
     expect(r.counters.hintsForgotten).toBe(1)
+  })
+})
+
+describe('neighbour lists', () => {
+  const [self, target, far, near, origin] = [0x10, 0x7f, 0x20, 0x70, 0x30].map((byte) => new Uint8Array(20).fill(byte)) as [Id, Id, Id, Id, Id]
+
+  function router(open: Id[]) {
+    const clock = new VirtualClock(1_000_000)
+    const sent: { to: Id; frame: Uint8Array }[] = []
+    const counters = new Counters()
+    const isOpen = (id: Id): boolean => open.some((o) => idEquals(o, id))
+    const send = (to: Id, frame: Uint8Array): undefined => void sent.push({ to, frame })
+    const neighbours = new Neighbours({ self, clock, delayMs: 1000, counters, links: { open: () => open.map((remote) => ({ remote, sendFrame: (frame) => send(remote, frame) })), isOpen } })
+    const relays = new RelayRouter({
+      self,
+      options: resolveOptions({ identity: generateIdentity(), clock, idPuzzleBits: 0, peerFactory: () => { throw new Error('no connections here') } }),
+      counters,
+      sequencer: new Sequencer(clock),
+      links: { open: (except) => open.filter((id) => except === undefined || !idEquals(id, except)), isOpen, send },
+      neighbours,
+      seal: (_relay, message) => message,
+      failed: () => {},
+      passedOn: () => {},
+    })
+    const lastTo = (): string => toHex(sent.at(-1)!.to)
+    return { relays, sent, counters, neighbours, clock, lastTo }
+  }
+
+  const relayTo = (seq: number) => ({ type: 'relay' as const, hops: 8, kind: RelayKind.DHT, detoured: false, target, origin, seq, replyTo: 0, body: Uint8Array.of(seq) })
+  const seqOf = (frame: Uint8Array): number => (parseFrame(frame, 1 << 16) as { ok: true; frame: RelayFrame }).frame.seq
+
+  it('sends a request of its own to the peer that lists its target, before a hint and the greedy hop; not an answer, nor a relay of others', () => {
+    const r = router([origin, far, near])
+    r.relays.hints.learn(target, near, 'reverse')
+    r.neighbours.heard(far, [self, target]) // far is the farther from the target, but has a channel to it
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
+    expect(r.lastTo()).toBe(toHex(far))
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(2)) // an answer retraces its request's way (the hint)
+    expect(r.lastTo()).toBe(toHex(near))
+    r.relays.forward(origin, relayTo(7)) // on the way, nobody can tell whether a listing worked
+    expect(r.lastTo()).toBe(toHex(near))
+  })
+
+  it('sends one request at a time through a listing: the next waits for an answer naming the first, whatever the peer lists meanwhile', () => {
+    const r = router([far, near])
+    r.neighbours.heard(far, [target])
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
+    expect(r.lastTo()).toBe(toHex(far))
+    const first = seqOf(r.sent.at(-1)!.frame)
+    r.neighbours.heard(far, [target]) // listing it again changes nothing
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(2), undefined, true)
+    expect(r.lastTo()).toBe(toHex(near))
+    expect(r.counters.neighbourListingsPassedOver).toBe(1)
+    r.neighbours.answered(target, seqOf(r.sent.at(-1)!.frame)) // an answer to the other request proves nothing of far
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(3), undefined, true)
+    expect(r.lastTo()).toBe(toHex(near))
+    r.neighbours.answered(target, first)
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(4), undefined, true)
+    expect(r.lastTo()).toBe(toHex(far))
+  })
+
+  it('never again uses a listing whose relay came back UNDELIVERABLE from the peer that listed it', () => {
+    const r = router([far, near])
+    r.neighbours.heard(far, [target])
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
+    r.relays.undeliverable(far, { type: 'undeliverable', reason: 'relay-no-route', target, origin: self, seq: seqOf(r.sent.at(-1)!.frame) })
+    expect(r.counters.hintsForgotten).toBe(1)
+    expect(r.lastTo()).toBe(toHex(near)) // the retry went by distance
+    r.neighbours.answered(target, seqOf(r.sent.at(-1)!.frame))
+    r.neighbours.heard(far, [target])
+    expect(r.neighbours.via(target)).toBeUndefined()
+  })
+
+  it('sends this node\'s open links to each of them once, the delay after they changed, and none while nothing changes', async () => {
+    const r = router([far, near])
+    r.neighbours.changed()
+    r.neighbours.changed()
+    await r.clock.advance(999)
+    expect(r.sent).toHaveLength(0)
+    await r.clock.advance(1)
+    expect(r.sent.map((s) => toHex(s.to))).toEqual([toHex(far), toHex(near)])
+    const parsed = parseFrame(r.sent[0]!.frame, 1 << 16)
+    expect(parsed.ok && parsed.frame.type === 'neighbours' && parsed.frame.ids.map(toHex)).toEqual([toHex(far), toHex(near)])
+    expect(r.counters.neighbourListsSent).toBe(2)
+    await r.clock.advance(60_000)
+    expect(r.sent).toHaveLength(2)
+    r.neighbours.changed()
+    r.neighbours.close()
+    await r.clock.advance(60_000)
+    expect(r.sent).toHaveLength(2)
+  })
+
+  it('keeps no listing of this node itself, and none from a peer whose link is not open', () => {
+    const r = router([far])
+    r.neighbours.heard(far, [self])
+    expect(r.neighbours.via(self)).toBeUndefined()
+    r.neighbours.heard(near, [target]) // near has no open link here
+    expect(r.neighbours.via(target)).toBeUndefined()
   })
 })

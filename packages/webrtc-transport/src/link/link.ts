@@ -30,6 +30,8 @@ export interface LinkHooks {
   relay(link: Link, frame: RelayFrame): void
   /** An UNDELIVERABLE frame arrived (about a relay this node started or passed on). */
   undeliverable(link: Link, frame: UndeliverableFrame): void
+  /** A NEIGHBOURS frame arrived: the remote's open links. */
+  neighbours(link: Link, ids: Id[]): void
   /** The link closed; `queuedDropped` frames were still waiting. */
   closed(link: Link, reason: CloseReason, queuedDropped: number): void
 }
@@ -297,6 +299,8 @@ export class Link {
       this.#hooks.relay(this, frame)
     } else if (frame.type === 'undeliverable') {
       this.#hooks.undeliverable(this, frame)
+    } else if (frame.type === 'neighbours') {
+      if (this.#state === 'open') this.#hooks.neighbours(this, frame.ids)
     } else {
       this.#lastUsed = now
       this.#hooks.message(this, frame.payload)

@@ -29,6 +29,7 @@ import {
   type UndeliverableFrame,
   type UndeliverableReason,
 } from '../wire/frames.ts'
+import type { Neighbours } from './neighbours.ts'
 import { type Hint, nextHop, RouteHints } from './routes.ts'
 
 /** A relay with no peer closer to its target takes a detour only while it has more hops than this. */
@@ -51,6 +52,8 @@ export interface OwnRelay {
   payload: Uint8Array
   via: Id
   retried: boolean
+  /** A DHT request (its answer is expected back): it may go through a peer's listing of the target. */
+  request: boolean
 }
 
 /** A relay of others this node passed on: which peer brought it, which one it went to. */
@@ -65,6 +68,8 @@ export interface RelayRouterInit {
   options: ResolvedOptions
   counters: Counters
   links: RelayLinks
+  /** Which peer listed which target among its open links (neighbours.ts). */
+  neighbours: Pick<Neighbours, 'via' | 'sent' | 'unlist'>
   sequencer: Sequencer
   /** The authenticated body of a DHT relay of this node's (auth/relay-seal.ts). */
   seal(relay: { target: Id; seq: number; replyTo: number }, message: Uint8Array): Uint8Array | Promise<Uint8Array>
@@ -101,22 +106,25 @@ export class RelayRouter {
   /**
    * Starts a relay of `payload` from this node toward `target`; false when no open channel can
    * take it (then nothing is sent). With `avoid`, the first hop is not that peer and no hint is
-   * used (the retry after an UNDELIVERABLE).
+   * used (the retry after an UNDELIVERABLE). A `request` may go through a peer that lists the
+   * target (neighbours.ts).
    */
-  start(target: Id, kind: RelayKind, payload: Uint8Array, avoid?: Id): boolean {
+  start(target: Id, kind: RelayKind, payload: Uint8Array, avoid?: Id, request = false): boolean {
     const hint = avoid === undefined ? this.hints.get(target) : undefined
-    if (this.#firstHop(target, hint, avoid) === undefined) return false
+    // Whether any channel can take it (a peer that lists the target is one of them).
+    if (this.#firstHop(target, hint, avoid, false) === undefined) return false
     const seq = this.#o.sequencer.next()
     const replyTo = hint?.kind === 'reverse' ? (hint.seq ?? 0) : 0
     const send = (body: Uint8Array): void => {
       // Sealing may have taken a moment: the first hop is chosen from the channels open now.
-      const via = this.#firstHop(target, hint, avoid)
-      const own: OwnRelay = { target, kind, payload, via: via ?? target, retried: avoid !== undefined }
+      const via = this.#firstHop(target, hint, avoid, request)
+      const own: OwnRelay = { target, kind, payload, via: via ?? target, retried: avoid !== undefined, request }
       if (via === undefined) return this.#ownFailed(own)
       const frame = relayFrame({ hops: this.#o.options.maxRelayHops, kind, detoured: false, target, origin: this.#o.self, seq, replyTo, body })
       const dropped = this.#o.links.send(via, frame)
       if (dropped !== undefined) return this.#o.counters.drop(dropped)
       this.#o.counters.relaysSent++
+      if (request) this.#o.neighbours.sent(target, via, seq)
       this.#own.remember(keyOf({ target, origin: this.#o.self, seq }), own)
     }
     if (kind === RelayKind.SIGNAL) {
@@ -191,10 +199,15 @@ export class RelayRouter {
    * wandering after it. A full queue says nothing about the path and forgets nothing.
    */
   #stale(notice: UndeliverableFrame, via: Id): void {
-    if (notice.reason !== 'relay-queue-full' && this.hints.forget(notice.target, via)) this.#o.counters.hintsForgotten++
+    if (notice.reason === 'relay-queue-full') return
+    const forgotten = this.#o.neighbours.unlist(notice.target, via)
+    if (this.hints.forget(notice.target, via) || forgotten) this.#o.counters.hintsForgotten++
   }
 
-  #firstHop(target: Id, hint: Hint | undefined, avoid: Id | undefined): Id | undefined {
+  /** For a request, a peer that lists the target comes first (two hops); then the hint, then the greedy hop. */
+  #firstHop(target: Id, hint: Hint | undefined, avoid: Id | undefined, request: boolean): Id | undefined {
+    const listed = request ? this.#o.neighbours.via(target, avoid) : undefined
+    if (listed !== undefined) return listed
     return nextHop({ self: this.#o.self, target, open: this.#o.links.open(), hint, from: avoid, requireCloser: false })
   }
 
@@ -221,7 +234,7 @@ export class RelayRouter {
 
   /** A relay of this node's will not get through the way it went: once, another way; else give up. */
   #ownFailed(own: OwnRelay): void {
-    if (!own.retried && this.start(own.target, own.kind, own.payload, own.via)) {
+    if (!own.retried && this.start(own.target, own.kind, own.payload, own.via, own.request)) {
       this.#o.counters.relaysRetried++
       return
     }

@@ -2,18 +2,22 @@
  * Where to send a relay next. A node with no open channel to the target passes the frame to one
  * of its open channels, the first that applies of:
  *
- * 1. a reverse hint: the peer that last brought this node an authenticated relay from the target:
+ * 1. for a request this node starts: a peer whose NEIGHBOURS list names the target, unless a
+ *    request through that listing is unanswered (neighbours.ts; relays.ts asks it first): that
+ *    peer has an open channel to the target and hands the frame over on the next hop;
+ * 2. a reverse hint: the peer that last brought this node an authenticated relay from the target:
  *    one addressed to this node (MAC'd or signed), or one it passed on that brought a new presence
  *    of its origin (a node on the way cannot check a MAC, but can check the presence: presence.ts).
  *    Following them retraces a path a frame just took the other way, so answers find their way back;
- * 2. a referral hint: the peer whose NODES answer (authenticated) named the target (at the
+ * 3. a referral hint: the peer whose NODES answer (authenticated) named the target (at the
  *    origin; in the middle of a path only if it is closer to the target than this node);
- * 3. the connected peer closest to the target by XOR (in the middle of a path only if it is
+ * 4. the connected peer closest to the target by XOR (in the middle of a path only if it is
  *    strictly closer to the target than this node, else there is no route).
  *
- * Steps 2 and 3 always make progress toward the target and step 1 follows a path that existed a
- * moment ago; a node passes each frame on at most once (relays.ts) and the hop limit ends any
- * path that still wanders. A hint whose relay comes back UNDELIVERABLE is forgotten (relays.ts).
+ * Step 1 ends the path on the next hop while the list holds, steps 3 and 4 always make progress
+ * toward the target and step 2 follows a path that existed a moment ago; a node passes each frame
+ * on at most once (relays.ts) and the hop limit ends any path that still wanders. A hint or a
+ * listing whose relay comes back UNDELIVERABLE is forgotten (relays.ts).
  */
 import { BoundedMap, compareDistance, type Id, idEquals, idKey } from '@browser-dht/kademlia'
 

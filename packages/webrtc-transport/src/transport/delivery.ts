@@ -11,6 +11,7 @@ import {
   encodeMessage,
   type Id,
   idEquals,
+  isRequest,
   type Message,
   type TransportHandler,
 } from '@browser-dht/kademlia'
@@ -39,7 +40,7 @@ export class Delivery {
     const bytes = encodeMessage(message)
     if (bytes.length > options.limits.maxMessageBytes) return counters.drop('message-too-large')
     const link = links.get(to)
-    if (link === undefined && relaying.start(to, RelayKind.DHT, bytes)) return
+    if (link === undefined && relaying.start(to, RelayKind.DHT, bytes, isRequest(message))) return
     const target = link ?? links.dial(to)
     if (target === undefined) return
     const dropped = target.sendFrame(dhtFrame(bytes))

@@ -86,6 +86,11 @@ export class LinkTable {
     return open
   }
 
+  /** The links whose data channel is open. */
+  *openLinks(): IterableIterator<Link> {
+    for (const link of this.#links.values()) if (link.state === 'open') yield link
+  }
+
   /** Sets the policy that decides which connections are kept when the budget is full. */
   setPolicy(policy: ConnectionPolicy | undefined): void {
     this.#policy = policy

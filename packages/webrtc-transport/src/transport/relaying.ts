@@ -9,12 +9,15 @@ import { type Id, idEquals, TokenBucket } from '@browser-dht/kademlia'
 import { type OpenResult, RelayAuth } from '../auth/relay-seal.ts'
 import { ReplayWindows } from '../auth/replay.ts'
 import type { Link } from '../link/link.ts'
+import type { Neighbours } from '../overlay/neighbours.ts'
 import { type OwnRelay, RelayRouter } from '../overlay/relays.ts'
 import type { RouteHints } from '../overlay/routes.ts'
 import { type RelayFrame, RelayKind, type UndeliverableFrame } from '../wire/frames.ts'
 import type { TransportContext } from './context.ts'
 
 export interface RelayingInit extends TransportContext {
+  /** What this node's peers said their open links are (a relay for one goes through it). */
+  neighbours: Neighbours
   /** A DHT message from `from`, authenticated, that came in on `via`'s channel. */
   deliver(from: Id, via: Id, payload: Uint8Array): void
   /** A SIGNAL relay for this node arrived on `link`. */
@@ -64,6 +67,7 @@ export class Relaying {
           return link === undefined ? 'link-closed' : link.sendFrame(frame)
         },
       },
+      neighbours: init.neighbours,
       seal: (relay, message) => this.#auth.seal(relay, message),
       failed: (relay) => this.#failed(relay),
       passedOn: (frame, from) => this.#learnOnTheWay(frame, from),
@@ -75,9 +79,9 @@ export class Relaying {
     return this.#router.hints
   }
 
-  /** Starts a relay of `payload` toward `to`; false when no open channel can take it. */
-  start(to: Id, kind: RelayKind, payload: Uint8Array): boolean {
-    return this.#router.start(to, kind, payload)
+  /** Starts a relay of `payload` toward `to` (a DHT `request` may go through a peer's listing of `to`); false when no open channel can take it. */
+  start(to: Id, kind: RelayKind, payload: Uint8Array, request = false): boolean {
+    return this.#router.start(to, kind, payload, undefined, request)
   }
 
   /** A RELAY frame arrived on `link`: passed on, or (for this node) opened. */
@@ -95,6 +99,7 @@ export class Relaying {
       }
       // The origin proved itself: the way this came leads back to it, and replies name its seq.
       this.#router.hints.learn(frame.origin, link.remote, 'reverse', frame.seq)
+      this.#o.neighbours.answered(frame.origin, frame.replyTo)
       this.#o.deliver(frame.origin, link.remote, result.message)
     }
     const result = this.#auth.open(frame, budget)
