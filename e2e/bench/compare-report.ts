@@ -115,6 +115,7 @@ function notes(runs: readonly Measured[]): Record<string, unknown> {
     getsFailed: sum('getsFailed'),
     getsWrong: sum('getsWrong'),
     bytesPerGetGross: median(runs.map((m) => round(m.result.bytesPerGetGross, 0))),
+    packetsPerGetGross: median(runs.map((m) => round(m.result.packetsPerGetGross, 1))),
     idleLoopDelayMsP99: runs.map((m) => m.result.idleLoopDelayMs.p99),
     ...(signaling.length === 0 ? {} : { signalingCpuS: median(signaling.map((s) => round(s, 2))) }),
     detail: runs.map((m) => m.result.detail),
@@ -148,7 +149,7 @@ export function printReport(report: Report, json: boolean): void {
   const bNotes = notes(report.measured.b)
   console.log(`\na: all started in ${String(aNotes.startS)} s, joined ${String(aNotes.joined)}, puts failed ${aNotes.putsFailed}, gets failed ${aNotes.getsFailed}, gets wrong ${aNotes.getsWrong}; idle event-loop delay p99 ${String(aNotes.idleLoopDelayMsP99)} ms`)
   console.log(`b: identities made before the join in ${String(bNotes.prepareS)} s, ${String(bNotes.prepareCpuS)} CPU-s (each solves the ID puzzle; FRESH_IDENTITIES=1 puts this in the join); all started in ${String(bNotes.startS)} s, joined ${String(bNotes.joined)}, puts failed ${bNotes.putsFailed}, gets failed ${bNotes.getsFailed}, gets wrong ${bNotes.getsWrong}; idle event-loop delay p99 ${String(bNotes.idleLoopDelayMsP99)} ms; signaling server CPU ${fmt(bNotes.signalingCpuS as number)} s a run (not in b's figures)`)
-  console.log(`Bytes per get: all nodes' sends while the gets ran, less the idle rate over that time (b without that: ${fmt(bNotes.bytesPerGetGross as number)}). b counts link-frame payload, a UDP payload.`)
+  console.log(`Bytes per get: all nodes' sends while the gets ran, less the idle rate over that time (b without that: ${fmt(bNotes.bytesPerGetGross as number)}). b counts link-frame payload, a UDP payload. Packets sent while the gets ran, per get: a ${fmt(aNotes.packetsPerGetGross as number)} UDP datagrams, b ${fmt(bNotes.packetsPerGetGross as number)} link frames.`)
   if (!json) return
   const perRun = (system: SystemName): Figures[] => report.measured[system].map(figuresOf)
   console.log(JSON.stringify({ nodes, runs: report.runs, orders: report.orders, a: { ...a, ...aNotes, perRun: perRun('a') }, b: { ...b, ...bNotes, perRun: perRun('b') }, ratios: r }))

@@ -67,6 +67,8 @@ export interface RunResult {
   bytesPerGet: number
   /** The same without subtracting the idle rate. */
   bytesPerGetGross: number
+  /** Packets (a: UDP datagrams, b: link frames) all nodes sent while the gets ran, per get, idle rate included. */
+  packetsPerGetGross: number
   idleCpuPct: number
   idlePacketsPerS: number
   idleBytesPerS: number
@@ -176,7 +178,8 @@ export async function runWork(system: System, o: WorkOptions): Promise<RunResult
     }
     requests += system.requestsSent(getter) - requests0
   }
-  const getBytes = system.sent().bytes - sent0.bytes
+  const sent1 = system.sent()
+  const getBytes = sent1.bytes - sent0.bytes
   const getsS = (performance.now() - getsT0) / 1000
   log(`${getMs.length}/${o.gets} gets done (${getsWrong} found nothing or another value)`)
 
@@ -208,6 +211,7 @@ export async function runWork(system: System, o: WorkOptions): Promise<RunResult
     requestsPerGet: requests / o.gets,
     bytesPerGet: Math.max(0, getBytes - idleBytesPerS * getsS) / o.gets,
     bytesPerGetGross: getBytes / o.gets,
+    packetsPerGetGross: (sent1.packets - sent0.packets) / o.gets,
     idleCpuPct,
     idlePacketsPerS,
     idleBytesPerS,
