@@ -90,3 +90,33 @@ describe('timeouts that follow round trips, and contacts that just failed', () =
     expect(net.sentTo(victim)).toBeGreaterThan(asked)
   })
 })
+
+describe('bootstrap PINGs that time out while their connections open', () => {
+  it('pings every contact once more when none answered the first round, and joins', async () => {
+    const clock = new VirtualClock(1_000_000)
+    const random = seededRandom(5)
+    const network = new MemoryNetwork({ clock, random, latencyMs: 10 })
+    const others: KademliaNode[] = []
+    for (let i = 0; i < 3; i++) {
+      const id = random.bytes(20)
+      const node = new KademliaNode({ id, transport: network.transport(id), clock, random, k: 4 })
+      await node.start()
+      others.push(node)
+    }
+    const id = random.bytes(20)
+    const base = network.transport(id)
+    // The first PING to each contact is lost (its connection was still opening).
+    const pinged = new Set<string>()
+    const pings: string[] = []
+    const send: Transport['send'] = (to, message) => {
+      const name = String(to)
+      if (message.type === 'PING') pings.push(name)
+      if (message.type === 'PING' && !pinged.has(name)) return void pinged.add(name)
+      base.send(to, message)
+    }
+    const joiner = new KademliaNode({ id, transport: { ...base, send, listen: (h) => base.listen(h), close: () => base.close() }, clock, random, k: 4, requestTimeoutMs: TIMEOUT })
+    await joiner.start()
+    expect(await clock.run(joiner.bootstrap(others.map((node) => node.id)))).toBeGreaterThanOrEqual(3)
+    expect(pings).toHaveLength(6)
+  })
+})

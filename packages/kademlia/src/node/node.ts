@@ -153,8 +153,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   /**
-   * Joins the network through known nodes: pings them, looks up our own ID, then refreshes every
-   * bucket farther than our closest neighbour. Resolves with the number of contacts afterwards.
+   * Joins the network through known nodes: pings them (a second round if none answered the
+   * first), looks up our own ID, then refreshes every bucket farther than our closest neighbour
+   * (unless `refreshBuckets: false`). Resolves with the number of contacts afterwards.
    */
   async bootstrap(contacts: readonly Id[], options: BootstrapOptions = {}): Promise<number> {
     this.#assertRunning()
@@ -162,6 +163,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
       .map((id) => assertId(id, 'bootstrap contact'))
       .filter((id) => !idEquals(id, this.id) && this.#solvesPuzzle(id))
     await Promise.allSettled(others.map((id) => this.ping(id, options)))
+    // A transport that connects on demand opens each contact's connection for its PING: under load
+    // the first PINGs can time out while those connections open. One more round before giving up.
+    if (this.table.size === 0 && others.length > 0) await Promise.allSettled(others.map((id) => this.ping(id, options)))
     if (this.table.size === 0) {
       throw new DhtError(ErrorCode.NO_PEERS, others.length === 0 ? 'no bootstrap contact solves the ID puzzle' : 'no bootstrap contact answered')
     }

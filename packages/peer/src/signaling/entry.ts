@@ -2,8 +2,10 @@
  * How a node enters the overlay through the peers its signaling servers name: tell the transport
  * which server knows them (so its first signals go there), then bootstrap through them. A node
  * already in the network enters again through another server's peers too (when it has several
- * servers): that is what merges the overlays of different servers into one. Used by browser tabs
- * and Node peers alike.
+ * servers): that is what merges the overlays of different servers into one. A newcomer has joined
+ * once its own lookup is done (it knows its neighbours and can put and get, as bittorrent-dht is
+ * `ready` after its own); the refresh of its farther buckets goes on after that. Used by browser
+ * tabs and Node peers alike.
  */
 import { type Id, idFromHex, type KademliaNode } from '@browser-dht/kademlia'
 import type { ClientSignaler } from './client-signaler.ts'
@@ -50,8 +52,10 @@ export class Entry {
     if (fresh.length === 0 || this.#joining) return
     this.#joining = true
     try {
-      await node.bootstrap(fresh, { refreshBuckets: node.table.size === 0 })
+      const newcomer = node.table.size === 0
+      await node.bootstrap(fresh, { refreshBuckets: false })
       await this.#o.joined?.()
+      if (newcomer) void node.refreshBuckets(0).catch(() => undefined)
     } catch {
       this.#o.failed?.(fresh.length)
     } finally {
