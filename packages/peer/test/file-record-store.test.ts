@@ -214,6 +214,19 @@ describe('FileRecordStore', () => {
     )
   })
 
+  it('finishes the writes queued before close, and refuses later ones (ERR_CLOSED) without a file', async () => {
+    const { store, dir } = await storeIn()
+    const first = store.put(record('a', 'one'))
+    const queued = store.put(record('a', 'two')) // behind the first, for the same key
+    const closed = store.close()
+    await expect(store.put(record('b'))).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+    await expect(store.delete(keyOf('a'))).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+    await Promise.all([first, queued, closed])
+    expect(await readdir(dir)).toEqual([recordFileName(keyOf('a'))])
+    const reopened = new FileRecordStore({ dir, now: () => NOW })
+    expect((await reopened.get(keyOf('a')))?.value).toEqual(new TextEncoder().encode('two'))
+  })
+
   it('writes the same bytes whether or not it fsyncs', async () => {
     const synced = await storeIn(undefined, { sync: true })
     const unsynced = await storeIn(undefined, { sync: false })

@@ -59,6 +59,6 @@ export class DirectoryStore implements PeerStore {
 
   /** Waits for every write in flight. */
   async close(): Promise<void> {
-    await Promise.all([this.records.settled(), this.#published.settled()])
+    await Promise.all([this.records.close(), this.#published.settled()])
   }
 }

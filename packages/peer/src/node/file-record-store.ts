@@ -38,6 +38,7 @@ import {
   type RecordFileLimits,
   recordFileName,
 } from './record-file.ts'
+import { PeerError, PeerErrorCode } from '../errors.ts'
 import { codeOf, messageOf } from './errno.ts'
 
 /** Prefix of the temp file a write goes through before its rename. */
@@ -92,6 +93,7 @@ export class FileRecordStore implements RecordStore {
   readonly #loads = new Set<Write[]>()
   /** The last write queued per file name (writes to one key run in order). */
   readonly #queues = new Map<string, Promise<void>>()
+  #closed = false
   /** Temp files of writes in flight (a load must not delete them). */
   readonly #temps = new Set<string>()
   #ready: Promise<void> | undefined
@@ -166,6 +168,16 @@ export class FileRecordStore implements RecordStore {
   /** Resolves when every write queued so far has finished (for a clean shutdown). */
   async settled(): Promise<void> {
     await Promise.all(this.#queues.values())
+  }
+
+  /**
+   * Refuses every later write (`ERR_CLOSED`: a write queued behind another of the same key after
+   * the node stopped would land in a directory its owner may be removing) and resolves when those
+   * queued before have finished.
+   */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.settled()
   }
 
   async #load(): Promise<Map<string, StoredRecord>> {
@@ -281,6 +293,7 @@ export class FileRecordStore implements RecordStore {
 
   /** Runs `task` after every earlier task for `name` has settled. */
   #queue(name: string, task: () => Promise<void>): Promise<void> {
+    if (this.#closed) return Promise.reject(new PeerError(PeerErrorCode.CLOSED, `the record store in ${this.dir} is closed`))
     const run = (this.#queues.get(name) ?? Promise.resolve()).then(task)
     const settled = run.then(
       () => {},
