@@ -66,36 +66,36 @@ describe('next hop of a relay', () => {
   })
 })
 
-describe('a relay router and stale hints', () => {
-  /** A router at `self` with open channels to `open`, recording what it sends. */
-  function router(self: Id, open: Id[]) {
-    const clock = new VirtualClock(1_000_000)
-    const sent: { to: Id; frame: Uint8Array }[] = []
-    const counters = new Counters()
-    const isOpen = (id: Id): boolean => open.some((o) => idEquals(o, id))
-    const send = (to: Id, frame: Uint8Array): undefined => void sent.push({ to, frame })
-    const neighbours = new Neighbours({ self, clock, delayMs: 1000, counters, links: { open: () => open.map((remote) => ({ remote, sendFrame: (frame) => send(remote, frame) })), isOpen } })
-    const relays = new RelayRouter({
-      self,
-      options: resolveOptions({ identity: generateIdentity(), clock, idPuzzleBits: 0, peerFactory: () => { throw new Error('no connections here') } }),
-      counters,
-      sequencer: new Sequencer(clock),
-      links: { open: (except) => open.filter((id) => except === undefined || !idEquals(id, except)), isOpen, send },
-      neighbours,
-      seal: (_relay, message) => message,
-      failed: () => {},
-      passedOn: () => {},
-    })
-    /** The relay frame last sent, parsed. */
-    const last = (): { to: Id; frame: RelayFrame } => {
-      const { to, frame } = sent.at(-1)!
-      const parsed = parseFrame(frame, 1 << 16)
-      if (!parsed.ok || parsed.frame.type !== 'relay') throw new Error('not a relay')
-      return { to, frame: parsed.frame }
-    }
-    return { relays, sent, counters, last, neighbours, clock }
+/** A router at `self` with open channels to `open`, recording what it sends. */
+function router(self: Id, open: Id[]) {
+  const clock = new VirtualClock(1_000_000)
+  const sent: { to: Id; frame: Uint8Array }[] = []
+  const counters = new Counters()
+  const isOpen = (id: Id): boolean => open.some((o) => idEquals(o, id))
+  const send = (to: Id, frame: Uint8Array): undefined => void sent.push({ to, frame })
+  const neighbours = new Neighbours({ self, clock, delayMs: 1000, counters, links: { open: () => open.map((remote) => ({ remote, sendFrame: (frame) => send(remote, frame) })), isOpen } })
+  const relays = new RelayRouter({
+    self,
+    options: resolveOptions({ identity: generateIdentity(), clock, idPuzzleBits: 0, peerFactory: () => { throw new Error('no connections here') } }),
+    counters,
+    sequencer: new Sequencer(clock),
+    links: { open: (except) => open.filter((id) => except === undefined || !idEquals(id, except)), isOpen, send },
+    neighbours,
+    seal: (_relay, message) => message,
+    failed: () => {},
+    passedOn: () => {},
+  })
+  /** The relay frame last sent, parsed. */
+  const last = (): { to: Id; frame: RelayFrame } => {
+    const { to, frame } = sent.at(-1)!
+    const parsed = parseFrame(frame, 1 << 16)
+    if (!parsed.ok || parsed.frame.type !== 'relay') throw new Error('not a relay')
+    return { to, frame: parsed.frame }
   }
+  return { relays, sent, counters, last, neighbours, clock }
+}
 
+describe('a relay router and stale hints', () => {
   const [self, target, b, c, origin] = [0x10, 0x7f, 0x20, 0x70, 0x30].map((byte) => new Uint8Array(20).fill(byte)) as [Id, Id, Id, Id, Id]
 
   it('forgets a hint whose relay came back UNDELIVERABLE from the peer it led to, and goes by distance next', () => {
@@ -132,33 +132,16 @@ describe('a relay router and stale hints', () => {
 describe('neighbour lists', () => {
   const [self, target, far, near, origin] = [0x10, 0x7f, 0x20, 0x70, 0x30].map((byte) => new Uint8Array(20).fill(byte)) as [Id, Id, Id, Id, Id]
 
-  function router(open: Id[]) {
-    const clock = new VirtualClock(1_000_000)
-    const sent: { to: Id; frame: Uint8Array }[] = []
-    const counters = new Counters()
-    const isOpen = (id: Id): boolean => open.some((o) => idEquals(o, id))
-    const send = (to: Id, frame: Uint8Array): undefined => void sent.push({ to, frame })
-    const neighbours = new Neighbours({ self, clock, delayMs: 1000, counters, links: { open: () => open.map((remote) => ({ remote, sendFrame: (frame) => send(remote, frame) })), isOpen } })
-    const relays = new RelayRouter({
-      self,
-      options: resolveOptions({ identity: generateIdentity(), clock, idPuzzleBits: 0, peerFactory: () => { throw new Error('no connections here') } }),
-      counters,
-      sequencer: new Sequencer(clock),
-      links: { open: (except) => open.filter((id) => except === undefined || !idEquals(id, except)), isOpen, send },
-      neighbours,
-      seal: (_relay, message) => message,
-      failed: () => {},
-      passedOn: () => {},
-    })
-    const lastTo = (): string => toHex(sent.at(-1)!.to)
-    return { relays, sent, counters, neighbours, clock, lastTo }
+  function routerHere(open: Id[]) {
+    const r = router(self, open)
+    return { ...r, lastTo: (): string => toHex(r.sent.at(-1)!.to) }
   }
 
   const relayTo = (seq: number) => ({ type: 'relay' as const, hops: 8, kind: RelayKind.DHT, detoured: false, target, origin, seq, replyTo: 0, body: Uint8Array.of(seq) })
   const seqOf = (frame: Uint8Array): number => (parseFrame(frame, 1 << 16) as { ok: true; frame: RelayFrame }).frame.seq
 
   it('sends a request of its own to the peer that lists its target, before a hint and the greedy hop; not an answer, nor a relay of others', () => {
-    const r = router([origin, far, near])
+    const r = routerHere([origin, far, near])
     r.relays.hints.learn(target, near, 'reverse')
     r.neighbours.heard(far, [self, target]) // far is the farther from the target, but has a channel to it
     r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
@@ -170,7 +153,7 @@ describe('neighbour lists', () => {
   })
 
   it('sends one request at a time through a listing: the next waits for an answer naming the first, whatever the peer lists meanwhile', () => {
-    const r = router([far, near])
+    const r = routerHere([far, near])
     r.neighbours.heard(far, [target])
     r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
     expect(r.lastTo()).toBe(toHex(far))
@@ -188,7 +171,7 @@ describe('neighbour lists', () => {
   })
 
   it('never again uses a listing whose relay came back UNDELIVERABLE from the peer that listed it', () => {
-    const r = router([far, near])
+    const r = routerHere([far, near])
     r.neighbours.heard(far, [target])
     r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
     r.relays.undeliverable(far, { type: 'undeliverable', reason: 'relay-no-route', target, origin: self, seq: seqOf(r.sent.at(-1)!.frame) })
@@ -200,7 +183,7 @@ describe('neighbour lists', () => {
   })
 
   it('sends this node\'s open links to each of them once, the delay after they changed, and none while nothing changes', async () => {
-    const r = router([far, near])
+    const r = routerHere([far, near])
     r.neighbours.changed()
     r.neighbours.changed()
     await r.clock.advance(999)
@@ -219,7 +202,7 @@ describe('neighbour lists', () => {
   })
 
   it('keeps no listing of this node itself, and none from a peer whose link is not open', () => {
-    const r = router([far])
+    const r = routerHere([far])
     r.neighbours.heard(far, [self])
     expect(r.neighbours.via(self)).toBeUndefined()
     r.neighbours.heard(near, [target]) // near has no open link here
