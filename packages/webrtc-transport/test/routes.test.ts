@@ -201,6 +201,17 @@ describe('neighbour lists', () => {
     expect(r.sent).toHaveLength(2)
   })
 
+  it('ignores every list of a peer with 64 listings unanswered, and remembers no more of them', () => {
+    const r = routerHere([far, near])
+    const targets = Array.from({ length: 70 }, (_, i) => new Uint8Array(20).fill(0x80 + i))
+    r.neighbours.heard(far, targets)
+    targets.forEach((t, i) => r.neighbours.sent(t, far, i + 1))
+    expect(r.neighbours.via(targets[69]!)).toBeUndefined() // far has 64 unanswered
+    // The sends beyond 64 were not remembered: one answer brings far below the cap again.
+    r.neighbours.answered(targets[0]!, 1)
+    expect(toHex(r.neighbours.via(targets[69]!)!)).toBe(toHex(far))
+  })
+
   it('keeps no listing of this node itself, and none from a peer whose link is not open', () => {
     const r = routerHere([far])
     r.neighbours.heard(far, [self])

@@ -103,7 +103,8 @@ export class Neighbours {
   sent(target: Id, via: Id, seq: number): void {
     const key = idKey(target)
     const peer = this.#peers.get(idKey(via))
-    if (peer?.listed.has(key) === true && !peer.unanswered.has(key)) peer.unanswered.set(key, seq)
+    if (peer?.listed.has(key) !== true || peer.unanswered.has(key) || peer.unanswered.size >= MAX_LISTED_NEIGHBOURS) return
+    peer.unanswered.set(key, seq)
   }
 
   /** An authenticated relay from `origin` named `replyTo`: the listing that request of this node's went through worked. */
@@ -121,7 +122,7 @@ export class Neighbours {
     const key = idKey(target)
     const peer = this.#peers.get(idKey(via))
     if (peer?.listed.has(key) !== true || peer.unanswered.get(key) === NEVER) return false
-    peer.unanswered.set(key, NEVER)
+    if (peer.unanswered.size < MAX_LISTED_NEIGHBOURS || peer.unanswered.has(key)) peer.unanswered.set(key, NEVER)
     return true
   }
 
