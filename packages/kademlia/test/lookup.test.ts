@@ -110,6 +110,19 @@ describe('lookup in node mode', () => {
     )
   })
 
+  it('ends early with the nodes that answered once `enough` holds, and sends nothing after', async () => {
+    const whole = network({ seed: 3, k: 4 })
+    await whole.clock.run(lookup(options(whole, 4, 1)))
+    const net = network({ seed: 3, k: 4 })
+    const result = await net.clock.run(lookup(options(net, 4, 1, { enough: () => net.calls.length >= 2 })))
+    expect(whole.calls.length).toBeGreaterThan(2)
+    expect(net.calls).toHaveLength(2)
+    expect(result.trace.messages).toBe(2)
+    expect(result.closest).toHaveLength(2)
+    await net.clock.advance(10_000)
+    expect(net.calls).toHaveLength(2)
+  })
+
   it('resolves with no contacts when every peer fails', async () => {
     const net = network({ seed: 5, k: 3, failing: Array.from({ length: N }, (_, i) => i) })
     const result = await net.clock.run(lookup(options(net, 3, 3)))

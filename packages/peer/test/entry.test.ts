@@ -57,21 +57,19 @@ describe('entering the overlay again', () => {
 })
 
 describe('entering for the first time', () => {
-  it('is joined once its own lookup is done; its buckets are refreshed right after, not before', async () => {
+  it('is joined once its own lookup is done; its farther buckets are filled right after, not before', async () => {
     const { clock, nodes: all } = await nodes([[], [0], [0], [1], [2], [3], [4], [5], [6], [7], [8], [9], [10], [11], []])
     const newcomer = all.at(-1)!
-    /** Buckets farther than the nearest neighbour's, and how many of them a lookup went into. */
-    const refreshed = (): [number, number] => {
-      const farther = Array.from({ length: newcomer.table.nearestBucket() }, (_, index) => newcomer.table.lastLookup(index))
-      return [farther.length, farther.filter((at) => at > 0).length]
-    }
-    let atJoin: [number, number] = [0, -1]
-    const entry = new Entry({ node: newcomer, introduce: () => {}, joined: () => void (atJoin = refreshed()) })
+    /** Buckets farther than the nearest neighbour's that are neither full nor looked into. */
+    const unfilled = (): number[] =>
+      Array.from({ length: newcomer.table.nearestBucket() }, (_, index) => index).filter(
+        (index) => newcomer.table.bucketSize(index) < K && newcomer.table.lastLookup(index) === Number.NEGATIVE_INFINITY,
+      )
+    let atJoin = -1
+    const entry = new Entry({ node: newcomer, introduce: () => {}, joined: () => void (atJoin = unfilled().length) })
     await clock.run(entry.through([toHex(all[0]!.id), toHex(all[5]!.id)], {} as ClientSignaler))
-    expect(atJoin[0]).toBeGreaterThan(0)
-    expect(atJoin[1]).toBe(0)
+    expect(atJoin).toBeGreaterThan(0)
     await clock.advance(10_000)
-    const [farther, looked] = refreshed()
-    expect(looked).toBe(farther)
+    expect(unfilled()).toEqual([])
   })
 })

@@ -74,6 +74,8 @@ describe('a relay that forges UNDELIVERABLE', () => {
     const relay = { forgeFor: undefined as Id | undefined }
     const victim = await net.addNode(undefined, { transport: forgingRelay(relay) })
     await net.run(victim.bootstrap([net.pick(victim).id]))
+    // A lookup into every far bucket, to its end, overflows them (a join's fill stops at k).
+    await net.run(victim.refreshBuckets(0))
     const bucket = victim.table.buckets().find((view) => view.replacements > 0 && view.contacts.length === 4)
     expect(bucket, 'the victim has a full bucket with a replacement waiting').toBeDefined()
     const peer = bucket!.contacts[0]!.id

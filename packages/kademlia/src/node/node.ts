@@ -102,7 +102,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       signer: options.signer ?? options.transport.signer,
       verify,
       now: () => this.now(),
-      lookup: (target, mode, lookupOptions, check) => this.#lookup(target, mode, lookupOptions, check),
+      lookup: (target, mode, lookupOptions, check) => this.#lookup(target, mode, lookupOptions, { check }),
       request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
       hasPeers: () => this.table.size > 0,
       emptyTrace: (target) => this.#emptyTrace(target),
@@ -154,8 +154,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
 
   /**
    * Joins the network through known nodes: pings them (a second round if none answered the
-   * first), looks up our own ID, then refreshes every bucket farther than our closest neighbour
-   * (unless `refreshBuckets: false`). Resolves with the number of contacts afterwards.
+   * first), looks up our own ID, then fills the buckets farther than our closest neighbour that
+   * lookup did not cover (`fillBuckets`, unless `refreshBuckets: false`). Resolves with the number
+   * of contacts afterwards.
    */
   async bootstrap(contacts: readonly Id[], options: BootstrapOptions = {}): Promise<number> {
     this.#assertRunning()
@@ -169,20 +170,37 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (this.table.size === 0) {
       throw new DhtError(ErrorCode.NO_PEERS, others.length === 0 ? 'no bootstrap contact solves the ID puzzle' : 'no bootstrap contact answered')
     }
-    await this.findNode(this.id, options)
-    if (options.refreshBuckets !== false) await this.refreshBuckets(0, options)
+    const { closest } = await this.findNode(this.id, options)
+    const { k } = this.options
+    this.table.markCoveredBeyond(closest.length < k ? -1 : this.table.bucketIndex(closest[k - 1]!), this.now())
+    if (options.refreshBuckets !== false) await this.fillBuckets(options)
     return this.table.size
   }
 
-  /** Refreshes buckets below our closest neighbour's not looked into for `olderThanMs`. */
+  /** Refreshes buckets below our closest neighbour's not looked into for `olderThanMs` (0: all). */
   async refreshBuckets(olderThanMs: number, options: CallOptions = {}): Promise<void> {
+    await this.#refresh(olderThanMs, false, options)
+  }
+
+  /**
+   * After a join: fills the buckets below our closest neighbour's that no lookup went into for
+   * `refreshIntervalMs` (`bootstrap`'s lookup of our own ID covered the nearest ones), with a
+   * lookup of a random ID in each that ends once its bucket holds k contacts (a full one asks nobody).
+   */
+  async fillBuckets(options: CallOptions = {}): Promise<void> {
+    await this.#refresh(this.options.refreshIntervalMs, true, options)
+  }
+
+  async #refresh(olderThanMs: number, untilFull: boolean, options: CallOptions): Promise<void> {
     const now = this.now()
+    const { k } = this.options
     const lookups: Promise<unknown>[] = []
     for (let index = 0; index < this.table.nearestBucket(); index++) {
       if (olderThanMs > 0 && now - this.table.lastLookup(index) < olderThanMs) continue
       // Maintenance: one path is enough to fill a bucket (a refresh learns from every answer).
       const target = randomIdInBucket(this.id, index, this.#o.random)
-      lookups.push(this.findNode(target, { ...options, paths: 1 }).catch(() => undefined))
+      const full = (): boolean => untilFull && this.table.bucketSize(index) >= k
+      lookups.push(this.#lookup(target, 'node', { ...options, paths: 1 }, { enough: full }).catch(() => undefined))
     }
     await Promise.all(lookups)
   }
@@ -327,7 +345,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     target: Id,
     mode: 'node' | 'value',
     { signal, paths, quorum }: GetOptions,
-    check?: (peer: Id, response: Response) => Promise<Response>,
+    { check, enough }: { check?: ((peer: Id, response: Response) => Promise<Response>) | undefined; enough?: () => boolean } = {},
   ): Promise<LookupResult> {
     this.#assertRunning()
     const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
@@ -350,6 +368,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
       skip: (id) => this.#liveness.resting(id),
       quorum,
+      enough,
       ask: (peer, count) => {
         const asked = this.#rpc.request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
         return check === undefined ? asked : asked.then((response) => check(peer, response))

@@ -49,6 +49,11 @@ export interface LookupOptions {
   accept?: ((id: Id) => boolean) | undefined
   /** Contacts not to ask, whoever names them (the node's contacts that just failed). Default: none. */
   skip?: ((id: Id) => boolean) | undefined
+  /**
+   * Ends the lookup early with what it has once this holds, checked before each new request (a
+   * bucket refresh: the bucket is full). Default: never.
+   */
+  enough?: (() => boolean) | undefined
   /** Sends FIND_NODE or FIND_VALUE to `peer`, asking for `count` contacts. */
   ask(peer: Id, count: number): Promise<Response>
   signal?: AbortSignalLike | undefined
@@ -132,7 +137,7 @@ class Lookup {
   /** Lets every path start what it may; finishes when all have converged or the quorum answered. */
   #pump(): void {
     if (this.#done) return
-    if (this.#quorumReached()) return this.#finish()
+    if (this.#quorumReached() || this.#o.enough?.() === true) return this.#finish()
     let ended = 0
     for (const path of this.#paths) {
       const next = path.next()

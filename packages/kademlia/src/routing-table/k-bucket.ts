@@ -21,8 +21,8 @@ export interface Contact {
 export class KBucket {
   readonly contacts: Contact[] = []
   readonly replacements: Contact[] = []
-  /** Clock time of the last lookup into this bucket's range (for bucket refresh). */
-  lastLookup = 0
+  /** Clock time of the last lookup into this bucket's range (for bucket refresh); -∞ before the first. */
+  lastLookup = Number.NEGATIVE_INFINITY
 
   constructor(
     readonly capacity: number,

@@ -176,14 +176,28 @@ export class RoutingTable {
     if (index < ID_BITS) this.#bucket(index).lastLookup = now
   }
 
-  /** Clock time of the last lookup into bucket `index` (0 if none). */
+  /**
+   * Notes that a lookup of our own ID, whose k-th closest node sits in bucket `index`, covered
+   * every nearer bucket: each node of their ranges is closer to us than that k-th node, so the
+   * lookup met it. Buckets up to our nearest neighbour's are marked as looked into at `now`.
+   */
+  markCoveredBeyond(index: number, now: number): void {
+    for (let i = Math.max(0, index + 1); i < this.nearestBucket(); i++) this.#bucket(i).lastLookup = now
+  }
+
+  /** Clock time of the last lookup into bucket `index` (-∞ if none). */
   lastLookup(index: number): number {
-    return this.#buckets[index]?.lastLookup ?? 0
+    return this.#buckets[index]?.lastLookup ?? Number.NEGATIVE_INFINITY
+  }
+
+  /** How many contacts bucket `index` holds. */
+  bucketSize(index: number): number {
+    return this.#buckets[index]?.contacts.length ?? 0
   }
 
   /** The highest bucket index holding a contact (our closest neighbour's), or -1 when empty. */
   nearestBucket(): number {
-    for (let i = ID_BITS - 1; i >= 0; i--) if ((this.#buckets[i]?.contacts.length ?? 0) > 0) return i
+    for (let i = ID_BITS - 1; i >= 0; i--) if (this.bucketSize(i) > 0) return i
     return -1
   }
 
@@ -197,7 +211,7 @@ export class RoutingTable {
    */
   withinRadius(key: Id, k: number, slackBits: number): boolean {
     // Among the k closest we know of: the contacts closer to the key than we are fill its bucket.
-    if ((this.#buckets[Math.min(this.bucketIndex(key), ID_BITS - 1)]?.contacts.length ?? 0) < k) return true
+    if (this.bucketSize(Math.min(this.bucketIndex(key), ID_BITS - 1)) < k) return true
     const neighbours = this.closest(this.self, k)
     if (neighbours.length < k) return true
     const kth = neighbours[k - 1]!

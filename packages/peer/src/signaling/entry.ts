@@ -55,7 +55,7 @@ export class Entry {
       const newcomer = node.table.size === 0
       await node.bootstrap(fresh, { refreshBuckets: false })
       await this.#o.joined?.()
-      if (newcomer) void node.refreshBuckets(0).catch(() => undefined)
+      if (newcomer) void node.fillBuckets().catch(() => undefined)
     } catch {
       this.#o.failed?.(fresh.length)
     } finally {
