@@ -75,13 +75,18 @@ async function leave(net: Net, node: KademliaNode): Promise<void> {
   for (const other of live(net)) if (other.table.has(node.id)) other.forget(node.id)
 }
 
-/** Counts `node`'s lookups of `key`. */
+/** Counts `node`'s lookups of `key`: FIND_NODE lookups, and the lookups that store replicas (`storeAround`). */
 function lookupsOf(node: KademliaNode, key: Id): () => number {
   const findNode = node.findNode.bind(node)
+  const storeAround = node.storeAround.bind(node)
   let calls = 0
   vi.spyOn(node, 'findNode').mockImplementation((target, options) => {
     if (idEquals(target, key)) calls++
     return findNode(target, options)
+  })
+  vi.spyOn(node, 'storeAround').mockImplementation((target, record, expiresAt) => {
+    if (idEquals(target, key)) calls++
+    return storeAround(target, record, expiresAt)
   })
   return () => calls
 }

@@ -31,7 +31,7 @@ const named = (value: Uint8Array, seq = 1): SignedRecord => ({ kind: 'named', pu
 const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('PING' as const), rid: u32 }),
   fc.record({ type: fc.constant('PONG' as const), rid: u32 }),
-  fc.record({ type: fc.constant('STORED' as const), rid: u32 }),
+  fc.record({ type: fc.constant('STORED' as const), rid: u32, nodes: fc.array(anyId, { maxLength: MAX_CONTACTS_PER_MESSAGE }) }),
   fc.record({ type: fc.constant('FIND_NODE' as const), rid: u32, target: anyId, count: anyCount }),
   fc.record({ type: fc.constant('FIND_VALUE' as const), rid: u32, key: anyId, count: anyCount }),
   fc.record({
@@ -86,7 +86,8 @@ describe('encodeMessage / decodeMessage round trip', () => {
     const examples: Message[] = [
       { type: 'PING', rid: 0 },
       { type: 'PONG', rid: 0xffffffff },
-      { type: 'STORED', rid: 1 },
+      { type: 'STORED', rid: 1, nodes: [] },
+      { type: 'STORED', rid: 1, nodes: [id, id] },
       { type: 'FIND_NODE', rid: 2, target: id, count: 20 },
       { type: 'FIND_VALUE', rid: 3, key: id, count: MAX_CONTACTS_PER_MESSAGE },
       { type: 'STORE', rid: 4, key: id, record: named(Uint8Array.of(1, 2, 3)), ttlMs: 1000, mode: 'cache' },

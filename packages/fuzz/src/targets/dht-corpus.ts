@@ -48,7 +48,7 @@ export function dhtMessages(rng: Rng, limits: WireLimits): Message[] {
   return [
     { type: 'PING', rid: rid() },
     { type: 'PONG', rid: rid() },
-    { type: 'STORED', rid: rid() },
+    ...[0, 20].map((n): Message => ({ type: 'STORED', rid: rid(), nodes: Array.from({ length: n }, id) })),
     { type: 'ERROR', rid: rid(), code: 1 + rng.int(16) },
     ...[1, 20, MAX_CONTACTS_PER_MESSAGE].map((count): Message => ({ type: 'FIND_NODE', rid: rid(), target: id(), count })),
     { type: 'FIND_VALUE', rid: rid(), key: id(), count: 20 },

@@ -7,6 +7,7 @@
 import { compareDistance, ID_BITS, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import type { Clock, Random, TimerHandle } from '../platform/platform.ts'
 import type { RecordMeta } from '../records/records.ts'
+import { sameRecord } from '../records/signed-record.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import type { RoutingTable } from '../routing-table/routing-table.ts'
 import type { KademliaNode } from './node.ts'
@@ -88,12 +89,15 @@ export class Maintenance {
   async #replicateOne(meta: RecordMeta): Promise<void> {
     const node = this.#node
     if ((node.records.meta(meta.key)?.expiresAt ?? 0) <= node.now()) return
-    // Maintenance: one lookup path (replication runs for every held record, every interval).
-    const { closest } = await node.findNode(meta.key, { paths: 1 })
-    // Read after the lookup, so that the remaining TTL sent does not include the lookup's time.
-    // Each record goes as it came, with its proof: replication never re-signs or extends one.
+    // Each record goes as it came, with its proof: replication never re-signs or extends one. The
+    // first is stored by a lookup whose requests are its STOREs; any other record under the key
+    // (another publisher's) then goes to the nodes that lookup found.
+    const [first] = node.records.read(meta.key, node.now())
+    if (first === undefined) return
+    const closest = await node.storeAround(meta.key, first.record, node.now() + first.ttlMs)
+    // Read again, so that the remaining TTL sent does not include the lookup's time.
     for (const { record, ttlMs } of node.records.read(meta.key, node.now())) {
-      await node.storeAt(closest, meta.key, record, ttlMs, 'replicate')
+      if (!sameRecord(record, first.record)) await node.storeAt(closest, meta.key, record, ttlMs, 'replicate')
     }
   }
 

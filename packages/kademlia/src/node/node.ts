@@ -8,6 +8,7 @@ import { lazyVerify } from '../keyspace/ed25519.ts'
 import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
 import { checkOptions } from '../platform/check-options.ts'
+import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
 import { MemoryRecordStore } from '../records/record-store.ts'
@@ -110,6 +111,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     })
     this.#server = new Server({
       context: {
+        k: this.options.k,
         table: this.table,
         records: this.records,
         maxMessageBytes: wireLimits(maxValueBytes).maxMessageBytes,
@@ -280,6 +282,23 @@ export class KademliaNode extends Emitter<NodeEvents> {
     return this.storeAt(targets, key, record, ttlMs, 'replicate')
   }
 
+  /**
+   * Stores a replica of `record` on the k closest nodes to `key` by a lookup whose requests are
+   * the STOREs themselves: it starts from the table's closest, each holder answers with the
+   * contacts it knows closer to the key than itself, and it ends as a lookup does, once the k
+   * closest it met have answered, each of them with the record stored. About k requests where a
+   * lookup and then k STOREs were about 2k. `expiresAt`: the record's expiry (clock time).
+   * Resolves with the nodes that stored it.
+   */
+  async storeAround(key: Id, record: SignedRecord, expiresAt: number): Promise<Id[]> {
+    // One path: replication runs for every held record. Each STORE carries the TTL left when it is
+    // sent: replication never extends a record's life.
+    const store = (peer: Id, signal: AbortSignalLike | undefined): Promise<Response> =>
+      this.#rpc.request(peer, { type: 'STORE', key, record, ttlMs: Math.max(0, expiresAt - this.now()), mode: 'replicate' }, signal)
+    const { closest } = await this.#lookup(key, 'node', { paths: 1 }, { ask: store })
+    return closest
+  }
+
   /** Runs one replication pass now (it also runs every `replicateIntervalMs`). */
   replicateNow(): Promise<void> {
     this.#assertRunning()
@@ -345,7 +364,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     target: Id,
     mode: 'node' | 'value',
     { signal, paths, quorum }: GetOptions,
-    { check, enough }: { check?: ((peer: Id, response: Response) => Promise<Response>) | undefined; enough?: () => boolean } = {},
+    { check, enough, ask }: LookupExtras = {},
   ): Promise<LookupResult> {
     this.#assertRunning()
     const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
@@ -370,6 +389,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       quorum,
       enough,
       ask: (peer, count) => {
+        if (ask !== undefined) return ask(peer, signal)
         const asked = this.#rpc.request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
         return check === undefined ? asked : asked.then((response) => check(peer, response))
       },
@@ -414,4 +434,14 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#rejected[error.code] = (this.#rejected[error.code] ?? 0) + 1
     this.emit('input:rejected', { from, error })
   }
+}
+
+/** What a lookup may do beyond asking FIND_NODE or FIND_VALUE (node.ts's internal uses). */
+interface LookupExtras {
+  /** Checks an answer before the lookup counts it (a get's records). */
+  check?: ((peer: Id, response: Response) => Promise<Response>) | undefined
+  /** Ends the lookup once this holds (a bucket fill: the bucket is full). */
+  enough?: () => boolean
+  /** Sends this request instead of FIND_NODE (replication: the STORE itself). */
+  ask?: (peer: Id, signal: AbortSignalLike | undefined) => Promise<Response>
 }

@@ -200,7 +200,8 @@ class Lookup {
         } else {
           settle('answered')
         }
-        if ((response.type === 'NODES' || response.type === 'VALUE') && !path.ended) this.#learn(path, candidate, response.nodes)
+        // A replica STORE's answer names closer nodes too (a lookup whose requests are the STOREs).
+        if ((response.type === 'NODES' || response.type === 'VALUE' || response.type === 'STORED') && !path.ended) this.#learn(path, candidate, response.nodes)
         this.#pump()
       },
       () => {

@@ -12,6 +12,8 @@ import { recordBytes } from '../wire/record-codec.ts'
 import { REMOTE_CODE_OF, RemoteError, type Request, type Response, type StoreMode, type TimedRecord } from '../wire/messages.ts'
 
 export interface HandlerContext {
+  /** Kademlia's k: the most contacts a replica STORE's answer names. */
+  readonly k: number
   readonly table: RoutingTable
   readonly records: Records
   /** Largest message this node sends: a VALUE carries the records that fit in it. */
@@ -31,9 +33,9 @@ type Handler<T extends Request['type']> = (
  * The `count` contacts closest to `target`. Never the asker (it knows itself), and never a contact
  * whose last request failed: we do not vouch for nodes we could not reach.
  */
-function nodes(ctx: HandlerContext, from: Id, target: Id, count: number, rid: number): Response {
+function closestTo(ctx: HandlerContext, from: Id, target: Id, count: number): Id[] {
   const skip = (contact: Contact): boolean => contact.failures > 0 || idEquals(contact.id, from)
-  return { type: 'NODES', rid, nodes: ctx.table.closest(target, count, skip) }
+  return ctx.table.closest(target, count, skip)
 }
 
 /**
@@ -54,22 +56,23 @@ function fitting(records: readonly TimedRecord[], room: number): TimedRecord[] {
 export const HANDLERS: { [T in Request['type']]: Handler<T> } = {
   PING: (_ctx, _from, { rid }) => ({ type: 'PONG', rid }),
 
-  FIND_NODE: (ctx, from, { rid, target, count }) => nodes(ctx, from, target, count, rid),
+  FIND_NODE: (ctx, from, { rid, target, count }) => ({ type: 'NODES', rid, nodes: closestTo(ctx, from, target, count) }),
 
   FIND_VALUE: (ctx, from, { rid, key, count }) => {
     const held = ctx.records.read(key, ctx.now())
-    const answer = nodes(ctx, from, key, count, rid)
-    if (held.length === 0 || answer.type !== 'NODES') return answer
+    const nodes = closestTo(ctx, from, key, count)
+    if (held.length === 0) return { type: 'NODES', rid, nodes }
     // Header, contact count and contacts, record count: what the records share the message with.
-    const room = ctx.maxMessageBytes - (HEADER_BYTES + 1 + answer.nodes.length * ID_BYTES + 1)
-    return { type: 'VALUE', rid, nodes: answer.nodes, records: fitting(held, room) }
+    const room = ctx.maxMessageBytes - (HEADER_BYTES + 1 + nodes.length * ID_BYTES + 1)
+    return { type: 'VALUE', rid, nodes, records: fitting(held, room) }
   },
 
   STORE: async (ctx, from, { rid, key, record, ttlMs, mode, cas }) => {
     try {
       const outcome = await ctx.records.accept({ key, record, ttlMs, mode, cas, from, now: ctx.now() })
       if (outcome === 'stored') ctx.stored(key, mode, from)
-      return { type: 'STORED', rid }
+      // A replica STORE is a lookup's request (`storeAround`): its answer names our k closest, as NODES does.
+      return { type: 'STORED', rid, nodes: mode === 'replicate' ? closestTo(ctx, from, key, ctx.k) : [] }
     } catch (error) {
       const code = isDhtError(error) ? REMOTE_CODE_OF[error.code] : undefined
       return { type: 'ERROR', rid, code: code ?? RemoteError.STORAGE_FULL }

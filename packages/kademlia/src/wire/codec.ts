@@ -55,7 +55,6 @@ export function encodeMessage(message: Message): Uint8Array {
   switch (message.type) {
     case 'PING':
     case 'PONG':
-    case 'STORED':
       break
     case 'FIND_NODE':
       w.raw(message.target)
@@ -74,6 +73,7 @@ export function encodeMessage(message: Message): Uint8Array {
       writeRecord(w, message.record)
       break
     case 'NODES':
+    case 'STORED':
       writeNodes(w, message.nodes)
       break
     case 'VALUE':
@@ -100,7 +100,6 @@ function bodyBytes(message: Message): number {
   switch (message.type) {
     case 'PING':
     case 'PONG':
-    case 'STORED':
       return 0
     case 'FIND_NODE':
     case 'FIND_VALUE':
@@ -108,6 +107,7 @@ function bodyBytes(message: Message): number {
     case 'STORE':
       return 1 + 4 + ID_BYTES + 1 + (message.cas === undefined ? 0 : 8) + recordBytes(message.record)
     case 'NODES':
+    case 'STORED':
       return 1 + message.nodes.length * ID_BYTES
     case 'VALUE':
       return 1 + message.nodes.length * ID_BYTES + 1 + message.records.reduce((sum, { record }) => sum + 4 + recordBytes(record), 0)
@@ -137,7 +137,7 @@ function decodeBody(type: number, rid: number, reader: Reader, limits: WireLimit
     case TYPE_CODES.PONG:
       return { type: 'PONG', rid }
     case TYPE_CODES.STORED:
-      return { type: 'STORED', rid }
+      return { type: 'STORED', rid, nodes: readNodes(reader) }
     case TYPE_CODES.FIND_NODE: {
       const target = reader.copy(ID_BYTES, 'target')
       return { type: 'FIND_NODE', rid, target, count: contactCount(reader) }

@@ -88,7 +88,11 @@ export type Response =
   | { type: 'NODES'; rid: number; nodes: Id[] }
   /** The records held under the key (at least one), and closer nodes, so a get can go on asking. */
   | { type: 'VALUE'; rid: number; records: TimedRecord[]; nodes: Id[] }
-  | { type: 'STORED'; rid: number }
+  /**
+   * A replica STORE's answer names the contacts the holder knows closer to the key than itself,
+   * so that replication can go on storing as a lookup goes on asking (none for other modes).
+   */
+  | { type: 'STORED'; rid: number; nodes: Id[] }
   | { type: 'ERROR'; rid: number; code: RemoteErrorCode }
 
 export type Message = Request | Response

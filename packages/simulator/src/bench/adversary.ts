@@ -112,7 +112,7 @@ export class Adversary {
         return { type: 'NODES', rid: message.rid, nodes: nodes.slice(0, message.count) }
       }
       case 'STORE':
-        return { type: 'STORED', rid: message.rid }
+        return { type: 'STORED', rid: message.rid, nodes: [] }
       default:
         return undefined
     }
