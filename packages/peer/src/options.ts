@@ -5,7 +5,7 @@
  */
 import type { NodeIdentity } from '@browser-dht/identity'
 import { type Clock, type Random, resolveTunables, type Tunables as DhtTunables } from '@browser-dht/kademlia'
-import { checkTunables, type IceServer, type ManagerTunables, type PeerFactory, type Tunables as TransportTunables } from '@browser-dht/webrtc-transport'
+import { checkManagerTunables, checkTunables, type IceServer, type ManagerTunables, type PeerFactory, type Tunables as TransportTunables } from '@browser-dht/webrtc-transport'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import type { WebSocketConstructor } from './signaling/signaling-client.ts'
 import type { PeerStore } from './store.ts'
@@ -117,8 +117,8 @@ export function resolveTimings(given: Partial<PeerTimings> = {}): PeerTimings {
 
 /**
  * Every option that can be checked without an identity: the signaling URLs, the timings, the
- * DHT's and the transport's tunables. The platform entries call it first, so a bad option costs
- * no puzzle search, no file and no database.
+ * DHT's, the transport's and the connection manager's tunables. The platform entries call it
+ * first, so a bad option costs no puzzle search, no file and no database.
  */
 export function checkPeerOptions(options: PeerOptions): void {
   checkSignalUrls(options.signal)
@@ -126,4 +126,5 @@ export function checkPeerOptions(options: PeerOptions): void {
   const puzzle = options.idPuzzleBits === undefined ? {} : { idPuzzleBits: options.idPuzzleBits }
   resolveTunables({ ...options.dht, ...puzzle })
   checkTunables({ ...options.transport, ...puzzle })
+  checkManagerTunables(options.connections ?? {})
 }

@@ -172,10 +172,11 @@ describe('createPeer in Node', () => {
     await expect(createPeer({ signal: [] })).rejects.toMatchObject({ code: PeerErrorCode.INVALID_OPTION })
     await expect(createPeer({ signal: ['http://127.0.0.1:1/signal'] })).rejects.toThrow(/ws:\/\/ or wss:\/\//)
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], timings: { rejoinMs: -1 } as never, idPuzzleBits: 0 })).rejects.toThrow(/timings.rejoinMs/)
-    // The DHT's and the transport's tunables are checked before the identity is made: nothing is written.
+    // The DHT's, the transport's and the connection manager's tunables are checked before the identity is made: nothing is written.
     const dir = await dataDir()
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, dht: { k: 0 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^k must be/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, transport: { maxConnections: 1.5 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^maxConnections/) })
+    await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, connections: { intervalMs: 0 } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^intervalMs must be/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, direct: { port: -1 } })).rejects.toMatchObject({ message: expect.stringMatching(/^directPort must be an integer/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, direct: { host: '0.0.0.0' } })).rejects.toMatchObject({ message: expect.stringMatching(/direct.url is needed/) })
     await expect(createPeer({ signal: ['ws://127.0.0.1:1/signal'], dataDir: dir, icePort: 70_000 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^icePort must be an integer from 0 to 65535/) })

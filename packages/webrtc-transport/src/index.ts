@@ -26,11 +26,5 @@ export { MemorySignaling, type MemorySignalingOptions, type MemorySignalingStats
 export type { PeerEvents, PeerFactory, PeerInit, PeerLike, PeerSignal } from './peer/peer.ts'
 export { simplePeerFactory, type SimplePeerConstructor, type SimplePeerFactoryOptions, type Wrtc } from './peer/simple-peer-factory.ts'
 export type { AuthCrypto } from './auth/suite.ts'
-export {
-  ConnectionManager,
-  type ConnectionManagerOptions,
-  MANAGER_DEFAULTS,
-  type ManagerStats,
-  type ManagerTunables,
-  type TableView,
-} from './overlay/connection-manager.ts'
+export { ConnectionManager, type ConnectionManagerOptions, type ManagerStats, type TableView } from './overlay/connection-manager.ts'
+export { checkManagerTunables, MANAGER_DEFAULTS, type ManagerTunables } from './overlay/manager-options.ts'

@@ -4,12 +4,13 @@
  */
 import { type Id, randomIdInBucket, RoutingTable, seededRandom, VirtualClock } from '@browser-dht/kademlia'
 import { describe, expect, it } from 'vitest'
-import { ConnectionManager, MANAGER_DEFAULTS } from '../src/overlay/connection-manager.ts'
+import { ConnectionManager } from '../src/overlay/connection-manager.ts'
+import { checkManagerTunables, MANAGER_DEFAULTS, type ManagerTunables } from '../src/overlay/manager-options.ts'
 import type { WebRtcTransport } from '../src/webrtc-transport.ts'
 
 type Listener = (event: { id: Id; reason?: string }) => void
 
-function setup(contacts: number): { manager: ConnectionManager; clock: VirtualClock; passes: () => number; emit: (name: string, id: Id) => void; linked: Id[] } {
+function setup(contacts: number, tunables: Partial<ManagerTunables> = {}): { manager: ConnectionManager; clock: VirtualClock; passes: () => number; emit: (name: string, id: Id) => void; linked: Id[] } {
   const clock = new VirtualClock(1_000_000)
   const random = seededRandom(7)
   const self = random.bytes(20)
@@ -36,7 +37,7 @@ function setup(contacts: number): { manager: ConnectionManager; clock: VirtualCl
     },
     setPolicy: () => undefined,
   } as unknown as WebRtcTransport
-  const manager = new ConnectionManager({ transport, table, clock, random })
+  const manager = new ConnectionManager({ ...tunables, transport, table, clock, random })
   const emit = (name: string, id: Id): void => {
     for (const listener of listeners.get(name) ?? []) listener({ id, reason: 'remote-left' })
   }
@@ -68,5 +69,30 @@ describe('ConnectionManager passes', () => {
     expect(linked.length).toBe(dialed)
     expect(quietIntervalMs).toBe(30_000)
     manager.stop()
+  })
+})
+
+describe('ConnectionManager options', () => {
+  it('refuses a tunable outside its range, or a pair out of order, by name (ERR_INVALID_OPTION), before it starts anything', () => {
+    const refused = (tunables: Partial<ManagerTunables>): string => {
+      try {
+        checkManagerTunables(tunables)
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION' })
+        return (error as Error).message
+      }
+      return 'accepted'
+    }
+    expect(refused({ intervalMs: 0 })).toBe('intervalMs must be a positive number, not 0')
+    expect(refused({ maxDialing: 1.5 })).toMatch(/^maxDialing must be a positive integer/)
+    expect(refused({ wantedShare: 0 })).toMatch(/^wantedShare must be a number above 0 and at most 1/)
+    expect(refused({ wantedShare: 1.5 })).toMatch(/^wantedShare must be/)
+    expect(refused({ neighbours: -1 })).toMatch(/^neighbours must be/)
+    expect(refused({ intervalMs: 60_000 })).toBe('quietIntervalMs must be at least intervalMs (60000), not 30000')
+    expect(refused({ maxRetryAfterMs: 1_000 })).toBe('maxRetryAfterMs must be at least retryAfterMs (60000), not 1000')
+    expect(refused({ intervalMs: 60_000, quietIntervalMs: 60_000, maxDialing: undefined })).toBe('accepted')
+    expect(refused({ ...MANAGER_DEFAULTS })).toBe('accepted')
+    // The manager checks them itself too.
+    expect(() => setup(4, { maxDialing: 0 })).toThrow(/^maxDialing must be/)
   })
 })

@@ -13,41 +13,7 @@
  */
 import { backoffMs, type BucketView, type Clock, compareDistance, type Contact, cryptoRandom, type Id, idEquals, type Random, type TimerHandle, toHex } from '@browser-dht/kademlia'
 import type { WebRtcTransport } from '../webrtc-transport.ts'
-
-const SECOND = 1000
-
-export const MANAGER_DEFAULTS = {
-  /** Closest contacts a node keeps connections to, when its budget allows. */
-  neighbours: 6,
-  /**
-   * Share of the budget the wanted set fills (at least one connection less than the budget).
-   * Half: every node's wanted peers are peers other nodes want too, so on average a node holds
-   * its own half and half of others' wants, and the budget is not oversubscribed (which would
-   * make nodes refuse and evict each other in circles, creating connections without end).
-   */
-  wantedShare: 0.5,
-  /** The wanted set is recomputed and missing connections dialed this often. */
-  intervalMs: 2 * SECOND,
-  /**
-   * A pass that finds nothing to do (every wanted peer connected, the wanted set as before) makes
-   * the next wait twice as long, up to this; a connection that opens, closes or fails brings it
-   * back to `intervalMs`. An idle node then recomputes its wanted set twice a minute, not thirty
-   * times (200 idle peers in one process spent about 2 % of a core on it).
-   */
-  quietIntervalMs: 30 * SECOND,
-  /** Connections this manager has dialing at once. */
-  maxDialing: 3,
-  /**
-   * A peer that refused, failed to connect, or closed on this node to make room is left alone about
-   * this long; each further failure in a row doubles it, up to `maxRetryAfterMs` (the core's
-   * `backoffMs`: each wait drawn from 0.5–1.5 times its value).
-   */
-  retryAfterMs: 60 * SECOND,
-  /** The longest a peer is left alone after failures in a row. */
-  maxRetryAfterMs: 30 * 60 * SECOND,
-} as const
-
-export type ManagerTunables = { -readonly [K in keyof typeof MANAGER_DEFAULTS]: number }
+import { checkManagerTunables, MANAGER_DEFAULTS, type ManagerTunables } from './manager-options.ts'
 
 /** The part of the routing table the manager reads (a `RoutingTable` is one). */
 export interface TableView {
@@ -157,6 +123,7 @@ export class ConnectionManager {
   #lastWantedConnected = 0
 
   constructor(options: ConnectionManagerOptions) {
+    checkManagerTunables(options)
     this.options = { ...MANAGER_DEFAULTS }
     for (const name of Object.keys(MANAGER_DEFAULTS) as (keyof ManagerTunables)[]) {
       const value = options[name]
