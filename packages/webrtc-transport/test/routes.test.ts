@@ -174,10 +174,12 @@ describe('neighbour lists', () => {
     const r = routerHere([far, near])
     r.neighbours.heard(far, [target])
     r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
-    r.relays.undeliverable(far, { type: 'undeliverable', reason: 'relay-no-route', target, origin: self, seq: seqOf(r.sent.at(-1)!.frame) })
+    const first = seqOf(r.sent.at(-1)!.frame)
+    r.relays.undeliverable(far, { type: 'undeliverable', reason: 'relay-no-route', target, origin: self, seq: first })
     expect(r.counters.hintsForgotten).toBe(1)
     expect(r.lastTo()).toBe(toHex(near)) // the retry went by distance
     r.neighbours.answered(target, seqOf(r.sent.at(-1)!.frame))
+    r.neighbours.answered(target, first) // not even an answer naming that very request brings it back
     r.neighbours.heard(far, [target])
     expect(r.neighbours.via(target)).toBeUndefined()
   })
@@ -205,11 +207,32 @@ describe('neighbour lists', () => {
     const r = routerHere([far, near])
     const targets = Array.from({ length: 70 }, (_, i) => new Uint8Array(20).fill(0x80 + i))
     r.neighbours.heard(far, targets)
-    targets.forEach((t, i) => r.neighbours.sent(t, far, i + 1))
-    expect(r.neighbours.via(targets[69]!)).toBeUndefined() // far has 64 unanswered
+    targets.slice(0, 68).forEach((t, i) => r.neighbours.sent(t, far, i + 1))
+    expect(r.neighbours.via(targets[69]!)).toBeUndefined() // far has 64 unanswered (the last target was never sent to)
     // The sends beyond 64 were not remembered: one answer brings far below the cap again.
     r.neighbours.answered(targets[0]!, 1)
     expect(toHex(r.neighbours.via(targets[69]!)!)).toBe(toHex(far))
+  })
+
+  it('sends one request at a time to a target through any listing: a second peer listing it, or the same peer on a new link, does not draw the next', () => {
+    const [far2] = [new Uint8Array(20).fill(0x21)] as [Id]
+    const r = routerHere([far, far2, near])
+    r.neighbours.heard(far, [target])
+    r.neighbours.heard(far2, [target])
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(1), undefined, true)
+    expect(r.lastTo()).toBe(toHex(far))
+    // far drops it silently; the next request to the target goes by distance, not through far2.
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(2), undefined, true)
+    expect(r.lastTo()).toBe(toHex(near))
+    // far's link is replaced (a new connection forgets what the old one listed), and far lists the target again.
+    r.neighbours.forget(far)
+    r.neighbours.heard(far, [target])
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(3), undefined, true)
+    expect(r.lastTo()).toBe(toHex(near))
+    // The target answered a request of ours (the one that went by distance): far2's listing may carry the next.
+    r.neighbours.answered(target, seqOf(r.sent.at(-1)!.frame))
+    r.relays.start(target, RelayKind.DHT, Uint8Array.of(4), undefined, true)
+    expect([toHex(far), toHex(far2)]).toContain(r.lastTo())
   })
 
   it('keeps no listing of this node itself, and none from a peer whose link is not open', () => {

@@ -8,10 +8,15 @@
  * A list is a peer's word, so it is used with care:
  * - only by the node that starts a relay, for a request (a node on the way cannot tell whether a
  *   listing worked; an answer goes back the way its request came);
- * - one request at a time per listing: once a request went through a peer's listing of a target,
- *   that listing is not used again until an authenticated relay from the target names that request
- *   (its `replyTo`), whatever lists the peer sends meanwhile, for as long as the link lasts. A peer
- *   that drops what it draws loses one request per target it lists, and the next goes another way;
+ * - one request at a time per target, through any listing: once a request went to a peer that
+ *   lists its target, no listing (that peer's or another's) carries the next request to that
+ *   target until an authenticated relay from the target answers a request of this node's. So two
+ *   peers that list a target, or one that replaces its link, cannot each draw and drop a request
+ *   to it in a row (two failures in a row rest a contact, or replace it). What pends is
+ *   remembered apart from the links, for the last MAX_PENDING_LISTED_TARGETS targets;
+ * - one request at a time per listing: a peer's listing of a target is not used again until an
+ *   authenticated relay from the target names the request that went through it (its `replyTo`),
+ *   whatever lists the peer sends meanwhile, for as long as the link lasts;
  * - a listing whose relay comes back UNDELIVERABLE from that peer is never used again;
  * - a peer with MAX_LISTED_NEIGHBOURS listings unanswered has its lists ignored until its link
  *   closes. Lists hold at most MAX_LISTED_NEIGHBOURS IDs, only from peers with an open link, and
@@ -20,7 +25,7 @@
  * This node's own list goes out `neighbourListDelayMs` after its open links change (one frame per
  * open link; changes within the delay share it), so a quiet overlay sends none.
  */
-import { type Clock, type Id, idKey, type TimerHandle } from '@browser-dht/kademlia'
+import { BoundedMap, type Clock, type Id, idKey, type TimerHandle } from '@browser-dht/kademlia'
 import type { Counters, DropReason } from '../stats.ts'
 import { MAX_LISTED_NEIGHBOURS, neighboursFrame } from '../wire/frames.ts'
 
@@ -39,6 +44,9 @@ export interface NeighboursInit {
   links: NeighbourLinks
 }
 
+/** Targets whose request through a listing awaits its answer, remembered at most (the oldest forgotten first). */
+export const MAX_PENDING_LISTED_TARGETS = 1024
+
 /** A listing UNDELIVERABLE came back for: no answer can name it. */
 const NEVER = Number.POSITIVE_INFINITY
 
@@ -55,6 +63,8 @@ export class Neighbours {
   readonly #selfKey: string
   /** Each open link's peer, by `idKey`, once it sent a list. */
   readonly #peers = new Map<string, Peer>()
+  /** Targets a request of this node's went to through a peer that lists them, not answered since (by `idKey`). */
+  readonly #pending = new BoundedMap<true>(MAX_PENDING_LISTED_TARGETS)
   #timer: TimerHandle | undefined
   #closed = false
 
@@ -67,10 +77,12 @@ export class Neighbours {
   heard(from: Id, ids: readonly Id[]): void {
     this.#o.counters.neighbourListsReceived++
     const key = idKey(from)
+    const known = this.#peers.get(key)
+    // A peer whose lists are ignored (too many unanswered) is not worth reading.
+    if (known !== undefined && known.unanswered.size >= MAX_LISTED_NEIGHBOURS) return
     const listed = new Set<string>()
     for (const id of ids) listed.add(idKey(id))
     listed.delete(this.#selfKey)
-    const known = this.#peers.get(key)
     if (known === undefined) this.#peers.set(key, { id: from, listed, unanswered: new Map() })
     else known.listed = listed
   }
@@ -82,7 +94,8 @@ export class Neighbours {
 
   /**
    * A peer with an open link, but `except`, that lists `target` and may carry a request to it
-   * now (no request through that listing is unanswered); undefined when none.
+   * now (no request to the target through a listing, and none through that listing, is
+   * unanswered); undefined when none.
    */
   via(target: Id, except?: Id): Id | undefined {
     if (this.#peers.size === 0) return undefined
@@ -90,7 +103,7 @@ export class Neighbours {
     const exceptKey = except === undefined ? undefined : idKey(except)
     for (const [peerKey, peer] of this.#peers) {
       if (peerKey === exceptKey || !peer.listed.has(key)) continue
-      if (peer.unanswered.has(key) || peer.unanswered.size >= MAX_LISTED_NEIGHBOURS) {
+      if (this.#pending.get(key) !== undefined || peer.unanswered.has(key) || peer.unanswered.size >= MAX_LISTED_NEIGHBOURS) {
         this.#o.counters.neighbourListingsPassedOver++
         continue
       }
@@ -103,14 +116,21 @@ export class Neighbours {
   sent(target: Id, via: Id, seq: number): void {
     const key = idKey(target)
     const peer = this.#peers.get(idKey(via))
-    if (peer?.listed.has(key) !== true || peer.unanswered.has(key) || peer.unanswered.size >= MAX_LISTED_NEIGHBOURS) return
+    if (peer?.listed.has(key) !== true) return
+    this.#pending.remember(key, true)
+    if (peer.unanswered.has(key) || peer.unanswered.size >= MAX_LISTED_NEIGHBOURS) return
     peer.unanswered.set(key, seq)
   }
 
-  /** An authenticated relay from `origin` named `replyTo`: the listing that request of this node's went through worked. */
+  /**
+   * An authenticated relay from `origin` named `replyTo`: `origin` answered a request of this
+   * node's (a listing may carry the next one to it), and the listing that very request went
+   * through worked.
+   */
   answered(origin: Id, replyTo: number): void {
-    if (replyTo === 0 || this.#peers.size === 0) return
+    if (replyTo === 0) return
     const key = idKey(origin)
+    this.#pending.take(key)
     for (const peer of this.#peers.values()) {
       const seq = peer.unanswered.get(key)
       if (seq === replyTo) peer.unanswered.delete(key)
