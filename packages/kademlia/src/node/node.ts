@@ -284,9 +284,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
 
   /**
    * Stores a replica of `record` on the k closest nodes to `key` by a lookup whose requests are
-   * the STOREs themselves: it starts from the table's closest, each holder answers with the
-   * contacts it knows closer to the key than itself, and it ends as a lookup does, once the k
-   * closest it met have answered, each of them with the record stored. About k requests where a
+   * the STOREs themselves: it starts from the table's closest, each holder answers with its own k
+   * closest to the key (as NODES would), and it ends as a lookup does, once the k closest it met
+   * have answered, each of them with the record stored. About k requests where a
    * lookup and then k STOREs were about 2k. `expiresAt`: the record's expiry (clock time).
    * Resolves with the nodes that stored it.
    */

@@ -51,7 +51,7 @@ export interface LookupOptions {
   skip?: ((id: Id) => boolean) | undefined
   /**
    * Ends the lookup early with what it has once this holds, checked before each new request (a
-   * bucket refresh: the bucket is full). Default: never.
+   * bucket fill: the bucket is full). Default: never.
    */
   enough?: (() => boolean) | undefined
   /** Sends FIND_NODE or FIND_VALUE to `peer`, asking for `count` contacts. */

@@ -89,8 +89,8 @@ export type Response =
   /** The records held under the key (at least one), and closer nodes, so a get can go on asking. */
   | { type: 'VALUE'; rid: number; records: TimedRecord[]; nodes: Id[] }
   /**
-   * A replica STORE's answer names the contacts the holder knows closer to the key than itself,
-   * so that replication can go on storing as a lookup goes on asking (none for other modes).
+   * A replica STORE's answer names the holder's k closest to the key (as NODES would), so that
+   * replication can go on storing as a lookup goes on asking (none for the other modes).
    */
   | { type: 'STORED'; rid: number; nodes: Id[] }
   | { type: 'ERROR'; rid: number; code: RemoteErrorCode }
