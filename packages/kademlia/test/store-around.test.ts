@@ -18,22 +18,31 @@ const K = 4
 const HOUR = 3_600_000
 const LATENCY_MS = 10
 
-/** 40 nodes; the last one (`holder`) counts what it sends and the answers it gets; a record whose key is near it (it is a holder). */
+/**
+ * 40 nodes; the last one (`holder`) counts what it sends (and to whom) and the answers it gets; a
+ * record whose key is near it (it is a holder). `lie`: a node that answers STOREs with made-up IDs.
+ */
 async function network(seed: number) {
   const clock = new VirtualClock(1_000_000)
   const random = seededRandom(seed)
   const network = new MemoryNetwork({ clock, random, latencyMs: LATENCY_MS })
   const nodes: KademliaNode[] = []
   const sent: Message[] = []
+  const sentTo: Id[] = []
   const answers: Message[] = []
+  const lie = { from: undefined as Id | undefined, nodes: [] as Id[] }
   for (let i = 0; i < 40; i++) {
     const id = random.bytes(20)
     const base = network.transport(id)
     const transport: Transport =
       i < 39
-        ? base
+        ? {
+            send: (to, message) => base.send(to, lie.from !== undefined && idEquals(id, lie.from) && message.type === 'STORED' ? { ...message, nodes: lie.nodes } : message),
+            listen: (handler) => base.listen(handler),
+            close: () => base.close(),
+          }
         : {
-            send: (to, message) => (sent.push(message), base.send(to, message)),
+            send: (to, message) => (sent.push(message), sentTo.push(to), base.send(to, message)),
             listen: (handler) => base.listen({ ...handler, onMessage: (from, message) => (answers.push(message), handler.onMessage(from, message)) }),
             close: () => base.close(),
           }
@@ -49,7 +58,7 @@ async function network(seed: number) {
   const key = immutableKey(value)
   sent.length = 0
   answers.length = 0
-  return { clock, nodes, holder, sent, answers, key, record: immutableRecord(value) }
+  return { clock, nodes, holder, sent, sentTo, answers, lie, key, record: immutableRecord(value) }
 }
 
 const holdersOf = (nodes: readonly KademliaNode[], key: Id, now: number): string[] =>
@@ -93,5 +102,21 @@ describe('storeAround', () => {
     const named = replicate?.type === 'STORED' ? replicate.nodes : []
     expect(named.map(toHex)).toEqual(closest.table.closest(net.key, K, (contact) => idEquals(contact.id, net.holder.id)).map(toHex))
     expect(named.length).toBe(K)
+  })
+
+  it('asks at most maxIntroducedPerPeer of the made-up IDs a lying holder answers with, and stores on the true k closest all the same', async () => {
+    const net = await network(3)
+    const others = net.nodes.filter((node) => node !== net.holder)
+    const truth = others.map((node) => node.id).sort((a, b) => compareDistance(net.key, a, b)).slice(0, K)
+    // The closest node answers every replica STORE with 8 IDs nobody has, closer to the key than anyone.
+    const fakes = Array.from({ length: 8 }, (_, i) => Uint8Array.from([...net.key.subarray(0, 19), net.key[19]! ^ (i + 1)]))
+    Object.assign(net.lie, { from: truth[0], nodes: fakes })
+    const stored = await net.clock.run(net.holder.storeAround(net.key, net.record, net.clock.now() + HOUR))
+    const fake = new Set(fakes.map(toHex))
+    const toFakes = net.sentTo.filter((to) => fake.has(toHex(to))).length
+    expect(toFakes).toBeGreaterThan(0)
+    expect(toFakes).toBeLessThanOrEqual(net.holder.options.maxIntroducedPerPeer)
+    expect(stored.map(toHex)).toEqual(truth.map(toHex))
+    expect(holdersOf(others, net.key, net.clock.now()).sort()).toEqual(truth.map(toHex).sort())
   })
 })

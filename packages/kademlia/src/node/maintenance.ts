@@ -4,14 +4,26 @@
  * them, and replicating records again soon after a node close to them leaves. Every interval is
  * an option, so tests run an hour of maintenance in a virtual second.
  */
-import { compareDistance, ID_BITS, type Id, idEquals, idKey } from '../keyspace/id.ts'
-import type { Clock, Random, TimerHandle } from '../platform/platform.ts'
+import { compareDistance, ID_BITS, type Id, idEquals, idKey, randomIdInBucket } from '../keyspace/id.ts'
+import type { AbortSignalLike, Clock, Random, TimerHandle } from '../platform/platform.ts'
+import type { LookupResult } from '../query/lookup.ts'
 import type { RecordMeta } from '../records/records.ts'
-import { sameRecord } from '../records/signed-record.ts'
+import { sameRecord, type SignedRecord } from '../records/signed-record.ts'
+import type { Outgoing } from '../rpc/rpc.ts'
+import type { Response } from '../wire/messages.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import type { RoutingTable } from '../routing-table/routing-table.ts'
 import type { KademliaNode } from './node.ts'
+import type { LookupExtras } from './node-types.ts'
 import { Periodic } from './timers.ts'
+import type { CallOptions } from './values.ts'
+
+/** What maintenance needs of the node beyond its public API. */
+export interface MaintenanceHooks {
+  /** A node lookup, over the paths in `options`, with `extras`. */
+  lookup(target: Id, options: CallOptions & { paths: number }, extras: LookupExtras): Promise<LookupResult>
+  request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response>
+}
 
 /** A held record to replicate because a contact among its k closest left. */
 interface ChurnMark {
@@ -40,9 +52,11 @@ export class Maintenance {
   #churnBatch: Map<string, ChurnMark> | undefined
   #churnTimer: TimerHandle | undefined
   #churnReplications = 0
+  readonly #hooks: MaintenanceHooks
 
-  constructor(node: KademliaNode, clock: Clock, random: Random) {
+  constructor(node: KademliaNode, clock: Clock, random: Random, hooks: MaintenanceHooks) {
     this.#node = node
+    this.#hooks = hooks
     this.#clock = clock
     this.#random = random
     this.#lastReplicate = clock.now()
@@ -66,6 +80,35 @@ export class Maintenance {
     if (this.#churnTimer !== undefined) this.#clock.clearTimeout(this.#churnTimer)
     this.#churnTimer = undefined
     this.#churnPending.clear()
+  }
+
+  /**
+   * A lookup of a random ID in each bucket below our closest neighbour's not looked into for
+   * `olderThanMs` (0: all); with `untilFull`, each ends once its bucket holds k contacts
+   * (`node.refreshBuckets`, `node.fillBuckets`).
+   */
+  async refresh(olderThanMs: number, untilFull: boolean, options: CallOptions): Promise<void> {
+    const { table, id } = this.#node
+    const { k } = this.#node.options
+    const now = this.#node.now()
+    const lookups: Promise<unknown>[] = []
+    for (let index = 0; index < table.nearestBucket(); index++) {
+      if (olderThanMs > 0 && now - table.lastLookup(index) < olderThanMs) continue
+      // One path is enough to fill a bucket (a refresh learns from every answer).
+      const target = randomIdInBucket(id, index, this.#random)
+      const full = (): boolean => untilFull && table.bucketSize(index) >= k
+      lookups.push(this.#hooks.lookup(target, { ...options, paths: 1 }, { enough: full }).catch(() => undefined))
+    }
+    await Promise.all(lookups)
+  }
+
+  /** `node.storeAround`: a lookup whose requests are replica STOREs, over one path. */
+  async storeAround(key: Id, record: SignedRecord, expiresAt: number): Promise<Id[]> {
+    // Each STORE carries the TTL left when it is sent: replication never extends a record's life.
+    const store = (peer: Id, signal: AbortSignalLike | undefined): Promise<Response> =>
+      this.#hooks.request(peer, { type: 'STORE', key, record, ttlMs: Math.max(0, expiresAt - this.#node.now()), mode: 'replicate' }, signal)
+    const { closest } = await this.#hooks.lookup(key, { paths: 1 }, { ask: store })
+    return closest
   }
 
   /** Records churn passes have stored again on the current k closest (one per record per pass). */

@@ -2,7 +2,8 @@
 import type { DhtError } from '../errors.ts'
 import type { Id } from '../keyspace/id.ts'
 import type { LookupTrace } from '../query/trace.ts'
-import type { StoreMode } from '../wire/messages.ts'
+import type { AbortSignalLike } from '../platform/platform.ts'
+import type { Response, StoreMode } from '../wire/messages.ts'
 import type { LookupCallOptions } from './values.ts'
 
 export interface NodeEvents {
@@ -18,9 +19,9 @@ export interface NodeEvents {
 
 export interface BootstrapOptions extends LookupCallOptions {
   /**
-   * After the self-lookup, refresh every bucket farther than the closest neighbour (the paper's
-   * join; default true). With false the far buckets fill from traffic and the refresh timer,
-   * which makes a join about ten times cheaper (used to build 100,000-node simulations).
+   * After the self-lookup, fill the buckets farther than the closest neighbour that it did not
+   * cover (`fillBuckets`; default true). With false the far buckets fill from traffic and the
+   * refresh timer, which makes a join cheaper still (used to build 100,000-node simulations).
    */
   refreshBuckets?: boolean
 }
@@ -48,4 +49,14 @@ export interface NodeStats {
   rejected: Record<string, number>
   /** STOREs this node refused, by error code (ERR_SEQ_TOO_LOW, ERR_BAD_SIGNATURE, ERR_NOT_CLOSE, …). */
   refusedStores: Record<string, number>
+}
+
+/** What a lookup may do beyond asking FIND_NODE or FIND_VALUE (the node's own uses, not its API). */
+export interface LookupExtras {
+  /** Checks an answer before the lookup counts it (a get's records). */
+  check?: ((peer: Id, response: Response) => Promise<Response>) | undefined
+  /** Ends the lookup once this holds (a bucket fill: the bucket is full). */
+  enough?: () => boolean
+  /** Sends this request instead of FIND_NODE (replication: the STORE itself). */
+  ask?: (peer: Id, signal: AbortSignalLike | undefined) => Promise<Response>
 }

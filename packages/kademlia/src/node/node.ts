@@ -5,10 +5,9 @@
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { lazyVerify } from '../keyspace/ed25519.ts'
-import { assertId, compareDistance, type Id, idEquals, randomIdInBucket, shortHex } from '../keyspace/id.ts'
+import { assertId, compareDistance, type Id, idEquals, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
 import { checkOptions } from '../platform/check-options.ts'
-import type { AbortSignalLike } from '../platform/platform.ts'
 import { lookup, type LookupResult } from '../query/lookup.ts'
 import type { LookupTrace } from '../query/trace.ts'
 import { MemoryRecordStore } from '../records/record-store.ts'
@@ -21,12 +20,11 @@ import type { DecodeFailure } from '../transport/transport.ts'
 import {
   isRequest,
   type Message,
-  type Response,
   type StoreMode,
 } from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
 import { Liveness } from './liveness.ts'
-import type { BootstrapOptions, FindNodeResult, NodeEvents, NodeStats } from './node-types.ts'
+import type { BootstrapOptions, FindNodeResult, LookupExtras, NodeEvents, NodeStats } from './node-types.ts'
 import { Maintenance } from './maintenance.ts'
 import { invalidOption, type NodeOptions, resolveTunables, TUNABLE_KINDS, type Tunables, wireLimits } from './options.ts'
 import {
@@ -87,7 +85,10 @@ export class KademliaNode extends Emitter<NodeEvents> {
       onAnswer: (peer) => this.#liveness.heard(peer),
       onFailure: (peer, proven) => this.#liveness.failed(peer, proven),
     })
-    this.#maintenance = new Maintenance(this, options.clock, options.random)
+    this.#maintenance = new Maintenance(this, options.clock, options.random, {
+      lookup: (target, lookupOptions, extras) => this.#lookup(target, 'node', lookupOptions, extras),
+      request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
+    })
     this.#liveness = new Liveness({
       table: this.table,
       options: this.options,
@@ -181,7 +182,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
 
   /** Refreshes buckets below our closest neighbour's not looked into for `olderThanMs` (0: all). */
   async refreshBuckets(olderThanMs: number, options: CallOptions = {}): Promise<void> {
-    await this.#refresh(olderThanMs, false, options)
+    await this.#maintenance.refresh(olderThanMs, false, options)
   }
 
   /**
@@ -190,21 +191,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
    * lookup of a random ID in each that ends once its bucket holds k contacts (a full one asks nobody).
    */
   async fillBuckets(options: CallOptions = {}): Promise<void> {
-    await this.#refresh(this.options.refreshIntervalMs, true, options)
-  }
-
-  async #refresh(olderThanMs: number, untilFull: boolean, options: CallOptions): Promise<void> {
-    const now = this.now()
-    const { k } = this.options
-    const lookups: Promise<unknown>[] = []
-    for (let index = 0; index < this.table.nearestBucket(); index++) {
-      if (olderThanMs > 0 && now - this.table.lastLookup(index) < olderThanMs) continue
-      // Maintenance: one path is enough to fill a bucket (a refresh learns from every answer).
-      const target = randomIdInBucket(this.id, index, this.#o.random)
-      const full = (): boolean => untilFull && this.table.bucketSize(index) >= k
-      lookups.push(this.#lookup(target, 'node', { ...options, paths: 1 }, { enough: full }).catch(() => undefined))
-    }
-    await Promise.all(lookups)
+    await this.#maintenance.refresh(this.options.refreshIntervalMs, true, options)
   }
 
   /** Sends a PING; resolves true if the peer answered. */
@@ -290,13 +277,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
    * lookup and then k STOREs were about 2k. `expiresAt`: the record's expiry (clock time).
    * Resolves with the nodes that stored it.
    */
-  async storeAround(key: Id, record: SignedRecord, expiresAt: number): Promise<Id[]> {
-    // One path: replication runs for every held record. Each STORE carries the TTL left when it is
-    // sent: replication never extends a record's life.
-    const store = (peer: Id, signal: AbortSignalLike | undefined): Promise<Response> =>
-      this.#rpc.request(peer, { type: 'STORE', key, record, ttlMs: Math.max(0, expiresAt - this.now()), mode: 'replicate' }, signal)
-    const { closest } = await this.#lookup(key, 'node', { paths: 1 }, { ask: store })
-    return closest
+  storeAround(key: Id, record: SignedRecord, expiresAt: number): Promise<Id[]> {
+    return this.#maintenance.storeAround(key, record, expiresAt)
   }
 
   /** Runs one replication pass now (it also runs every `replicateIntervalMs`). */
@@ -434,14 +416,4 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#rejected[error.code] = (this.#rejected[error.code] ?? 0) + 1
     this.emit('input:rejected', { from, error })
   }
-}
-
-/** What a lookup may do beyond asking FIND_NODE or FIND_VALUE (node.ts's internal uses). */
-interface LookupExtras {
-  /** Checks an answer before the lookup counts it (a get's records). */
-  check?: ((peer: Id, response: Response) => Promise<Response>) | undefined
-  /** Ends the lookup once this holds (a bucket fill: the bucket is full). */
-  enough?: () => boolean
-  /** Sends this request instead of FIND_NODE (replication: the STORE itself). */
-  ask?: (peer: Id, signal: AbortSignalLike | undefined) => Promise<Response>
 }
