@@ -5,7 +5,7 @@
  */
 import type { NodeIdentity } from '@browser-dht/identity'
 import { type Clock, type Random, resolveTunables, type Tunables as DhtTunables } from '@browser-dht/kademlia'
-import { checkManagerTunables, checkTunables, type IceServer, type ManagerTunables, type PeerFactory, type Tunables as TransportTunables } from '@browser-dht/webrtc-transport'
+import { checkTunables, type IceServer, type ManagerTunables, type PeerFactory, resolveManagerTunables, type Tunables as TransportTunables } from '@browser-dht/webrtc-transport'
 import { PeerError, PeerErrorCode } from './errors.ts'
 import type { WebSocketConstructor } from './signaling/signaling-client.ts'
 import type { PeerStore } from './store.ts'
@@ -126,5 +126,5 @@ export function checkPeerOptions(options: PeerOptions): void {
   const puzzle = options.idPuzzleBits === undefined ? {} : { idPuzzleBits: options.idPuzzleBits }
   resolveTunables({ ...options.dht, ...puzzle })
   checkTunables({ ...options.transport, ...puzzle })
-  checkManagerTunables(options.connections ?? {})
+  resolveManagerTunables(options.connections ?? {})
 }

@@ -27,4 +27,4 @@ export type { PeerEvents, PeerFactory, PeerInit, PeerLike, PeerSignal } from './
 export { simplePeerFactory, type SimplePeerConstructor, type SimplePeerFactoryOptions, type Wrtc } from './peer/simple-peer-factory.ts'
 export type { AuthCrypto } from './auth/suite.ts'
 export { ConnectionManager, type ConnectionManagerOptions, type ManagerStats, type TableView } from './overlay/connection-manager.ts'
-export { checkManagerTunables, MANAGER_DEFAULTS, type ManagerTunables } from './overlay/manager-options.ts'
+export { MANAGER_DEFAULTS, type ManagerTunables, resolveManagerTunables } from './overlay/manager-options.ts'

@@ -5,7 +5,7 @@
 import { type Id, randomIdInBucket, RoutingTable, seededRandom, VirtualClock } from '@browser-dht/kademlia'
 import { describe, expect, it } from 'vitest'
 import { ConnectionManager } from '../src/overlay/connection-manager.ts'
-import { checkManagerTunables, MANAGER_DEFAULTS, type ManagerTunables } from '../src/overlay/manager-options.ts'
+import { MANAGER_DEFAULTS, type ManagerTunables, resolveManagerTunables } from '../src/overlay/manager-options.ts'
 import type { WebRtcTransport } from '../src/webrtc-transport.ts'
 
 type Listener = (event: { id: Id; reason?: string }) => void
@@ -76,7 +76,7 @@ describe('ConnectionManager options', () => {
   it('refuses a tunable outside its range, or a pair out of order, by name (ERR_INVALID_OPTION), before it starts anything', () => {
     const refused = (tunables: Partial<ManagerTunables>): string => {
       try {
-        checkManagerTunables(tunables)
+        resolveManagerTunables(tunables)
       } catch (error) {
         expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION' })
         return (error as Error).message

@@ -13,7 +13,7 @@
  */
 import { backoffMs, type BucketView, type Clock, compareDistance, type Contact, cryptoRandom, type Id, idEquals, type Random, type TimerHandle, toHex } from '@browser-dht/kademlia'
 import type { WebRtcTransport } from '../webrtc-transport.ts'
-import { checkManagerTunables, MANAGER_DEFAULTS, type ManagerTunables } from './manager-options.ts'
+import { type ManagerTunables, resolveManagerTunables } from './manager-options.ts'
 
 /** The part of the routing table the manager reads (a `RoutingTable` is one). */
 export interface TableView {
@@ -123,12 +123,7 @@ export class ConnectionManager {
   #lastWantedConnected = 0
 
   constructor(options: ConnectionManagerOptions) {
-    checkManagerTunables(options)
-    this.options = { ...MANAGER_DEFAULTS }
-    for (const name of Object.keys(MANAGER_DEFAULTS) as (keyof ManagerTunables)[]) {
-      const value = options[name]
-      if (value !== undefined) this.options[name] = value
-    }
+    this.options = resolveManagerTunables(options)
     this.#transport = options.transport
     this.#table = options.table
     this.#clock = options.clock
@@ -202,7 +197,7 @@ export class ConnectionManager {
     this.#lastWanted = wanted.length
     this.#lastWantedConnected = wanted.filter((id) => linked.has(toHex(id))).length
     const quiet = this.#lastWantedConnected === wanted.length && before.size === this.#wanted.size && [...before].every((key) => this.#wanted.has(key))
-    this.#waitMs = quiet ? Math.min(this.#waitMs * 2, Math.max(this.options.intervalMs, this.options.quietIntervalMs)) : this.options.intervalMs
+    this.#waitMs = quiet ? Math.min(this.#waitMs * 2, this.options.quietIntervalMs) : this.options.intervalMs
     let dialing = peers.filter((peer) => peer.state === 'connecting' && peer.initiator).length
     for (const id of wanted) {
       if (dialing >= this.options.maxDialing) break

@@ -1,7 +1,7 @@
 /**
  * The connection manager's tunables, each with its default and what it may be, in one table
- * (the core's `OptionTable`, as the transport's own options.ts). `checkManagerTunables` is what
- * the manager checks first, and what `createPeer` checks before it makes anything.
+ * (the core's `OptionTable`, as the transport's own options.ts). `resolveManagerTunables` is what
+ * the manager starts from, and what `createPeer` checks before it makes anything.
  */
 import { checkOptions, defaultsOf, kindsOf, option, type OptionKind, type OptionTable } from '@browser-dht/kademlia'
 import { TransportError, TransportErrorCode } from '../errors.ts'
@@ -48,16 +48,17 @@ export type ManagerTunables = { -readonly [K in keyof typeof MANAGER_TUNABLES]: 
 
 const KINDS: { readonly [K in keyof ManagerTunables]: OptionKind } = kindsOf(MANAGER_TUNABLES)
 
-/** Rejects a tunable outside its range, or a pair out of order, with ERR_INVALID_OPTION. */
-export function checkManagerTunables(options: Partial<ManagerTunables>): void {
+/**
+ * The tunables with their defaults filled in (an undefined one takes its default); a tunable
+ * outside its range, or a pair out of order, is ERR_INVALID_OPTION.
+ */
+export function resolveManagerTunables(options: Partial<ManagerTunables>): ManagerTunables {
+  const resolved = { ...MANAGER_DEFAULTS }
+  for (const name of Object.keys(MANAGER_DEFAULTS) as (keyof ManagerTunables)[]) resolved[name] = options[name] ?? resolved[name]
   const invalid = (message: string): TransportError => new TransportError(TransportErrorCode.INVALID_OPTION, message)
-  checkOptions(options, KINDS, invalid)
-  const { intervalMs, quietIntervalMs, retryAfterMs, maxRetryAfterMs } = { ...MANAGER_DEFAULTS, ...defined(options) }
+  checkOptions(resolved, KINDS, invalid)
+  const { intervalMs, quietIntervalMs, retryAfterMs, maxRetryAfterMs } = resolved
   if (quietIntervalMs < intervalMs) throw invalid(`quietIntervalMs must be at least intervalMs (${intervalMs}), not ${quietIntervalMs}`)
   if (maxRetryAfterMs < retryAfterMs) throw invalid(`maxRetryAfterMs must be at least retryAfterMs (${retryAfterMs}), not ${maxRetryAfterMs}`)
-}
-
-/** The options that are set (an undefined one takes its default). */
-function defined(options: Partial<ManagerTunables>): Partial<ManagerTunables> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
+  return resolved
 }
