@@ -8,16 +8,20 @@
  * `CHURN_SENDERS` holders closest to the key send, each by its own table; the others leave it to
  * them. A holder's table is complete around its own ID, and the keys it holds are near it, so its
  * view of a record's k closest is the true one nearly always. Where it is not, the entrant's
- * answer shows it: a replica STORE is answered with the entrant's k closest to the key, and a
- * node closer than the entrant that our table lacks means our view missed someone. That answer,
- * a refusal or a failure falls back to `storeAround`, which finds the true k closest.
+ * answer shows it: a replica STORE is answered with the entrant's k closest to the key, and one
+ * closer than the entrant that our table lacks (not a node that just left, and one that solves
+ * the ID puzzle) means our view missed a node. That, or a STORE that failed, falls back to
+ * `storeAround`, which finds the true k closest. A refusal does not: the entrant holds something
+ * newer or has no room, which no lookup changes.
  *
  * Departures noticed within a short time share one pass: `churnReplicateDelayMs` after the first
  * (±50 %, one delay later for the second sender).
  */
 import { compareDistance, ID_BITS, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock, Random, TimerHandle } from '../platform/platform.ts'
+import { ErrorCode, isDhtError } from '../errors.ts'
 import type { RecordMeta } from '../records/records.ts'
+import { sameRecord } from '../records/signed-record.ts'
 import type { Outgoing } from '../rpc/rpc.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import type { RoutingTable } from '../routing-table/routing-table.ts'
@@ -26,11 +30,11 @@ import type { KademliaNode } from './node.ts'
 
 /**
  * Holders that hand a record on after a departure: those with fewer than this many contacts
- * closer to its key. Two, so that a closest holder that lacks the record (or has not yet noticed
- * that it is the closest) does not leave the entrant without it.
+ * closer to its key. More than one, so that a departure the closest holder did not notice (the
+ * departed node was not in its table) still reaches the entrant.
  */
 export const CHURN_SENDERS = 3
-/** Entrants remembered per marked record; more departures than this before its pass fall back to `storeAround`. */
+/** Entrants (and departed nodes) remembered per marked record; more before its pass fall back to `storeAround`. */
 const MAX_ENTRANTS_PER_MARK = 8
 /** Marks due within this long of the earliest go in the same pass. */
 const PASS_WINDOW_MS = 1000
@@ -54,6 +58,8 @@ interface ChurnMark {
   readonly followUp: boolean
   /** The nodes that entered the record's k closest, by key; undefined: too many, replicate in full. */
   entrants: Map<string, Id> | undefined
+  /** The nodes whose departure marked it: an entrant that still names one is not telling us of a node we lack. */
+  readonly departed: Map<string, Id>
 }
 
 export class ChurnReplication {
@@ -120,12 +126,12 @@ export class ChurnReplication {
       const entrants = entrantsAfter(meta.key, node.id, closest, peer, replacement, k)
       if (entrants.length === 0) continue
       const dueAt = now + churnReplicateDelayMs * (rank + 0.5 + this.#random.float())
-      if (this.#mark(meta.key, now, dueAt, entrants)) marked = true
+      if (this.#mark(meta.key, now, dueAt, entrants, peer)) marked = true
     }
     if (marked) this.#arm()
   }
 
-  #mark(key: Id, now: number, dueAt: number, entrants: readonly Id[]): boolean {
+  #mark(key: Id, now: number, dueAt: number, entrants: readonly Id[], departed: Id): boolean {
     const hex = idKey(key)
     const inPass = this.#batch?.get(hex)
     // A departure while a follow-up pass hands on this record: leave it to periodic replication,
@@ -137,11 +143,15 @@ export class ChurnReplication {
       mark.dueAt = Math.min(mark.dueAt, dueAt)
     } else {
       if (this.#pending.size >= this.#node.options.maxRecords) return false
-      mark = { key, markedAt: now, dueAt, followUp: inPass !== undefined, entrants: new Map() }
+      mark = { key, markedAt: now, dueAt, followUp: inPass !== undefined, entrants: new Map(), departed: new Map() }
       this.#pending.set(hex, mark)
     }
     for (const id of entrants) mark.entrants?.set(idKey(id), id)
-    if ((mark.entrants?.size ?? 0) > MAX_ENTRANTS_PER_MARK) mark.entrants = undefined
+    mark.departed.set(idKey(departed), departed)
+    if ((mark.entrants?.size ?? 0) > MAX_ENTRANTS_PER_MARK || mark.departed.size > MAX_ENTRANTS_PER_MARK) {
+      mark.entrants = undefined
+      mark.departed.clear()
+    }
     return true
   }
 
@@ -169,10 +179,12 @@ export class ChurnReplication {
       await forEachLimit([...batch.values()], node.options.replicateConcurrency, async (mark) => {
         const meta = node.records.meta(mark.key)
         if (!this.#running || meta === undefined || meta.expiresAt <= node.now()) return
-        // Another holder stored the record on the true k closest since the departure, us among them: done.
-        if (meta.replicatedAt > mark.markedAt) return
+        // No skip for a record another holder stored here meanwhile: a replayed STORE would look
+        // the same, and a hand-on costs one STORE per entrant.
+        const handed = mark.entrants === undefined ? 'differ' : await this.#handOn(mark.key, [...mark.entrants.values()], mark.departed)
+        if (handed === 'none') return
         this.#replications++
-        if (mark.entrants !== undefined && (await this.#handOn(mark.key, [...mark.entrants.values()]))) return
+        if (handed === 'done') return
         this.#lookups++
         await this.#hooks.replicate(meta)
       })
@@ -183,42 +195,58 @@ export class ChurnReplication {
   }
 
   /**
-   * Sends the records under `key` to the entrants still among its k closest; false when an
-   * entrant failed, refused or named a closer node our table lacks (then `storeAround` runs).
+   * Sends the records under `key` to the entrants still among its k closest: 'done', 'none' (no
+   * entrant is left among them), or 'differ' when a STORE failed or an answer named a node closer
+   * than the entrant that our table lacks (then `storeAround` runs).
    */
-  async #handOn(key: Id, entrants: readonly Id[]): Promise<boolean> {
+  async #handOn(key: Id, entrants: readonly Id[], departed: ReadonlyMap<string, Id>): Promise<'done' | 'none' | 'differ'> {
     const node = this.#node
-    const kSet = [node.id, ...node.table.closest(key, node.options.k)].sort((a, b) => compareDistance(key, a, b)).slice(0, node.options.k)
+    const { k } = node.options
+    const kSet = [node.id, ...node.table.closest(key, k)].sort((a, b) => compareDistance(key, a, b)).slice(0, k)
     const targets = entrants.filter((id) => kSet.some((member) => idEquals(member, id)))
+    if (targets.length === 0) return 'none'
     const outcomes = await Promise.all(
       targets.map(async (target) => {
-        for (const { record, ttlMs } of node.records.read(key, node.now())) {
-          const response = await this.#hooks.request(target, { type: 'STORE', key, record, ttlMs, mode: 'replicate' }).catch(() => undefined)
-          if (response?.type !== 'STORED' || this.#namesUnknownCloser(key, target, response.nodes)) return false
+        for (const { record } of node.records.read(key, node.now())) {
+          // The TTL left as each STORE goes: a hand-on never lengthens a record's life.
+          const held = node.records.read(key, node.now()).find((each) => sameRecord(each.record, record))
+          if (held === undefined) continue
+          const store: Outgoing = { type: 'STORE', key, record, ttlMs: held.ttlMs, mode: 'replicate' }
+          const response = await this.#hooks.request(target, store).catch((error: unknown) => (isDhtError(error, ErrorCode.REMOTE_ERROR) ? 'refused' : undefined))
+          if (response === 'refused') continue
+          if (response?.type !== 'STORED' || this.#namesUnknownCloser(key, target, response.nodes, departed)) return false
         }
         return true
       }),
     )
-    return outcomes.every(Boolean)
+    return outcomes.every(Boolean) ? 'done' : 'differ'
   }
 
-  /** Whether `nodes` (`target`'s k closest to `key`) has one closer to the key than `target` that our table lacks. */
-  #namesUnknownCloser(key: Id, target: Id, nodes: readonly Id[]): boolean {
+  /**
+   * Whether `nodes` (`target`'s k closest to `key`) has one closer to the key than `target` that
+   * our table lacks: not this node, not one whose departure marked the record, and one that could
+   * be a node (the ID puzzle).
+   */
+  #namesUnknownCloser(key: Id, target: Id, nodes: readonly Id[], departed: ReadonlyMap<string, Id>): boolean {
     const { table, id: self } = this.#node
-    return nodes.some((id) => compareDistance(key, id, target) < 0 && !idEquals(id, self) && !table.has(id) && this.#hooks.accept(id))
+    return nodes.some((id) => compareDistance(key, id, target) < 0 && !idEquals(id, self) && !table.has(id) && !departed.has(idKey(id)) && this.#hooks.accept(id))
   }
 }
 
 /**
- * The nodes that entered the k closest to `key` (this node counted as one of them) when `gone`
- * left and `replacement` (if any) took its bucket place. `closest`: the table's k closest now.
+ * The nodes to hand a record under `key` to when `gone` left its k closest (this node counted as
+ * one of them). `closest`: the table's k closest now. The nodes that entered them; and
+ * `replacement`, promoted into `gone`'s bucket, if it is among them now. The replacement counts as
+ * there before (a node we knew, which the put that stored the record met if it is among the k
+ * closest), so the node after it is the one that entered; it is sent the record too, in case it
+ * lacks it, as a new contact would be (`handOff`).
  */
 export function entrantsAfter(key: Id, self: Id, closest: readonly Id[], gone: Id, replacement: Id | undefined, k: number): Id[] {
   const byDistance = (a: Id, b: Id): number => compareDistance(key, a, b)
   const now = [self, ...closest].sort(byDistance).slice(0, k)
-  const others = replacement === undefined ? closest : closest.filter((id) => !idEquals(id, replacement))
-  const before = [self, gone, ...others].sort(byDistance).slice(0, k)
-  return now.filter((id) => !idEquals(id, self) && !before.some((member) => idEquals(member, id)))
+  const before = [self, gone, ...closest].sort(byDistance).slice(0, k)
+  const isReplacement = (id: Id): boolean => replacement !== undefined && idEquals(id, replacement)
+  return now.filter((id) => !idEquals(id, self) && (isReplacement(id) || !before.some((member) => idEquals(member, id))))
 }
 
 /**
