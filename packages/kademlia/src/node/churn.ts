@@ -179,8 +179,9 @@ export class ChurnReplication {
       await forEachLimit([...batch.values()], node.options.replicateConcurrency, async (mark) => {
         const meta = node.records.meta(mark.key)
         if (!this.#running || meta === undefined || meta.expiresAt <= node.now()) return
-        // No skip for a record another holder stored here meanwhile: a replayed STORE would look
-        // the same, and a hand-on costs one STORE per entrant.
+        // Another holder's fallback stored the record on the true k closest since the departure,
+        // us among them: done. (A replayed STORE looks the same: SECURITY.md.)
+        if (meta.replicatedAt > mark.markedAt) return
         const handed = mark.entrants === undefined ? 'differ' : await this.#handOn(mark.key, [...mark.entrants.values()], mark.departed)
         if (handed === 'none') return
         this.#replications++
