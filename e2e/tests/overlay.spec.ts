@@ -100,7 +100,7 @@ test.describe('the overlay on its own', () => {
     }
   })
 
-  test('k = 3 under churn for 2 minutes: all 50 values stay readable, each on at least 3 live holders', async ({ browser }) => {
+  test('k = 3 under churn, 20 tabs replaced one every 4 s: all 50 values stay readable, each on at least 3 live holders', async ({ browser }) => {
     test.setTimeout(420_000)
     const url = appUrl({ k: 3 })
     // One context per tab, closed with it: a new tab cannot adopt a closed tab's database, so
@@ -117,17 +117,14 @@ test.describe('the overlay on its own', () => {
       const names = Array.from({ length: 50 }, (_, i) => `churn key ${i}`)
       for (const name of names) await hook.put(pick(live, next).page, name, `value of ${name}`)
 
-      const churnUntil = Date.now() + 120_000
-      let churned = 0
-      while (Date.now() < churnUntil) {
+      // A number of replacements, not a time: a slow machine takes longer to open each tab.
+      for (let churned = 0; churned < 20; churned++) {
         const gone = live.splice(Math.floor(next() * live.length), 1)[0]!
         await gone.page.close()
         await gone.context.close()
         await open()
-        churned++
         await new Promise((resolve) => setTimeout(resolve, 4000))
       }
-      expect(churned).toBeGreaterThanOrEqual(20)
       const pages = live.map(({ page }) => page)
       for (const page of pages) await expectJoined(page, 1, 3)
       for (const name of names) {

@@ -179,13 +179,14 @@ export class ChurnReplication {
       await forEachLimit([...batch.values()], node.options.replicateConcurrency, async (mark) => {
         const meta = node.records.meta(mark.key)
         if (!this.#running || meta === undefined || meta.expiresAt <= node.now()) return
-        // Another holder's fallback stored the record on the true k closest since the departure,
-        // us among them: done. (A replayed STORE looks the same: SECURITY.md.)
-        if (meta.replicatedAt > mark.markedAt) return
         const handed = mark.entrants === undefined ? 'differ' : await this.#handOn(mark.key, [...mark.entrants.values()], mark.departed)
         if (handed === 'none') return
         this.#replications++
         if (handed === 'done') return
+        // Another holder's lookup stored the record on the true k closest since the departure, us
+        // among them: ours is not needed. (A replayed STORE looks the same: SECURITY.md. It saves
+        // the lookup, never the hand-on, which a STORE to this node says nothing about.)
+        if ((node.records.meta(mark.key)?.replicatedAt ?? 0) > mark.markedAt) return
         this.#lookups++
         await this.#hooks.replicate(meta)
       })
