@@ -101,15 +101,12 @@ describe(`churn replication on a ${NODES}-node network with k = ${K} and ${RECOR
       const holding = new Set(hexes(holdersOf(net, key).map((node) => node.id)))
       for (const hex of hexes(trueClosest(liveIds(net), key, K))) expect(holding).toContain(hex)
     }
-    // Of the holders that noticed a departure, only the (at most 3, CHURN_SENDERS) closest to the
-    // key hand the record on, each with one STORE to the node that entered its k closest; a
-    // lookup that stores on all k only where that node named a closer one the holder's table
-    // lacked. So at most 3 replications per lost copy, and lookups for a minority of them.
+    // Holders that noticed the same departure leave the record to the closest of them: each goes
+    // one rank later and skips a record replicated to it meanwhile. About one replication per
+    // lost copy (a copy may also come back by hand-off), far from one per holder (K - 1).
     const replications = churnReplications(net)
-    const lookups = net.nodes.reduce((sum, node) => sum + node.stats().churnLookups, 0)
     expect(replications).toBeGreaterThan(lostCopies / 2)
-    expect(replications).toBeLessThanOrEqual(lostCopies * 3)
-    expect(lookups).toBeLessThan(lostCopies / 2)
+    expect(replications).toBeLessThanOrEqual(lostCopies * 1.5)
   })
 
   it('never extends a TTL: records nobody republishes are gone from every node once it runs out', async () => {
