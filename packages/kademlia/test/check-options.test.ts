@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { checkOptions, describeOption, isOptionValue, option, type OptionKind } from '../src/platform/check-options.ts'
+import { checkOptions, describeOption, isOptionValue, option, type OptionKind, withDefaults } from '../src/platform/check-options.ts'
 
 class Invalid extends Error {}
 const invalid = (message: string): Error => new Invalid(message)
@@ -67,5 +67,23 @@ describe('checkOptions', () => {
     expect(describeOption(option.positiveInteger)).toBe('a positive integer')
     expect(describeOption(option.integer(0, 32))).toBe('an integer from 0 to 32')
     expect(describeOption(option.boolean)).toBe('true or false')
+  })
+})
+
+describe('withDefaults', () => {
+  it('takes each option that is set, keeps the default of each that is not, leaves out other keys, and copies (fast-check)', () => {
+    const settings = fc.oneof(fc.constant(undefined), fc.integer())
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.integer()), fc.record({ a: settings, b: settings, z: settings }, { requiredKeys: [] }), (defaults, options) => {
+        const frozen = Object.freeze({ ...defaults })
+        const resolved = withDefaults<Record<string, number>>(frozen, options)
+        expect(resolved).not.toBe(frozen)
+        expect(Object.keys(resolved).sort()).toEqual(Object.keys(frozen).sort())
+        for (const name of Object.keys(frozen)) {
+          const set = (options as Record<string, number | undefined>)[name]
+          expect(resolved[name]).toBe(set ?? frozen[name])
+        }
+      }),
+    )
   })
 })

@@ -4,7 +4,7 @@
  * The frame limits the browser client shares are protocol/limits.ts's.
  */
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from './protocol/limits.ts'
-import { checkOptions, DEFAULT_ID_PUZZLE_BITS, describeOption, DhtError, ErrorCode, isOptionValue, MAX_ID_PUZZLE_BITS, option, type OptionKind } from '@browser-dht/kademlia'
+import { checkOptions, DEFAULT_ID_PUZZLE_BITS, describeOption, DhtError, ErrorCode, isOptionValue, MAX_ID_PUZZLE_BITS, option, type OptionKind, withDefaults } from '@browser-dht/kademlia'
 
 /** Bounds and intervals of the server. */
 export interface Tunables extends FrameLimits {
@@ -155,10 +155,7 @@ export const DEFAULT_HOST = '127.0.0.1'
 /** Fills in defaults and checks every bound; throws ERR_INVALID_OPTION. */
 export function resolveTunables(overrides: Partial<Tunables> = {}): Tunables {
   checkOptions(overrides, KINDS, invalid)
-  const resolved: Tunables = { ...DEFAULTS }
-  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
-    if (overrides[name] !== undefined) Object.assign(resolved, { [name]: overrides[name] })
-  }
+  const resolved = withDefaults<Tunables>(DEFAULTS, overrides)
   const rules: [boolean, string][] = [
     [resolved.maxPayloadBytes >= resolved.maxFrameBytes, 'maxPayloadBytes must be at least maxFrameBytes'],
     [resolved.maxSignalBytes <= resolved.maxFrameBytes, 'maxSignalBytes must be at most maxFrameBytes'],

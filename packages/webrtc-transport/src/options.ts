@@ -21,6 +21,7 @@ import {
   type Random,
   systemClock,
   type WireLimits,
+  withDefaults,
 } from '@browser-dht/kademlia'
 import { AUTH_OVERHEAD_BYTES } from './auth/relay-seal.ts'
 import type { AuthCrypto } from './auth/suite.ts'
@@ -218,8 +219,7 @@ export function resolveOptions(options: WebRtcTransportOptions): ResolvedOptions
   const identity = options.identity as NodeIdentity | undefined
   if (!(identity?.id instanceof Uint8Array) || identity.id.length !== ID_BYTES) throw invalid(`identity.id must be ${ID_BYTES} bytes`)
   checkTunables(options)
-  const tunables = { ...DEFAULTS } as Tunables
-  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) tunables[name] = options[name] ?? tunables[name]
+  const tunables = withDefaults<Tunables>({ ...DEFAULTS }, options)
   if (!meetsIdPuzzle(identity.id, tunables.idPuzzleBits)) {
     throw new TransportError(
       TransportErrorCode.WEAK_IDENTITY,

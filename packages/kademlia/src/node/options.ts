@@ -3,7 +3,7 @@
  * node enforces is named here once. Times are in milliseconds of the handed clock.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
-import { checkOptions, defaultsOf, kindsOf, option, type OptionKind, type OptionTable } from '../platform/check-options.ts'
+import { checkOptions, defaultsOf, kindsOf, option, type OptionKind, type OptionTable, withDefaults } from '../platform/check-options.ts'
 import type { Clock, Random } from '../platform/platform.ts'
 import type { RecordStore } from '../records/record-store.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -199,13 +199,8 @@ export function invalidOption(message: string): DhtError {
 
 /** Fills in defaults and rejects values outside their range with ERR_INVALID_OPTION. */
 export function resolveTunables(options: Partial<Tunables>): Tunables {
-  const resolved = { ...DEFAULTS } as Tunables
   // Defaults that follow k: ⌈k / 2⌉ unless set.
-  resolved.maxIntroducedPerPeer = Math.ceil((options.k ?? DEFAULTS.k) / 2)
-  for (const name of Object.keys(DEFAULTS) as (keyof Tunables)[]) {
-    const value = options[name]
-    if (value !== undefined) resolved[name] = value
-  }
+  const resolved = withDefaults<Tunables>({ ...DEFAULTS, maxIntroducedPerPeer: Math.ceil((options.k ?? DEFAULTS.k) / 2) }, options)
   checkOptions(resolved, TUNABLE_KINDS, invalidOption)
   if (resolved.maxLookupCandidates < resolved.k) throw invalidOption('maxLookupCandidates must be at least k')
   return resolved

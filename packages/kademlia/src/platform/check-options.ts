@@ -2,8 +2,8 @@
  * The one way options are checked (the node's tunables, the transport's, the signaling server's):
  * each option declares its kind (`option.positiveInteger`, `option.integer(1, 64)`, ...), and a
  * value outside it throws the caller's own INVALID_OPTION error, with a message naming the option
- * and what it may be ("k must be an integer from 1 to 64, not 0"). Rules between options (one at
- * least another) stay with their package.
+ * and what it may be ("k must be an integer from 1 to 64, not 0"), and `withDefaults` fills in
+ * what the caller left out. Rules between options (one at least another) stay with their package.
  */
 
 /** What one option may be: a finite number or an integer within [min, max] (above min when `aboveMin`), or a boolean. */
@@ -33,6 +33,20 @@ export type OptionTable = Readonly<Record<string, readonly [number, OptionKind]>
 /** The defaults of a table of options. */
 export function defaultsOf<T extends OptionTable>(table: T): { readonly [K in keyof T]: number } {
   return Object.fromEntries(Object.entries(table).map(([name, [value]]) => [name, value])) as { [K in keyof T]: number }
+}
+
+/**
+ * `defaults` with each option `options` sets (not undefined) taken from `options`, as a new
+ * object; keys of `options` that `defaults` lacks are left out. Check the values with
+ * `checkOptions` (before or after).
+ */
+export function withDefaults<T extends object>(defaults: T, options: { readonly [K in keyof T]?: T[K] | undefined }): T {
+  const resolved = { ...defaults }
+  for (const name of Object.keys(defaults) as (keyof T)[]) {
+    const value = options[name]
+    if (value !== undefined) resolved[name] = value as T[keyof T]
+  }
+  return resolved
 }
 
 /** The kinds of a table of options, as `checkOptions` takes them. */

@@ -3,7 +3,7 @@
  * (the core's `OptionTable`, as the transport's own options.ts). `resolveManagerTunables` is what
  * the manager starts from, and what `createPeer` checks before it makes anything.
  */
-import { checkOptions, defaultsOf, kindsOf, option, type OptionKind, type OptionTable } from '@browser-dht/kademlia'
+import { checkOptions, defaultsOf, kindsOf, option, type OptionKind, type OptionTable, withDefaults } from '@browser-dht/kademlia'
 import { TransportError, TransportErrorCode } from '../errors.ts'
 
 const SECOND = 1000
@@ -53,8 +53,7 @@ const KINDS: { readonly [K in keyof ManagerTunables]: OptionKind } = kindsOf(MAN
  * outside its range, or a pair out of order, is ERR_INVALID_OPTION.
  */
 export function resolveManagerTunables(options: Partial<ManagerTunables>): ManagerTunables {
-  const resolved = { ...MANAGER_DEFAULTS }
-  for (const name of Object.keys(MANAGER_DEFAULTS) as (keyof ManagerTunables)[]) resolved[name] = options[name] ?? resolved[name]
+  const resolved = withDefaults<ManagerTunables>({ ...MANAGER_DEFAULTS }, options)
   const invalid = (message: string): TransportError => new TransportError(TransportErrorCode.INVALID_OPTION, message)
   checkOptions(resolved, KINDS, invalid)
   const { intervalMs, quietIntervalMs, retryAfterMs, maxRetryAfterMs } = resolved
