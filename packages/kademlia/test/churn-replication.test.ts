@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ErrorCode } from '../src/errors.ts'
 import type { Id } from '../src/keyspace/id.ts'
 import { compareDistance, ID_BYTES, idEquals, keyOf, randomIdInBucket, toHex } from '../src/keyspace/id.ts'
-import { departureTest } from '../src/node/maintenance.ts'
+import { CHURN_SENDERS, departureTest, entrantsAfter } from '../src/node/churn.ts'
 import { immutableKey } from '../src/records/bep44.ts'
 import { immutableRecord } from '../src/records/signed-record.ts'
 import { KademliaNode } from '../src/node/node.ts'
@@ -13,6 +13,7 @@ import { VirtualClock } from '../src/platform/virtual-clock.ts'
 import { RoutingTable } from '../src/routing-table/routing-table.ts'
 import { MemoryNetwork } from '../src/transport/memory-network.ts'
 import type { Transport, TransportHandler } from '../src/transport/transport.ts'
+import type { Message } from '../src/wire/messages.ts'
 import { signerFor } from './support.ts'
 
 /**
@@ -33,6 +34,10 @@ interface Net {
   clock: VirtualClock
   network: MemoryNetwork
   nodes: KademliaNode[]
+  /** Every STORE any node sent: its key and its recipient, in hex. */
+  stores: { key: string; to: string }[]
+  /** Rewrites what a node (by hex ID) sends: a lying peer. */
+  rewrite: Map<string, (message: Message) => Message>
 }
 
 async function network(size: number, seed: number, options: Partial<Tunables> = {}): Promise<Net> {
@@ -40,15 +45,23 @@ async function network(size: number, seed: number, options: Partial<Tunables> = 
   const random = seededRandom(seed)
   const network = new MemoryNetwork({ clock, random, latencyMs: LATENCY_MS })
   const nodes: KademliaNode[] = []
+  const stores: Net['stores'] = []
+  const rewrite: Net['rewrite'] = new Map()
   for (let i = 0; i < size; i++) {
     const id = random.bytes(ID_BYTES)
     const transport = network.transport(id)
-    const node = new KademliaNode({ ...QUIET, k: K, requestTimeoutMs: 200, ...options, id, transport, clock, random, signer: signerFor(id) })
+    const send = transport.send.bind(transport)
+    transport.send = (to, message) => {
+      if (message.type === 'STORE') stores.push({ key: toHex(message.key), to: toHex(to) })
+      send(to, rewrite.get(toHex(id))?.(message) ?? message)
+    }
+    // A hand-on at K = 3 too, unless a test asks for the default (a lookup below churnHandOnMinK).
+    const node = new KademliaNode({ ...QUIET, k: K, churnHandOnMinK: 1, requestTimeoutMs: 200, ...options, id, transport, clock, random, signer: signerFor(id) })
     await node.start()
     nodes.push(node)
     if (i > 0) await clock.run(node.bootstrap([nodes[0]!.id]))
   }
-  return { clock, network, nodes }
+  return { clock, network, nodes, stores, rewrite }
 }
 
 const live = (net: Net): KademliaNode[] => net.nodes.filter((node) => node.running)
@@ -58,13 +71,13 @@ function holders(net: Net, key: Id): KademliaNode[] {
   return live(net).filter((node) => (node.records.meta(key)?.expiresAt ?? 0) > now)
 }
 
-/** Puts a record nobody republishes; returns its holders. */
-async function putOnce(net: Net, key: Id): Promise<KademliaNode[]> {
+/** Puts a record nobody republishes; returns its holders (`k` of them: the network's k). */
+async function putOnce(net: Net, key: Id, k = K): Promise<KademliaNode[]> {
   const publisher = net.nodes[0]!
   await net.clock.run(publisher.put(key, Uint8Array.of(1, 2, 3)))
   publisher.unpublish(key)
   const found = holders(net, key)
-  expect(found).toHaveLength(K)
+  expect(found).toHaveLength(k)
   return found
 }
 
@@ -128,26 +141,129 @@ describe('churn replication', () => {
     for (const id of closestOf(live(net).map((node) => node.id), key, K)) expect(holding).toContain(toHex(id))
     expect(churnReplications(net)).toBeGreaterThanOrEqual(1)
     expect(churnReplications(net)).toBeLessThanOrEqual(K - 1)
-    // Replication hands on the remaining TTL: the new copy ends when the old ones do (plus transit).
-    for (const node of now) expect(node.records.meta(key)!.expiresAt).toBeLessThanOrEqual(expiry + LATENCY_MS)
+    // Replication hands on the remaining TTL: the new copy ends when the old ones do, plus transit.
+    // A copy may pass through each of the (at most CHURN_SENDERS) holders that hand it on: one's
+    // lookup stores it on another, which then hands it on; each transit adds its latency.
+    for (const node of now) expect(node.records.meta(key)!.expiresAt).toBeLessThanOrEqual(expiry + CHURN_SENDERS * LATENCY_MS)
   })
 
-  it('runs one lookup per record for departures noticed together, and nothing more afterwards', async () => {
+  it('hands the record to the node that entered its k closest with one STORE from each of the closest holders, and no lookup', async () => {
+    // 16 nodes and k = 8: every table holds the whole neighbourhood of a key, so each holder's
+    // view of the k closest is the true one.
+    const k = 8
+    const net = await network(16, 7, { k })
+    const key = keyOf('churn/hand-on')
+    const before = (await putOnce(net, key, k)).sort((a, b) => compareDistance(key, a.id, b.id))
+    const lookups = net.nodes.map((node) => lookupsOf(node, key))
+    const storesBefore = net.stores.length
+    // The farthest holder leaves: the next node out enters the k closest.
+    const gone = before.at(-1)!
+    await leave(net, gone)
+    const entrant = closestOf(live(net).map((node) => node.id), key, k).at(-1)!
+    expect(before.some((node) => idEquals(node.id, entrant))).toBe(false)
+
+    // Long enough for every holder's turn, however far from the key.
+    await net.clock.advance(10 * k * DELAY)
+    expect(lookups.reduce((sum, count) => sum + count(), 0)).toBe(0)
+    expect(net.nodes.reduce((sum, node) => sum + node.stats().churnLookups, 0)).toBe(0)
+    const stores = net.stores.slice(storesBefore).filter((store) => store.key === toHex(key))
+    expect(stores.length).toBeGreaterThanOrEqual(1)
+    expect(stores.length).toBeLessThanOrEqual(CHURN_SENDERS)
+    expect(new Set(stores.map((store) => store.to))).toEqual(new Set([toHex(entrant)]))
+    const holding = new Set(holders(net, key).map((node) => toHex(node.id)))
+    for (const id of closestOf(live(net).map((node) => node.id), key, k)) expect(holding).toContain(toHex(id))
+    // Only holders with fewer than CHURN_SENDERS contacts closer to the key sent.
+    expect(net.nodes.filter((node) => node.stats().churnReplications > 0).length).toBeLessThanOrEqual(CHURN_SENDERS)
+  })
+
+  it('does not take the nodes that just left, named by an entrant, for nodes its table lacks', async () => {
     const net = await network(16, 2)
     const key = keyOf('churn/two-at-once')
     const holder = (await putOnce(net, key))[0]!
     const gone = closeContacts(holder, key)
     expect(gone).toHaveLength(K - 1)
     const lookups = lookupsOf(holder, key)
-
+    // The holder forgets its K - 1 closest contacts, though they are alive (their channels closed):
+    // the entrants it hands the record to still name them, closer to the key than themselves.
+    const storesBefore = net.stores.length
     for (const id of gone) expect(holder.forget(id)).toBe(true)
+    const entrants = closestOf([...holder.table.contacts()].map((contact) => contact.id), key, K - 1)
     await net.clock.advance(SETTLE_MS)
-    expect(lookups()).toBe(1)
+    expect(net.stores.slice(storesBefore).map((store) => store.to).sort()).toEqual(entrants.map(toHex).sort())
+    expect(lookups()).toBe(0)
     expect(holder.stats().churnReplications).toBe(1)
-    // The forgotten contacts were alive: the lookup heard from them again, and that marks nothing.
+    expect(holder.stats().churnLookups).toBe(0)
+    await net.clock.advance(20 * DELAY)
+    expect(holder.stats().churnReplications).toBe(1)
+  })
+
+  it('falls back to a lookup that stores when the entrant names a closer node its table lacks, once per record', async () => {
+    const k = 8
+    const net = await network(16, 7, { k })
+    const key = keyOf('churn/unknown-closer')
+    const holders0 = (await putOnce(net, key, k)).sort((a, b) => compareDistance(key, a.id, b.id))
+    const [holder, unknown] = holders0
+    const gone = holders0.at(-1)!
+    // The closest holder's table lacks the second closest (no departure: it never knew it).
+    expect(holder!.table.remove(unknown!.id).kind).toBe('removed')
+    const lookups = lookupsOf(holder!, key)
+    await leave(net, gone)
+    await net.clock.advance(SETTLE_MS)
+    expect(holder!.stats().churnReplications).toBe(1)
+    expect(holder!.stats().churnLookups).toBe(1)
+    expect(lookups()).toBe(1)
     await net.clock.advance(20 * DELAY)
     expect(lookups()).toBe(1)
-    expect(holder.stats().churnReplications).toBe(1)
+  })
+
+  it('an entrant that answers with made-up closer IDs costs one lookup per record per pass, no more', async () => {
+    const k = 8
+    const net = await network(16, 8, { k })
+    const key = keyOf('churn/lying-entrant')
+    const before = (await putOnce(net, key, k)).sort((a, b) => compareDistance(key, a.id, b.id))
+    const gone = before.at(-1)!
+    const entrant = closestOf(live(net).map((node) => node.id), key, k + 1).at(-1)!
+    // The entrant answers every replica STORE with made-up IDs closer to the key than itself.
+    const liar = net.nodes.find((node) => idEquals(node.id, entrant))!
+    const made = Array.from({ length: k }, (_, i) => Uint8Array.from(key, (byte, j) => (j === ID_BYTES - 1 ? byte ^ (i + 1) : byte)))
+    net.rewrite.set(toHex(liar.id), (message) => (message.type === 'STORED' ? { ...message, nodes: made } : message))
+    const lookups = net.nodes.map((node) => lookupsOf(node, key))
+
+    await leave(net, gone)
+    await net.clock.advance(10 * k * DELAY)
+    // Each of the (at most 3) closest holders fell back once; nothing repeated it.
+    const total = (): number => lookups.reduce((sum, count) => sum + count(), 0)
+    const fallbacks = net.nodes.reduce((sum, node) => sum + node.stats().churnLookups, 0)
+    expect(total()).toBeGreaterThanOrEqual(1)
+    expect(total()).toBeLessThanOrEqual(CHURN_SENDERS)
+    expect(fallbacks).toBe(total())
+    await net.clock.advance(10 * k * DELAY)
+    expect(total()).toBe(fallbacks)
+    expect(holders(net, key).some((node) => node === liar)).toBe(true)
+  })
+
+  it('holders that do not hand a record on (the closest three, lying or unaware) leave it one copy short until periodic replication', async () => {
+    const k = 8
+    const net = await network(16, 9, { k, replicateIntervalMs: HOUR })
+    const key = keyOf('churn/silent-closest')
+    const before = (await putOnce(net, key, k)).sort((a, b) => compareDistance(key, a.id, b.id))
+    const gone = before.at(-1)!
+    const silent = new Set(before.slice(0, CHURN_SENDERS))
+    // The departure reaches every holder but the three closest (as if they ignored it).
+    net.network.fail(gone.id)
+    await gone.stop()
+    for (const other of live(net)) if (!silent.has(other) && other.table.has(gone.id)) other.forget(gone.id)
+    const closestLive = (): string[] => closestOf(live(net).map((node) => node.id), key, k).map(toHex)
+    const missing = (): string[] => {
+      const holding = new Set(holders(net, key).map((node) => toHex(node.id)))
+      return closestLive().filter((hex) => !holding.has(hex))
+    }
+    await net.clock.advance(10 * k * DELAY)
+    expect(missing()).toHaveLength(1)
+    expect(net.nodes.reduce((sum, node) => sum + node.stats().churnReplications, 0)).toBe(0)
+    // Every holder replicates hourly on its own: the entrant has its copy then.
+    await net.clock.advance(HOUR)
+    expect(missing()).toEqual([])
   })
 
   it('ignores the departure of a contact that is not among the k closest to any record it holds', async () => {
@@ -195,8 +311,81 @@ describe('churn replication', () => {
     const clock = new VirtualClock(1_000_000)
     const random = seededRandom(6)
     const silent = silentTransport()
+    const value = Uint8Array.of(7)
+    const key = immutableKey(value)
+    // The node's ID is next to the key, so it is the record's closest holder and hands it on.
+    const id = Uint8Array.from(key)
+    id[ID_BYTES - 1]! ^= 1
+    const node = new KademliaNode({ ...QUIET, id, k: K, churnHandOnMinK: 1, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
+    await node.start()
+    for (let i = 0; i < 24; i++) silent.handler().onMessage(random.bytes(ID_BYTES), { type: 'PING', rid: i })
+    await node.records.accept({ key, record: immutableRecord(value), ttlMs: HOUR, mode: 'replicate', now: clock.now() })
+    const lookups = lookupsOf(node, key)
+    let removals = 0
+    node.on('peer:removed', () => removals++)
+
+    expect(node.forget(closeContacts(node, key)[0]!)).toBe(true)
+    await clock.advance(40 * DELAY)
+    // The first pass's STORE to the entrant timed out, so it fell back to a lookup; those timeouts
+    // removed contacts among the k closest, so one follow-up pass ran and fell back the same way.
+    // Each pass removed at most the entrants it was given (one per departure among the k closest)
+    // and the k its lookup asked. The follow-up's removals marked nothing, though contacts are left.
+    expect(lookups()).toBe(2)
+    expect(node.stats().churnReplications).toBe(2)
+    expect(removals).toBeGreaterThan(1 + 2 * K)
+    expect(removals).toBeLessThanOrEqual(1 + 2 * (K + K))
+    expect(node.table.size).toBeGreaterThan(K)
+    const settled = removals
+    await clock.advance(40 * DELAY)
+    expect([lookups(), removals]).toEqual([2, settled])
+    await node.stop()
+  })
+})
+
+describe('churn replication below churnHandOnMinK', () => {
+  /** The default: K = 3 is below it, so a departure costs a lookup per record. */
+  const LOOKUP: Partial<Tunables> = { churnHandOnMinK: DEFAULTS.churnHandOnMinK }
+
+  it('stores a record on the true k closest with a lookup after a holder leaves, and each holder that noticed may look', async () => {
+    expect(K).toBeLessThan(DEFAULTS.churnHandOnMinK)
+    const net = await network(16, 1, LOOKUP)
+    const key = keyOf('churn/holder-leaves')
+    const before = await putOnce(net, key)
+    const lookups = net.nodes.map((node) => lookupsOf(node, key))
+    await leave(net, before[0]!)
+    await net.clock.advance(SETTLE_MS)
+    const holding = new Set(holders(net, key).map((node) => toHex(node.id)))
+    for (const id of closestOf(live(net).map((node) => node.id), key, K)) expect(holding).toContain(toHex(id))
+    const looked = lookups.reduce((sum, count) => sum + count(), 0)
+    expect(looked).toBeGreaterThanOrEqual(1)
+    expect(looked).toBeLessThanOrEqual(K - 1)
+    expect(net.nodes.reduce((sum, node) => sum + node.stats().churnLookups, 0)).toBe(looked)
+  })
+
+  it('runs one lookup per record for departures noticed together, and nothing more afterwards', async () => {
+    const net = await network(16, 2, LOOKUP)
+    const key = keyOf('churn/two-at-once')
+    const holder = (await putOnce(net, key))[0]!
+    const gone = closeContacts(holder, key)
+    expect(gone).toHaveLength(K - 1)
+    const lookups = lookupsOf(holder, key)
+    for (const id of gone) expect(holder.forget(id)).toBe(true)
+    await net.clock.advance(SETTLE_MS)
+    expect(lookups()).toBe(1)
+    expect(holder.stats().churnReplications).toBe(1)
+    expect(holder.stats().churnLookups).toBe(1)
+    // The forgotten contacts were alive: the lookup heard from them again, and that marks nothing.
+    await net.clock.advance(20 * DELAY)
+    expect(lookups()).toBe(1)
+  })
+
+  it('lets the timeouts of a pass trigger one follow-up pass for a record, not a chain of them', async () => {
+    // A node whose contacts never answer: every lookup's requests time out and drop contacts.
+    const clock = new VirtualClock(1_000_000)
+    const random = seededRandom(6)
+    const silent = silentTransport()
     const id = random.bytes(ID_BYTES)
-    const node = new KademliaNode({ ...QUIET, id, k: K, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
+    const node = new KademliaNode({ ...QUIET, ...LOOKUP, id, k: K, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
     await node.start()
     for (let i = 0; i < 24; i++) silent.handler().onMessage(random.bytes(ID_BYTES), { type: 'PING', rid: i })
     const value = Uint8Array.of(7)
@@ -215,6 +404,24 @@ describe('churn replication', () => {
     expect(removals).toBe(1 + 2 * K)
     expect(node.table.size).toBeGreaterThan(K)
     await node.stop()
+  })
+})
+
+describe('entrantsAfter', () => {
+  it('names the node that entered the k closest, and a promoted replacement among them, which counts as there before', () => {
+    const key = new Uint8Array(ID_BYTES)
+    // Distances to the key grow with the first byte: self, a1, gone, R, X, Y.
+    const at = (first: number): Id => Uint8Array.from({ length: ID_BYTES }, (_, i) => (i === 0 ? first : 0))
+    const [self, a1, gone, r, x, y] = [1, 2, 3, 4, 5, 6].map(at) as [Id, Id, Id, Id, Id, Id]
+    const hex = (ids: Id[]): string[] => ids.map(toHex)
+    // k = 4. Without a replacement, X (the fifth before) entered.
+    expect(hex(entrantsAfter(key, self, [a1, r, x, y], gone, undefined, 4))).toEqual(hex([x]))
+    // R was promoted into gone's bucket: it counts as there before, so X entered; R is sent it too.
+    expect(hex(entrantsAfter(key, self, [a1, r, x, y], gone, r, 4))).toEqual(hex([r, x]))
+    // A promoted replacement beyond the k closest is not sent anything.
+    expect(hex(entrantsAfter(key, self, [a1, r, x, y], gone, y, 4))).toEqual(hex([x]))
+    // Fewer than k nodes: nobody entered.
+    expect(hex(entrantsAfter(key, self, [a1], gone, undefined, 4))).toEqual([])
   })
 })
 

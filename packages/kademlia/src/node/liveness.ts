@@ -3,7 +3,7 @@
  * newcomer is added and handed the records it is now among the k closest for; a full bucket
  * pings its oldest contact, ping-before-evict); a failed request counts against the contact
  * (proven or not, routing-table.ts); a removal is announced and marks the records the peer was
- * close to for churn replication (maintenance.ts). A contact whose last failure counted rests
+ * close to for churn replication (churn.ts). A contact whose last failure counted rests
  * from lookups for `failedContactRestMs` (`seeds`, `resting`).
  */
 import type { Id } from '../keyspace/id.ts'

@@ -45,6 +45,12 @@ export interface NodeStats {
    * k closest left its routing table (one per record per churn pass; see `churnReplicateDelayMs`).
    */
   churnReplications: number
+  /**
+   * Of those, the ones handed on by a lookup that stores on the true k closest (`storeAround`)
+   * rather than by one STORE to the node that entered the k closest: its STORE failed or its
+   * answer named a closer node this table lacks (churn.ts).
+   */
+  churnLookups: number
   /** Rejected input by error code. */
   rejected: Record<string, number>
   /** STOREs this node refused, by error code (ERR_SEQ_TOO_LOW, ERR_BAD_SIGNATURE, ERR_NOT_CLOSE, …). */

@@ -88,6 +88,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#maintenance = new Maintenance(this, options.clock, options.random, {
       lookup: (target, lookupOptions, extras) => this.#lookup(target, 'node', lookupOptions, extras),
       request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
+      accept: (id) => this.options.idPuzzleBits === 0 || this.#solvesPuzzle(id),
     })
     this.#liveness = new Liveness({
       table: this.table,
@@ -329,6 +330,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       requestsSent: this.#rpc.sent,
       requestsServed: this.#server.served,
       churnReplications: this.#maintenance.churnReplications,
+      churnLookups: this.#maintenance.churnLookups,
       rejected: { ...this.#rejected },
       refusedStores: { ...this.records.refused },
     }

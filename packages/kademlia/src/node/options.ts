@@ -146,6 +146,15 @@ const TUNABLES = {
    */
   churnReplicateDelayMs: [2 * SECOND, nonNegative],
   /**
+   * The least k at which a departure is handed on with one STORE to the node that entered a
+   * record's k closest (node/churn.ts). Below it, each holder that noticed stores the record on
+   * the k closest it looks up, as hourly replication does: such a lookup costs about k + 1
+   * requests, little when k is small, and finds the k closest even where a holder's table is off,
+   * while a hand-on that misses leaves the record one copy short until the hourly pass, which
+   * with few copies is a large part of them (with k = 3 a value was lost that way in a browser test).
+   */
+  churnHandOnMinK: [8, positiveInteger],
+  /**
    * The network's ID puzzle (S/Kademlia's static puzzle): a peer's ID must have this many leading
    * zero bits in its SHA-1 to be accepted. Checked once, where an ID is first accepted: a message
    * from a peer not in the routing table (rejected with ERR_WEAK_ID, neither served nor added), a

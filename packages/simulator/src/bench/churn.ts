@@ -47,6 +47,8 @@ export interface ChurnFigures {
   failedPuts: number
   lostCopies: number
   churnReplications: number
+  /** Of those, the ones that fell back to a lookup that stores (`storeAround`). */
+  churnLookups: number
   requests: number
   findNodes: number
   stores: number
@@ -126,6 +128,7 @@ export async function runChurnSetting(options: ChurnBenchOptions, setting: Churn
   await net.advance(options.settleMs)
   const before = new Map(counts)
   const replicationsBefore = sum(net.nodes, (node) => node.stats().churnReplications)
+  const churnLookupsBefore = sum(net.nodes, (node) => node.stats().churnLookups)
 
   let lostCopies = 0
   for (let step = 0; step < options.fails; step++) {
@@ -143,6 +146,7 @@ export async function runChurnSetting(options: ChurnBenchOptions, setting: Churn
   const requests = ['PING', 'FIND_NODE', 'FIND_VALUE', 'STORE'].reduce((total, type) => total + delta(type), 0)
   const byType = { findNodes: delta('FIND_NODE'), stores: delta('STORE'), otherRequests: delta('PING') + delta('FIND_VALUE') }
   const churnReplications = sum(net.nodes, (node) => node.stats().churnReplications) - replicationsBefore
+  const churnLookups = sum(net.nodes, (node) => node.stats().churnLookups) - churnLookupsBefore
 
   const live = net.live()
   const liveIds = live.map((node) => node.id)
@@ -169,6 +173,7 @@ export async function runChurnSetting(options: ChurnBenchOptions, setting: Churn
     failedPuts: all.length - keys.length,
     lostCopies,
     churnReplications,
+    churnLookups,
     requests,
     ...byType,
     joinRequests: delta('JOIN'),

@@ -32,7 +32,7 @@ const SETTINGS: ChurnSetting[] = [
 ]
 
 /** The figures the table shows, medians over the runs. */
-const SHOWN = ['failedPuts', 'lostCopies', 'churnReplications', 'requests', 'findNodes', 'stores', 'joinRequests', 'requestsPerReplication', 'requestsPerLostCopy', 'onTrueClosest', 'missingCopies', 'valuesLost', 'getSuccess'] as const
+const SHOWN = ['failedPuts', 'lostCopies', 'churnReplications', 'churnLookups', 'requests', 'findNodes', 'stores', 'joinRequests', 'requestsPerReplication', 'requestsPerLostCopy', 'onTrueClosest', 'missingCopies', 'valuesLost', 'getSuccess'] as const
 type Shown = (typeof SHOWN)[number]
 
 function medians(runs: readonly ChurnFigures[]): Record<Shown, number> {
