@@ -81,6 +81,23 @@ describe('timeouts that follow round trips, and contacts that just failed', () =
     expect(net.sentTo(victim)).toBeGreaterThan(asked)
   })
 
+  it('nor a node that left and is no longer in its table, while other peers still name it', async () => {
+    const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
+    const victim = await crashClosest(net)
+    // The asker's link to it closed: out of the asker's table, still in the others'.
+    net.nodes[0]!.forget(victim)
+    expect(net.nodes[0]!.table.has(victim)).toBe(false)
+    await lookupMs(net)
+    const asked = net.sentTo(victim)
+    expect(asked).toBeGreaterThanOrEqual(1)
+    await lookupMs(net)
+    await lookupMs(net)
+    expect(net.sentTo(victim)).toBe(asked)
+    await net.clock.advance(30_000)
+    await lookupMs(net)
+    expect(net.sentTo(victim)).toBeGreaterThan(asked)
+  })
+
   it('with failedContactRestMs 0, every lookup asks it again', async () => {
     const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 0 })
     const victim = await crashClosest(net)

@@ -4,9 +4,13 @@
  * pings its oldest contact, ping-before-evict); a failed request counts against the contact
  * (proven or not, routing-table.ts); a removal is announced and marks the records the peer was
  * close to for churn replication (churn.ts). A contact whose last failure counted rests
- * from lookups for `failedContactRestMs` (`seeds`, `resting`).
+ * from lookups for `failedContactRestMs` (`seeds`, `resting`), and so does a node that failed
+ * while not in the table, or that failing took out of it: other peers still name a node that
+ * left until they fail it too, and without this memory each of our lookups that met the name
+ * would ask it again.
  */
-import type { Id } from '../keyspace/id.ts'
+import { type Id, idKey } from '../keyspace/id.ts'
+import { BoundedMap } from '../platform/bounded-map.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import type { FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
 import type { Maintenance } from './maintenance.ts'
@@ -22,9 +26,17 @@ export interface LivenessOptions {
   emit(event: 'peer:added' | 'peer:removed', id: Id): void
 }
 
+/** Nodes outside the table remembered as failed (`resting`); the oldest forgotten first beyond. */
+export const MAX_FAILED_STRANGERS = 1024
+
 export class Liveness {
   readonly #o: LivenessOptions
   readonly #pinging = new Set<Contact>()
+  /**
+   * Nodes not in the table that failed, by `idKey`: failures in a row, and when the last one that
+   * counted came (as for contacts: proven, the second unproven one in a row, or the removal).
+   */
+  readonly #failedStrangers = new BoundedMap<{ failures: number; failedAt: number | undefined }>(MAX_FAILED_STRANGERS)
 
   constructor(options: LivenessOptions) {
     this.#o = options
@@ -32,6 +44,7 @@ export class Liveness {
 
   /** A message from `peer` arrived: update the table, ping-before-evict, hand off records. */
   heard(peer: Id): void {
+    this.#failedStrangers.take(idKey(peer))
     const result = this.#o.table.heard(peer, this.#o.now())
     if (result.kind === 'added') {
       this.#o.emit('peer:added', peer)
@@ -43,10 +56,14 @@ export class Liveness {
 
   /**
    * Whether lookups leave `id` out: a contact whose last failure that counted (`failedAt`: proven,
-   * or the second unproven one in a row) is younger than `failedContactRestMs`.
+   * or the second unproven one in a row) is younger than `failedContactRestMs`, or a node not in
+   * the table whose last failure is (not heard from since).
    */
   resting(id: Id): boolean {
-    return this.#resting(this.#o.table.get(id))
+    const contact = this.#o.table.get(id)
+    if (contact !== undefined) return this.#resting(contact)
+    const failedAt = this.#failedStrangers.get(idKey(id))?.failedAt
+    return failedAt !== undefined && this.#o.now() - failedAt < this.#o.options.failedContactRestMs
   }
 
   /** A lookup's seeds: the k closest contacts not resting, or the k closest when fewer than alpha are. */
@@ -61,7 +78,17 @@ export class Liveness {
   }
 
   failed(peer: Id, proven: boolean): void {
-    this.removed(peer, this.#o.table.failed(peer, { proven, now: this.#o.now() }))
+    const now = this.#o.now()
+    const result = this.#o.table.failed(peer, { proven, now })
+    if (result.kind === 'unknown' || result.kind === 'removed') {
+      const key = idKey(peer)
+      const known = this.#failedStrangers.get(key)
+      const failures = (known?.failures ?? 0) + 1
+      // One unproven failure (a relay's word) does not count, as for a contact (routing-table.ts).
+      const counts = proven || failures >= 2 || result.kind === 'removed'
+      this.#failedStrangers.remember(key, { failures, failedAt: counts ? now : known?.failedAt })
+    }
+    this.removed(peer, result)
   }
 
   /**

@@ -136,10 +136,11 @@ const TUNABLES = {
   replicateConcurrency: [4, nonNegative],
   /**
    * When a contact leaves the routing table (a request to it failed, or `forget`), the held
-   * records it was among the k closest for are stored again on the current k closest, instead of
-   * at the next replication pass: (rank + 1) times this long afterwards (±50 % at random), where
+   * records it was among the k closest for are handed to the node that took its place among them
+   * (node/churn.ts; below `churnHandOnMinK`, stored again on the k closest a lookup finds), instead
+   * of at the next replication pass: (rank + 1) times this long afterwards (±50 % at random), where
    * rank counts the contacts this node knows closer to the key. So the closest holder that noticed
-   * goes first and its STOREs reach the other holders before their turn, and they skip the record
+   * goes first, and a holder that a lookup's STORE reached before its turn skips the lookup
    * (in a 200-node overlay under churn, without ranks every holder replicated: 125 records per
    * departure). The wait also batches departures noticed together and gives the routing table
    * time to promote replacements. 0 turns churn replication off.

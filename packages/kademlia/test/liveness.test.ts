@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { ID_BYTES } from '../src/keyspace/id.ts'
+import { Liveness, MAX_FAILED_STRANGERS } from '../src/node/liveness.ts'
+import { seededRandom } from '../src/platform/seeded-random.ts'
+import { RoutingTable } from '../src/routing-table/routing-table.ts'
+
+/**
+ * Nodes outside the routing table that failed: lookups leave them out for failedContactRestMs, as
+ * they do a contact that failed, by the same rule (a proven failure, or the second unproven one
+ * in a row), until they are heard from.
+ */
+const REST_MS = 30_000
+
+function setup(staleLimit = 5): { liveness: Liveness; table: RoutingTable; clock: { now: number }; random: ReturnType<typeof seededRandom> } {
+  const random = seededRandom(3)
+  const table = new RoutingTable({ self: random.bytes(ID_BYTES), k: 20, replacementCacheSize: 0, staleLimit })
+  const clock = { now: 1_000_000 }
+  const liveness = new Liveness({
+    table,
+    options: { evictionPingAfterMs: 30_000, maxEvictionPings: 8, failedContactRestMs: REST_MS },
+    maintenance: { handOff: () => undefined, departed: () => undefined },
+    now: () => clock.now,
+    ping: () => Promise.resolve(true),
+    emit: () => undefined,
+  })
+  return { liveness, table, clock, random }
+}
+
+describe('Liveness: nodes outside the table that failed', () => {
+  it('rests a node it does not hold after a proven failure, until failedContactRestMs is over', () => {
+    const { liveness, clock, random } = setup()
+    const stranger = random.bytes(ID_BYTES)
+    expect(liveness.resting(stranger)).toBe(false)
+    liveness.failed(stranger, true)
+    expect(liveness.resting(stranger)).toBe(true)
+    clock.now += REST_MS - 1
+    expect(liveness.resting(stranger)).toBe(true)
+    clock.now += 1
+    expect(liveness.resting(stranger)).toBe(false)
+  })
+
+  it('does not rest it on one unproven failure (a relay’s word), but on the second in a row', () => {
+    const { liveness, random } = setup()
+    const stranger = random.bytes(ID_BYTES)
+    liveness.failed(stranger, false)
+    expect(liveness.resting(stranger)).toBe(false)
+    liveness.failed(stranger, false)
+    expect(liveness.resting(stranger)).toBe(true)
+  })
+
+  it('forgets the failures of a node heard from', () => {
+    const { liveness, table, random } = setup()
+    const stranger = random.bytes(ID_BYTES)
+    liveness.failed(stranger, true)
+    liveness.heard(stranger)
+    expect(table.has(stranger)).toBe(true)
+    expect(liveness.resting(stranger)).toBe(false)
+    // Back in the table, one unproven failure is spared again, whatever came before.
+    liveness.failed(stranger, false)
+    expect(liveness.resting(stranger)).toBe(false)
+  })
+
+  it('rests a contact that failing took out of the table, though it is no longer a contact', () => {
+    const { liveness, table, random } = setup(1)
+    const contact = random.bytes(ID_BYTES)
+    liveness.heard(contact)
+    liveness.failed(contact, true)
+    expect(table.has(contact)).toBe(false)
+    expect(liveness.resting(contact)).toBe(true)
+  })
+
+  it(`remembers at most ${MAX_FAILED_STRANGERS} strangers, the oldest forgotten first`, () => {
+    const { liveness, random } = setup()
+    const first = random.bytes(ID_BYTES)
+    liveness.failed(first, true)
+    for (let i = 0; i < MAX_FAILED_STRANGERS - 1; i++) liveness.failed(random.bytes(ID_BYTES), true)
+    expect(liveness.resting(first)).toBe(true)
+    liveness.failed(random.bytes(ID_BYTES), true)
+    expect(liveness.resting(first)).toBe(false)
+  })
+})
