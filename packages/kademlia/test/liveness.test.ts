@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { ID_BYTES } from '../src/keyspace/id.ts'
-import { Liveness, MAX_FAILED_STRANGERS } from '../src/node/liveness.ts'
+import { Liveness, MAX_FAILED_STRANGERS, MAX_STRANGER_REST_FACTOR } from '../src/node/liveness.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
 import { RoutingTable } from '../src/routing-table/routing-table.ts'
 
 /**
  * Nodes outside the routing table that failed: lookups leave them out for failedContactRestMs, as
  * they do a contact that failed, by the same rule (a proven failure, or the second unproven one
- * in a row), until they are heard from.
+ * in a row), until they are heard from; each rest in a row twice as long as the one before, up to
+ * MAX_STRANGER_REST_FACTOR times. The backoff's spread is pinned to 1 here (a float() of 0.5).
  */
 const REST_MS = 30_000
 
@@ -20,6 +21,7 @@ function setup(staleLimit = 5): { liveness: Liveness; table: RoutingTable; clock
     options: { evictionPingAfterMs: 30_000, maxEvictionPings: 8, failedContactRestMs: REST_MS },
     maintenance: { handOff: () => undefined, departed: () => undefined },
     now: () => clock.now,
+    random: { float: () => 0.5 },
     ping: () => Promise.resolve(true),
     emit: () => undefined,
   })
@@ -37,6 +39,19 @@ describe('Liveness: nodes outside the table that failed', () => {
     expect(liveness.resting(stranger)).toBe(true)
     clock.now += 1
     expect(liveness.resting(stranger)).toBe(false)
+  })
+
+  it(`doubles the rest with each rest in a row, up to ${MAX_STRANGER_REST_FACTOR} times failedContactRestMs`, () => {
+    const { liveness, clock, random } = setup()
+    const stranger = random.bytes(ID_BYTES)
+    const rests: number[] = []
+    for (let i = 0; i < 6; i++) {
+      liveness.failed(stranger, true)
+      const from = clock.now
+      while (liveness.resting(stranger)) clock.now += 1000
+      rests.push((clock.now - from) / REST_MS)
+    }
+    expect(rests).toEqual([1, 2, 4, 8, 8, 8])
   })
 
   it('does not rest it on one unproven failure (a relay’s word), but on the second in a row', () => {

@@ -6,11 +6,15 @@
  * close to for churn replication (churn.ts). A contact whose last failure counted rests
  * from lookups for `failedContactRestMs` (`seeds`, `resting`), and so does a node that failed
  * while not in the table, or that failing took out of it: other peers still name a node that
- * left until they fail it too, and without this memory each of our lookups that met the name
- * would ask it again.
+ * left until they fail it too (a node names a contact it never asked), and without this memory
+ * each of our lookups that met the name would ask it again. Such a node's rest doubles with each
+ * rest in a row (the project's backoff, at most `MAX_STRANGER_REST_FACTOR` times), so a node that
+ * left costs each peer a few requests, not two a minute for as long as anyone names it.
  */
 import { type Id, idKey } from '../keyspace/id.ts'
+import { backoffMs } from '../platform/backoff.ts'
 import { BoundedMap } from '../platform/bounded-map.ts'
+import type { Random } from '../platform/platform.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
 import type { FailedResult, RoutingTable } from '../routing-table/routing-table.ts'
 import type { Maintenance } from './maintenance.ts'
@@ -21,6 +25,8 @@ export interface LivenessOptions {
   options: Pick<Tunables, 'evictionPingAfterMs' | 'maxEvictionPings' | 'failedContactRestMs'>
   maintenance: Pick<Maintenance, 'handOff' | 'departed'>
   now(): number
+  /** Draws the spread of a stranger's rest (platform/backoff.ts). */
+  random: Pick<Random, 'float'>
   /** A DHT PING; an answer or a timeout comes back through `heard` / `failed`. */
   ping(peer: Id): Promise<boolean>
   emit(event: 'peer:added' | 'peer:removed', id: Id): void
@@ -28,15 +34,24 @@ export interface LivenessOptions {
 
 /** Nodes outside the table remembered as failed (`resting`); the oldest forgotten first beyond. */
 export const MAX_FAILED_STRANGERS = 1024
+/** The longest rest of a node outside the table, in `failedContactRestMs` (8: 4 min by default). */
+export const MAX_STRANGER_REST_FACTOR = 8
+
+/** A node outside the table that failed. */
+interface FailedStranger {
+  /** Failures in a row. */
+  failures: number
+  /** Rests in a row: failures that counted (proven, the second unproven one in a row, or the removal). */
+  rests: number
+  /** Clock time its rest from lookups ends. */
+  restUntil: number
+}
 
 export class Liveness {
   readonly #o: LivenessOptions
   readonly #pinging = new Set<Contact>()
-  /**
-   * Nodes not in the table that failed, by `idKey`: failures in a row, and when the last one that
-   * counted came (as for contacts: proven, the second unproven one in a row, or the removal).
-   */
-  readonly #failedStrangers = new BoundedMap<{ failures: number; failedAt: number | undefined }>(MAX_FAILED_STRANGERS)
+  /** Nodes not in the table that failed, by `idKey`. */
+  readonly #failedStrangers = new BoundedMap<FailedStranger>(MAX_FAILED_STRANGERS)
 
   constructor(options: LivenessOptions) {
     this.#o = options
@@ -62,8 +77,7 @@ export class Liveness {
   resting(id: Id): boolean {
     const contact = this.#o.table.get(id)
     if (contact !== undefined) return this.#resting(contact)
-    const failedAt = this.#failedStrangers.get(idKey(id))?.failedAt
-    return failedAt !== undefined && this.#o.now() - failedAt < this.#o.options.failedContactRestMs
+    return (this.#failedStrangers.get(idKey(id))?.restUntil ?? 0) > this.#o.now()
   }
 
   /** A lookup's seeds: the k closest contacts not resting, or the k closest when fewer than alpha are. */
@@ -86,7 +100,10 @@ export class Liveness {
       const failures = (known?.failures ?? 0) + 1
       // One unproven failure (a relay's word) does not count, as for a contact (routing-table.ts).
       const counts = proven || failures >= 2 || result.kind === 'removed'
-      this.#failedStrangers.remember(key, { failures, failedAt: counts ? now : known?.failedAt })
+      const rests = (known?.rests ?? 0) + (counts ? 1 : 0)
+      const baseMs = this.#o.options.failedContactRestMs
+      const restUntil = counts ? now + backoffMs(rests, { baseMs, maxMs: baseMs * MAX_STRANGER_REST_FACTOR }, this.#o.random) : (known?.restUntil ?? 0)
+      this.#failedStrangers.remember(key, { failures, rests, restUntil })
     }
     this.removed(peer, result)
   }

@@ -95,6 +95,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       options: this.options,
       maintenance: this.#maintenance,
       now: () => this.now(),
+      random: options.random,
       ping: (peer) => this.ping(peer),
       emit: (event, id) => this.emit(event, { id }),
     })
