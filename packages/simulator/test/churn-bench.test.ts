@@ -6,7 +6,8 @@ describe('the bench:sim-churn scenario', () => {
   const options = { nodes: 40, records: 20, fails: 4, intervalMs: 5_000, settleMs: 30_000, joins: true, k: 5, seed: 3, concurrency: 20, log: () => undefined }
 
   it('counts requests by type, lost copies and durability; churn replication restores the lost copies and turned off does not', async () => {
-    const on = await runChurnSetting(options, { name: 'on', tunables: {} }, options.seed)
+    // k = 5 is below the default churnHandOnMinK: the hand-on is asked for.
+    const on = await runChurnSetting(options, { name: 'on', tunables: { churnHandOnMinK: options.k } }, options.seed)
     const off = await runChurnSetting(options, { name: 'off', tunables: { churnReplicateDelayMs: 0 } }, options.seed)
     for (const figures of [on, off]) {
       // A few puts may time out (real-time crypto on a virtual clock: bench/churn.ts).

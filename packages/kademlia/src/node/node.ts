@@ -370,7 +370,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
       clock: this.#o.clock,
       signal,
       accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
-      skip: (id) => this.#liveness.resting(id),
+      // A lookup for a node's own ID asks it even while it rests: finding it is the point, and one
+      // that came back under its ID (a reloaded tab) is found at once.
+      skip: (id) => !idEquals(id, target) && this.#liveness.resting(id),
       quorum,
       enough,
       ask: (peer, count) => {
