@@ -307,37 +307,24 @@ describe('churn replication', () => {
   })
 
   it('lets the timeouts of a pass trigger one follow-up pass for a record, not a chain of them', async () => {
-    // A node whose contacts never answer: every lookup's requests time out and drop contacts.
-    const clock = new VirtualClock(1_000_000)
-    const random = seededRandom(6)
-    const silent = silentTransport()
-    const value = Uint8Array.of(7)
-    const key = immutableKey(value)
     // The node's ID is next to the key, so it is the record's closest holder and hands it on.
-    const id = Uint8Array.from(key)
-    id[ID_BYTES - 1]! ^= 1
-    const node = new KademliaNode({ ...QUIET, id, k: K, churnHandOnMinK: 1, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
-    await node.start()
-    for (let i = 0; i < 24; i++) silent.handler().onMessage(random.bytes(ID_BYTES), { type: 'PING', rid: i })
-    await node.records.accept({ key, record: immutableRecord(value), ttlMs: HOUR, mode: 'replicate', now: clock.now() })
-    const lookups = lookupsOf(node, key)
-    let removals = 0
-    node.on('peer:removed', () => removals++)
-
-    expect(node.forget(closeContacts(node, key)[0]!)).toBe(true)
-    await clock.advance(40 * DELAY)
+    const { clock, node, lookups, removals } = await silentHolder({ churnHandOnMinK: 1 }, (key) => {
+      const id = Uint8Array.from(key)
+      id[ID_BYTES - 1]! ^= 1
+      return id
+    })
     // The first pass's STORE to the entrant timed out, so it fell back to a lookup; those timeouts
     // removed contacts among the k closest, so one follow-up pass ran and fell back the same way.
     // Each pass removed at most the entrants it was given (one per departure among the k closest)
     // and the k its lookup asked. The follow-up's removals marked nothing, though contacts are left.
     expect(lookups()).toBe(2)
     expect(node.stats().churnReplications).toBe(2)
-    expect(removals).toBeGreaterThan(1 + 2 * K)
-    expect(removals).toBeLessThanOrEqual(1 + 2 * (K + K))
+    expect(removals()).toBeGreaterThan(1 + 2 * K)
+    expect(removals()).toBeLessThanOrEqual(1 + 2 * (K + K))
     expect(node.table.size).toBeGreaterThan(K)
-    const settled = removals
+    const settled = removals()
     await clock.advance(40 * DELAY)
-    expect([lookups(), removals]).toEqual([2, settled])
+    expect([lookups(), removals()]).toEqual([2, settled])
     await node.stop()
   })
 })
@@ -380,28 +367,12 @@ describe('churn replication below churnHandOnMinK', () => {
   })
 
   it('lets the timeouts of a pass trigger one follow-up pass for a record, not a chain of them', async () => {
-    // A node whose contacts never answer: every lookup's requests time out and drop contacts.
-    const clock = new VirtualClock(1_000_000)
-    const random = seededRandom(6)
-    const silent = silentTransport()
-    const id = random.bytes(ID_BYTES)
-    const node = new KademliaNode({ ...QUIET, ...LOOKUP, id, k: K, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
-    await node.start()
-    for (let i = 0; i < 24; i++) silent.handler().onMessage(random.bytes(ID_BYTES), { type: 'PING', rid: i })
-    const value = Uint8Array.of(7)
-    const key = immutableKey(value)
-    await node.records.accept({ key, record: immutableRecord(value), ttlMs: HOUR, mode: 'replicate', now: clock.now() })
-    const lookups = lookupsOf(node, key)
-    let removals = 0
-    node.on('peer:removed', () => removals++)
-
-    expect(node.forget(closeContacts(node, key)[0]!)).toBe(true)
-    await clock.advance(40 * DELAY)
+    const { node, lookups, removals } = await silentHolder(LOOKUP, (_key, random) => random.bytes(ID_BYTES))
     // The first pass's timeouts removed contacts among the k closest, so one follow-up pass ran;
     // its own timeouts removed as many again, but marked nothing, though contacts are left.
     expect(lookups()).toBe(2)
     expect(node.stats().churnReplications).toBe(2)
-    expect(removals).toBe(1 + 2 * K)
+    expect(removals()).toBe(1 + 2 * K)
     expect(node.table.size).toBeGreaterThan(K)
     await node.stop()
   })
@@ -452,6 +423,33 @@ describe('departureTest', () => {
 })
 
 /** A transport that delivers nothing anywhere; `handler()` is what the node listens with. */
+/**
+ * A node whose 24 contacts never answer (every lookup's requests time out and drop contacts),
+ * holding one record, right after it forgot its closest contact to the record's key and 40
+ * churn delays went by. `idOf` gives its ID (drawn before the contacts', for the same draws).
+ */
+async function silentHolder(
+  options: Partial<Tunables>,
+  idOf: (key: Id, random: ReturnType<typeof seededRandom>) => Id,
+): Promise<{ clock: VirtualClock; node: KademliaNode; lookups: () => number; removals: () => number }> {
+  const clock = new VirtualClock(1_000_000)
+  const random = seededRandom(6)
+  const silent = silentTransport()
+  const value = Uint8Array.of(7)
+  const key = immutableKey(value)
+  const id = idOf(key, random)
+  const node = new KademliaNode({ ...QUIET, ...options, id, k: K, staleLimit: 1, requestTimeoutMs: 100, transport: silent.transport, clock, random })
+  await node.start()
+  for (let i = 0; i < 24; i++) silent.handler().onMessage(random.bytes(ID_BYTES), { type: 'PING', rid: i })
+  await node.records.accept({ key, record: immutableRecord(value), ttlMs: HOUR, mode: 'replicate', now: clock.now() })
+  const lookups = lookupsOf(node, key)
+  let removals = 0
+  node.on('peer:removed', () => removals++)
+  expect(node.forget(closeContacts(node, key)[0]!)).toBe(true)
+  await clock.advance(40 * DELAY)
+  return { clock, node, lookups, removals: () => removals }
+}
+
 function silentTransport(): { transport: Transport; handler: () => TransportHandler } {
   let listener: TransportHandler | undefined
   return {
