@@ -180,6 +180,8 @@ function totalsOf(peer: NodePeer): Record<string, number> {
   const transport = peer.transport.stats()
   return {
     requestsSent: node.requestsSent,
+    ...Object.fromEntries(Object.entries(node.requestsSentByType).map(([type, n]) => [`requestsSent ${type}`, n])),
+    requestsFailed: node.requestsFailed,
     requestsServed: node.requestsServed,
     churnReplications: node.churnReplications,
     connectionsCreated: transport.connectionsCreated,

@@ -148,6 +148,22 @@ describe('Rpc.request and answer', () => {
     expect(h.failed).toEqual([{ peer: toHex(PEER), proven: true }])
     expect(h.answered).toEqual([])
     expect(h.rpc.inflight).toBe(0)
+    expect([h.rpc.sent, h.rpc.failed]).toEqual([1, 1])
+  })
+
+  it('counts requests by type, and those that failed, not those answered or aborted', async () => {
+    const h = harness()
+    const answered = track(h.rpc.request(PEER, { type: 'FIND_NODE', target: PEER, count: 1 }))
+    const controller = new AbortController()
+    track(h.rpc.request(PEER, { type: 'PING' }, controller.signal)).done.catch(() => undefined)
+    const undeliverable = track(h.rpc.request(OTHER, { type: 'PING' }))
+    h.rpc.answer(PEER, { type: 'NODES', rid: h.sent[0]!.message.rid, nodes: [] })
+    controller.abort()
+    h.rpc.undeliverable(OTHER, h.sent[2]!.message.rid)
+    await answered.done
+    expect(await errorCode(undeliverable.done)).toBe(ErrorCode.UNREACHABLE)
+    expect(h.rpc.sentByType).toEqual({ PING: 2, FIND_NODE: 1, FIND_VALUE: 0, STORE: 0 })
+    expect([h.rpc.sent, h.rpc.failed]).toEqual([3, 1])
   })
 
   it('waits for a contact that has answered only a few of its round trips, not the full timeout', async () => {

@@ -39,6 +39,10 @@ export interface NodeStats {
   published: number
   inflightRequests: number
   requestsSent: number
+  /** Of `requestsSent`, by type. */
+  requestsSentByType: Record<'PING' | 'FIND_NODE' | 'FIND_VALUE' | 'STORE', number>
+  /** Of `requestsSent`, those that failed: timed out, or reported undeliverable by the transport. */
+  requestsFailed: number
   requestsServed: number
   /**
    * Held records this node stored again on the current k closest because a contact among their

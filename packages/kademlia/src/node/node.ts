@@ -329,6 +329,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
       published: this.#values.published().length,
       inflightRequests: this.#rpc.inflight,
       requestsSent: this.#rpc.sent,
+      requestsSentByType: { ...this.#rpc.sentByType },
+      requestsFailed: this.#rpc.failed,
       requestsServed: this.#server.served,
       churnReplications: this.#maintenance.churnReplications,
       churnLookups: this.#maintenance.churnLookups,

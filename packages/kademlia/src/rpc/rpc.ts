@@ -63,6 +63,10 @@ export class Rpc {
   readonly #pending = new Map<number, Pending>()
   readonly #roundTrips: RoundTrips
   sent = 0
+  /** Requests sent, by type. */
+  readonly sentByType: Record<Request['type'], number> = { PING: 0, FIND_NODE: 0, FIND_VALUE: 0, STORE: 0 }
+  /** Requests that failed: timed out, or reported undeliverable (not aborted, not refused). */
+  failed = 0
 
   constructor(options: RpcOptions) {
     this.#options = options
@@ -102,6 +106,7 @@ export class Rpc {
         timer: clock.setTimeout(() => {
           this.#settle(rid)
           this.#roundTrips.timedOut(peer)
+          this.failed++
           this.#options.onFailure(peer, proven)
           reject(new DhtError(ErrorCode.TIMEOUT, `${request.type} to ${shortHex(peer)} timed out after ${timeoutMs} ms`))
         }, timeoutMs),
@@ -115,6 +120,7 @@ export class Rpc {
       }
       this.#pending.set(rid, pending)
       this.sent++
+      this.sentByType[request.type]++
       try {
         transport.send(peer, { ...request, rid } as Request)
       } catch (error) {
@@ -158,6 +164,7 @@ export class Rpc {
     const pending = this.#pending.get(rid)
     if (pending === undefined || !idEquals(pending.peer, peer)) return
     this.#settle(rid)
+    this.failed++
     this.#options.onFailure(peer, false)
     pending.reject(new DhtError(ErrorCode.UNREACHABLE, `${pending.request.type} to ${shortHex(peer)} cannot be delivered`))
   }
