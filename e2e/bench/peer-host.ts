@@ -184,6 +184,7 @@ function totalsOf(peer: NodePeer): Record<string, number> {
     requestsFailed: node.requestsFailed,
     requestsServed: node.requestsServed,
     churnReplications: node.churnReplications,
+    churnLookups: node.churnLookups,
     connectionsCreated: transport.connectionsCreated,
     signalsSent: transport.signalsSent,
     relaysForwarded: transport.relaysForwarded,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ID_BYTES } from '../src/keyspace/id.ts'
+import { ID_BYTES, randomIdInBucket } from '../src/keyspace/id.ts'
 import { Liveness, MAX_FAILED_STRANGERS, MAX_STRANGER_REST_FACTOR } from '../src/node/liveness.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
 import { RoutingTable } from '../src/routing-table/routing-table.ts'
@@ -12,9 +12,9 @@ import { RoutingTable } from '../src/routing-table/routing-table.ts'
  */
 const REST_MS = 30_000
 
-function setup(staleLimit = 5): { liveness: Liveness; table: RoutingTable; clock: { now: number }; random: ReturnType<typeof seededRandom> } {
+function setup(staleLimit = 5, k = 20): { liveness: Liveness; table: RoutingTable; clock: { now: number }; random: ReturnType<typeof seededRandom> } {
   const random = seededRandom(3)
-  const table = new RoutingTable({ self: random.bytes(ID_BYTES), k: 20, replacementCacheSize: 0, staleLimit })
+  const table = new RoutingTable({ self: random.bytes(ID_BYTES), k, replacementCacheSize: 0, staleLimit })
   const clock = { now: 1_000_000 }
   const liveness = new Liveness({
     table,
@@ -63,16 +63,45 @@ describe('Liveness: nodes outside the table that failed', () => {
     expect(liveness.resting(stranger)).toBe(true)
   })
 
-  it('forgets the failures of a node heard from', () => {
-    const { liveness, table, random } = setup()
-    const stranger = random.bytes(ID_BYTES)
+  it('forgets the failures of a node heard from, whether the table takes it or not', () => {
+    const { liveness, table, random } = setup(5, 1)
+    // k = 1: bucket 0 holds one contact, so a second node in it stays outside the table.
+    const contact = randomIdInBucket(table.self, 0, random)
+    const stranger = randomIdInBucket(table.self, 0, random)
+    liveness.heard(contact)
     liveness.failed(stranger, true)
+    expect(liveness.resting(stranger)).toBe(true)
     liveness.heard(stranger)
-    expect(table.has(stranger)).toBe(true)
+    expect(table.has(stranger)).toBe(false)
     expect(liveness.resting(stranger)).toBe(false)
-    // Back in the table, one unproven failure is spared again, whatever came before.
+    // A late answer (alive) ends a rest too, and adds nothing to the table.
+    liveness.failed(stranger, true)
+    liveness.alive(stranger)
+    expect(liveness.resting(stranger)).toBe(false)
+    expect(table.size).toBe(1)
+  })
+
+  it('starts the count over for a failure long after the last one', () => {
+    const { liveness, clock, random } = setup()
+    const stranger = random.bytes(ID_BYTES)
+    liveness.failed(stranger, false)
+    clock.now += REST_MS + 1
     liveness.failed(stranger, false)
     expect(liveness.resting(stranger)).toBe(false)
+    clock.now += REST_MS
+    liveness.failed(stranger, false)
+    expect(liveness.resting(stranger)).toBe(true)
+  })
+
+  it('rests a contact that unproven failures took out of the table', () => {
+    const { liveness, table, random } = setup(2)
+    const contact = random.bytes(ID_BYTES)
+    liveness.heard(contact)
+    liveness.failed(contact, false)
+    expect(table.has(contact)).toBe(true)
+    liveness.failed(contact, false)
+    expect(table.has(contact)).toBe(false)
+    expect(liveness.resting(contact)).toBe(true)
   })
 
   it('rests a contact that failing took out of the table, though it is no longer a contact', () => {

@@ -135,6 +135,15 @@ describe('an introducer answering with made-up IDs', () => {
     expect(hexes(bounded.closest)).toEqual(hexes(trueClosest(liveIds(net, bounded.asker), target, K)))
     expect(bounded.fakesAsked).toBeGreaterThan(0)
     expect(bounded.fakesAsked).toBeLessThanOrEqual(Math.ceil(K / 2))
+    // The fakes it asked failed, twice within one lookup's time of each other (one unproven
+    // failure does not count): its next lookup leaves them out, though the liar names them again.
+    const fakesIn = async (): Promise<number> => {
+      lying = true
+      const { trace } = await net.run(bounded.asker.findNode(target, { paths: 1 })).finally(() => (lying = false))
+      return trace.steps.filter((step) => isFake(step.peer)).length
+    }
+    expect(await fakesIn()).toBeLessThanOrEqual(bounded.fakesAsked)
+    expect(await fakesIn()).toBe(0)
 
     const unbounded = await lookupFrom(K)
     expect(unbounded.fakesAsked).toBe(K)

@@ -46,7 +46,7 @@ const PASS_WINDOW_MS = 1000
 
 export interface ChurnHooks {
   request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response>
-  /** Whether an ID named in an answer could be a node (the ID puzzle); others are not evidence. */
+  /** Whether an ID named in an answer could be a live node (the ID puzzle, not resting after failures); others are not evidence. */
   accept(id: Id): boolean
   /** Stores the record under `meta.key` on its true k closest, by a lookup (`storeAround`). */
   replicate(meta: RecordMeta): Promise<void>

@@ -9,7 +9,10 @@
  * left until they fail it too (a node names a contact it never asked), and without this memory
  * each of our lookups that met the name would ask it again. Such a node's rest doubles with each
  * rest in a row (the project's backoff, at most `MAX_STRANGER_REST_FACTOR` times), so a node that
- * left costs each peer a few requests, not two a minute for as long as anyone names it.
+ * left costs each peer a few requests, not two a minute for as long as anyone names it. A failure
+ * long after the last one (more than `failedContactRestMs` after it, or after the rest it caused)
+ * starts over. The rest is this node's alone, and a relay on the way can cause it as it can drop
+ * the requests (SECURITY.md, "Make a node shun an honest contact").
  */
 import { type Id, idKey } from '../keyspace/id.ts'
 import { backoffMs } from '../platform/backoff.ts'
@@ -34,13 +37,18 @@ export interface LivenessOptions {
 
 /** Nodes outside the table remembered as failed (`resting`); the oldest forgotten first beyond. */
 export const MAX_FAILED_STRANGERS = 1024
-/** The longest rest of a node outside the table, in `failedContactRestMs` (8: 4 min by default). */
+/** The longest rest of a node outside the table, in `failedContactRestMs` before the ±50 % spread (8: 4 min by default, 2 to 6 min). */
 export const MAX_STRANGER_REST_FACTOR = 8
 
 /** A node outside the table that failed. */
 interface FailedStranger {
-  /** Failures in a row. */
+  /**
+   * Failures in a row: each within `failedContactRestMs` of the one before or of the end of the
+   * rest it caused; a failure later than that starts the count over.
+   */
   failures: number
+  /** Clock time of the last failure. */
+  failedAt: number
   /** Rests in a row: failures that counted (proven, the second unproven one in a row, or the removal). */
   rests: number
   /** Clock time its rest from lookups ends. */
@@ -57,9 +65,17 @@ export class Liveness {
     this.#o = options
   }
 
+  /**
+   * An authenticated message from `peer` arrived that does not put it in the table (a late
+   * answer): it is alive, so its rest as a node outside the table ends.
+   */
+  alive(peer: Id): void {
+    this.#failedStrangers.take(idKey(peer))
+  }
+
   /** A message from `peer` arrived: update the table, ping-before-evict, hand off records. */
   heard(peer: Id): void {
-    this.#failedStrangers.take(idKey(peer))
+    this.alive(peer)
     const result = this.#o.table.heard(peer, this.#o.now())
     if (result.kind === 'added') {
       this.#o.emit('peer:added', peer)
@@ -96,14 +112,15 @@ export class Liveness {
     const result = this.#o.table.failed(peer, { proven, now })
     if (result.kind === 'unknown' || result.kind === 'removed') {
       const key = idKey(peer)
-      const known = this.#failedStrangers.get(key)
+      const baseMs = this.#o.options.failedContactRestMs
+      const last = this.#failedStrangers.get(key)
+      const known = last !== undefined && now - Math.max(last.failedAt, last.restUntil) <= baseMs ? last : undefined
       const failures = (known?.failures ?? 0) + 1
       // One unproven failure (a relay's word) does not count, as for a contact (routing-table.ts).
       const counts = proven || failures >= 2 || result.kind === 'removed'
       const rests = (known?.rests ?? 0) + (counts ? 1 : 0)
-      const baseMs = this.#o.options.failedContactRestMs
       const restUntil = counts ? now + backoffMs(rests, { baseMs, maxMs: baseMs * MAX_STRANGER_REST_FACTOR }, this.#o.random) : (known?.restUntil ?? 0)
-      this.#failedStrangers.remember(key, { failures, rests, restUntil })
+      this.#failedStrangers.remember(key, { failures, failedAt: now, rests, restUntil })
     }
     this.removed(peer, result)
   }

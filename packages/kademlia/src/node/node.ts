@@ -88,7 +88,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
     this.#maintenance = new Maintenance(this, options.clock, options.random, {
       lookup: (target, lookupOptions, extras) => this.#lookup(target, 'node', lookupOptions, extras),
       request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
-      accept: (id) => this.options.idPuzzleBits === 0 || this.#solvesPuzzle(id),
+      // A node resting after failures is not one the table lacks: it most likely left.
+      accept: (id) => !this.#liveness.resting(id) && (this.options.idPuzzleBits === 0 || this.#solvesPuzzle(id)),
     })
     this.#liveness = new Liveness({
       table: this.table,
@@ -403,6 +404,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
       return
     }
     if (!isRequest(message)) {
+      // Any answer shows the peer is alive, a late one too (it ends a rest of a node outside the table).
+      this.#liveness.alive(from)
       const error = this.#rpc.answer(from, message)
       if (error !== undefined) this.#reject(from, error)
       return
