@@ -349,6 +349,28 @@ describe('churn replication below churnHandOnMinK', () => {
     expect(net.nodes.reduce((sum, node) => sum + node.stats().churnLookups, 0)).toBe(looked)
   })
 
+  it.each([
+    { way: 'below churnHandOnMinK it looks the record up', options: LOOKUP, lookups: 1 },
+    { way: 'with the hand-on it leaves the record to the closest three', options: {}, lookups: 0 },
+  ])('a holder with k contacts closer to the key: $way', async ({ options, lookups: expected }) => {
+    const net = await network(16, 3, options)
+    const key = keyOf('churn/far-holder')
+    const holders = await putOnce(net, key)
+    const now = net.clock.now()
+    // A node that does not hold the record and knows K contacts closer to the key than itself.
+    const far = live(net).find((node) => !holders.includes(node) && closeContacts(node, key).every((id) => compareDistance(key, id, node.id) < 0))!
+    expect(closeContacts(far, key)).toHaveLength(K)
+    const { record, ttlMs } = holders[0]!.records.read(key, now)[0]!
+    await far.records.accept({ key, record, ttlMs, mode: 'replicate', now })
+    await net.clock.advance(1)
+    const lookups = lookupsOf(far, key)
+    expect(far.forget(closeContacts(far, key)[0]!)).toBe(true)
+    await net.clock.advance(SETTLE_MS + 2 * DELAY)
+    expect(lookups()).toBe(expected)
+    expect(far.stats().churnLookups).toBe(expected)
+    expect(far.stats().churnReplications).toBe(expected)
+  })
+
   it('runs one lookup per record for departures noticed together, and nothing more afterwards', async () => {
     const net = await network(16, 2, LOOKUP)
     const key = keyOf('churn/two-at-once')
