@@ -62,7 +62,6 @@ export class Rpc {
   readonly #options: RpcOptions
   readonly #pending = new Map<number, Pending>()
   readonly #roundTrips: RoundTrips
-  sent = 0
   /** Requests sent, by type. */
   readonly sentByType: Record<Request['type'], number> = { PING: 0, FIND_NODE: 0, FIND_VALUE: 0, STORE: 0 }
   /** Requests that failed: timed out, or reported undeliverable (not aborted, not refused). */
@@ -77,6 +76,12 @@ export class Rpc {
   /** How long a request to `peer` would wait for its answer now, in ms. */
   timeoutMs(peer: Id): number {
     return this.#roundTrips.timeoutMs(peer)
+  }
+
+  /** Requests sent. */
+  get sent(): number {
+    const { PING, FIND_NODE, FIND_VALUE, STORE } = this.sentByType
+    return PING + FIND_NODE + FIND_VALUE + STORE
   }
 
   get inflight(): number {
@@ -119,7 +124,6 @@ export class Rpc {
         signal.addEventListener('abort', pending.onAbort, { once: true })
       }
       this.#pending.set(rid, pending)
-      this.sent++
       this.sentByType[request.type]++
       try {
         transport.send(peer, { ...request, rid } as Request)
