@@ -185,6 +185,7 @@ function totalsOf(peer: NodePeer): Record<string, number> {
     requestsServed: node.requestsServed,
     churnReplications: node.churnReplications,
     churnLookups: node.churnLookups,
+    ...Object.fromEntries(Object.entries(node.churnFallbacks).map(([cause, n]) => [`churnFallbacks ${cause}`, n])),
     connectionsCreated: transport.connectionsCreated,
     signalsSent: transport.signalsSent,
     relaysForwarded: transport.relaysForwarded,

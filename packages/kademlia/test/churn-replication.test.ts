@@ -195,6 +195,21 @@ describe('churn replication', () => {
     expect(holder.stats().churnReplications).toBe(1)
   })
 
+  it('hands a record on when its earliest mark is due, though a later-due mark armed the timer first', async () => {
+    const net = await network(16, 3)
+    const key = keyOf('churn/earlier-mark')
+    // The third closest holder forgets the two closer ones, closest first: the first departure
+    // leaves it second in line (due 1.5–2.5 delays later), the second makes it first (0.5–1.5).
+    const holder = (await putOnce(net, key)).sort((a, b) => compareDistance(key, a.id, b.id))[K - 1]!
+    const closer = closeContacts(holder, key).filter((id) => compareDistance(key, id, holder.id) < 0)
+    expect(closer).toHaveLength(K - 1)
+    const storesBefore = net.stores.length
+    for (const id of closer) expect(holder.forget(id)).toBe(true)
+    await net.clock.advance(1.5 * DELAY + 5 * LATENCY_MS)
+    expect(net.stores.slice(storesBefore).filter((store) => store.key === toHex(key)).length).toBeGreaterThanOrEqual(1)
+    expect(holder.stats().churnReplications).toBe(1)
+  })
+
   it('falls back to a lookup that stores when the entrant names a closer node its table lacks, once per record', async () => {
     const k = 8
     const net = await network(16, 7, { k })
@@ -209,9 +224,29 @@ describe('churn replication', () => {
     await net.clock.advance(SETTLE_MS)
     expect(holder!.stats().churnReplications).toBe(1)
     expect(holder!.stats().churnLookups).toBe(1)
+    expect(holder!.stats().churnFallbacks).toEqual({ marks: 0, failed: 0, closer: 1 })
     expect(lookups()).toBe(1)
     await net.clock.advance(20 * DELAY)
     expect(lookups()).toBe(1)
+  })
+
+  it('falls back to a lookup that stores when the STORE to the entrant fails, and counts why', async () => {
+    const k = 8
+    const net = await network(16, 9, { k })
+    const key = keyOf('churn/dead-entrant')
+    const before = (await putOnce(net, key, k)).sort((a, b) => compareDistance(key, a.id, b.id))
+    const entrant = closestOf(live(net).map((node) => node.id), key, k + 1).at(-1)!
+    // The entrant is gone too, but nobody has noticed yet: the hand-on's STORE times out.
+    net.network.fail(entrant)
+    await leave(net, before.at(-1)!)
+    await net.clock.advance(10 * k * DELAY)
+    const sum = (of: (node: KademliaNode) => number): number => live(net).reduce((total, node) => total + of(node), 0)
+    expect(sum((node) => node.stats().churnFallbacks.failed)).toBeGreaterThanOrEqual(1)
+    expect(sum((node) => node.stats().churnFallbacks.failed)).toBe(sum((node) => node.stats().churnLookups))
+    // The lookups put the record back on the k closest nodes that are still there.
+    const reachable = live(net).filter((node) => !idEquals(node.id, entrant))
+    const held = new Set(holders(net, key).map((node) => toHex(node.id)))
+    expect(closestOf(reachable.map((node) => node.id), key, k).filter((id) => !held.has(toHex(id)))).toEqual([])
   })
 
   it('an entrant that answers with made-up closer IDs costs one lookup per record per pass, no more', async () => {
@@ -235,6 +270,7 @@ describe('churn replication', () => {
     expect(total()).toBeGreaterThanOrEqual(1)
     expect(total()).toBeLessThanOrEqual(CHURN_SENDERS)
     expect(fallbacks).toBe(total())
+    expect(net.nodes.reduce((sum, node) => sum + node.stats().churnFallbacks.closer, 0)).toBe(fallbacks)
     await net.clock.advance(10 * k * DELAY)
     expect(total()).toBe(fallbacks)
     expect(holders(net, key).some((node) => node === liar)).toBe(true)
@@ -381,6 +417,8 @@ describe('churn replication below churnHandOnMinK', () => {
     expect(lookups()).toBe(1)
     expect(holder.stats().churnReplications).toBe(1)
     expect(holder.stats().churnLookups).toBe(1)
+    // Below churnHandOnMinK a lookup is the plan, not a fallback.
+    expect(holder.stats().churnFallbacks).toEqual({ marks: 0, failed: 0, closer: 0 })
     // The forgotten contacts were alive: the lookup heard from them again, and that marks nothing.
     await net.clock.advance(20 * DELAY)
     expect(lookups()).toBe(1)

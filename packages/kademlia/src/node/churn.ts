@@ -52,6 +52,13 @@ export interface ChurnHooks {
   replicate(meta: RecordMeta): Promise<void>
 }
 
+/**
+ * Why a churn pass fell back to `storeAround`: more departures marked the record than a mark
+ * remembers (`marks`), a STORE to an entrant failed (`failed`), or an entrant's answer named a
+ * node closer than itself that this node's table lacks (`closer`).
+ */
+export type ChurnFallback = 'marks' | 'failed' | 'closer'
+
 /** A held record to hand on because a contact among its k closest left. */
 interface ChurnMark {
   readonly key: Id
@@ -78,8 +85,12 @@ export class ChurnReplication {
   /** The marks the pass under way works through. */
   #batch: Map<string, ChurnMark> | undefined
   #timer: TimerHandle | undefined
+  /** When the armed timer fires. */
+  #timerDueAt = Number.POSITIVE_INFINITY
   #replications = 0
   #lookups = 0
+  /** Why passes fell back to `storeAround`, by cause. */
+  readonly #fallbacks: Record<ChurnFallback, number> = { marks: 0, failed: 0, closer: 0 }
 
   constructor(node: KademliaNode, clock: Clock, random: Random, hooks: ChurnHooks) {
     this.#node = node
@@ -96,6 +107,7 @@ export class ChurnReplication {
     this.#running = false
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
+    this.#timerDueAt = Number.POSITIVE_INFINITY
     this.#pending.clear()
   }
 
@@ -107,6 +119,11 @@ export class ChurnReplication {
   /** Of those, the ones that fell back to a lookup that stores on the true k closest. */
   get lookups(): number {
     return this.#lookups
+  }
+
+  /** What made passes fall back to `storeAround` (see `ChurnFallback`); a record may count once per pass. */
+  get fallbacks(): Readonly<Record<ChurnFallback, number>> {
+    return { ...this.#fallbacks }
   }
 
   /**
@@ -162,12 +179,19 @@ export class ChurnReplication {
     return true
   }
 
+  /** Arms the timer for the earliest pending mark; a mark due before the armed time re-arms it. */
   #arm(): void {
-    if (!this.#running || this.#timer !== undefined || this.#batch !== undefined || this.#pending.size === 0) return
+    if (!this.#running || this.#batch !== undefined || this.#pending.size === 0) return
     let due = Number.POSITIVE_INFINITY
     for (const mark of this.#pending.values()) due = Math.min(due, mark.dueAt)
+    if (this.#timer !== undefined) {
+      if (due >= this.#timerDueAt) return
+      this.#clock.clearTimeout(this.#timer)
+    }
+    this.#timerDueAt = due
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined
+      this.#timerDueAt = Number.POSITIVE_INFINITY
       void this.#pass()
     }, Math.max(0, due - this.#node.now()))
   }
@@ -187,7 +211,7 @@ export class ChurnReplication {
         const meta = node.records.meta(mark.key)
         if (!this.#running || meta === undefined || meta.expiresAt <= node.now()) return
         const handOn = mark.entrants !== undefined
-        const handed = mark.entrants === undefined ? 'differ' : await this.#handOn(mark.key, [...mark.entrants.values()], mark.departed)
+        const handed = mark.entrants === undefined ? 'marks' : await this.#handOn(mark.key, [...mark.entrants.values()], mark.departed)
         if (handed === 'none') return
         // Another holder's lookup stored the record on the true k closest since the departure, us
         // among them: ours is not needed. (A replayed STORE looks the same: SECURITY.md. It saves
@@ -196,6 +220,8 @@ export class ChurnReplication {
         // A record counts once it is handed on, or looked up where there was no hand-on.
         if (handOn || !needless) this.#replications++
         if (needless) return
+        // Below churnHandOnMinK every mark has no entrants: that is the plan, not a fallback.
+        if (handed !== 'marks' || node.options.k >= node.options.churnHandOnMinK) this.#fallbacks[handed]++
         this.#lookups++
         await this.#hooks.replicate(meta)
       })
@@ -207,10 +233,10 @@ export class ChurnReplication {
 
   /**
    * Sends the records under `key` to the entrants still among its k closest: 'done', 'none' (no
-   * entrant is left among them), or 'differ' when a STORE failed or an answer named a node closer
-   * than the entrant that our table lacks (then `storeAround` runs).
+   * entrant is left among them), 'failed' when a STORE failed, or 'closer' when an answer named a
+   * node closer than the entrant that our table lacks (for those two `storeAround` runs).
    */
-  async #handOn(key: Id, entrants: readonly Id[], departed: ReadonlyMap<string, Id>): Promise<'done' | 'none' | 'differ'> {
+  async #handOn(key: Id, entrants: readonly Id[], departed: ReadonlyMap<string, Id>): Promise<'done' | 'none' | 'failed' | 'closer'> {
     const node = this.#node
     const { k } = node.options
     const kSet = [node.id, ...node.table.closest(key, k)].sort((a, b) => compareDistance(key, a, b)).slice(0, k)
@@ -225,12 +251,13 @@ export class ChurnReplication {
           const store: Outgoing = { type: 'STORE', key, record, ttlMs: held.ttlMs, mode: 'replicate' }
           const response = await this.#hooks.request(target, store).catch((error: unknown) => (isDhtError(error, ErrorCode.REMOTE_ERROR) ? 'refused' : undefined))
           if (response === 'refused') continue
-          if (response?.type !== 'STORED' || this.#namesUnknownCloser(key, target, response.nodes, departed)) return false
+          if (response?.type !== 'STORED') return 'failed'
+          if (this.#namesUnknownCloser(key, target, response.nodes, departed)) return 'closer'
         }
-        return true
+        return 'done'
       }),
     )
-    return outcomes.every(Boolean) ? 'done' : 'differ'
+    return outcomes.find((outcome) => outcome !== 'done') ?? 'done'
   }
 
   /**

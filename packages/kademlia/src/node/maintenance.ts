@@ -12,7 +12,7 @@ import { sameRecord, type SignedRecord } from '../records/signed-record.ts'
 import type { Outgoing } from '../rpc/rpc.ts'
 import type { Response } from '../wire/messages.ts'
 import type { Contact } from '../routing-table/k-bucket.ts'
-import { ChurnReplication, forEachLimit } from './churn.ts'
+import { type ChurnFallback, ChurnReplication, forEachLimit } from './churn.ts'
 import type { KademliaNode } from './node.ts'
 import type { LookupExtras } from './node-types.ts'
 import { Periodic } from './timers.ts'
@@ -97,6 +97,11 @@ export class Maintenance {
   /** Of those, the ones that fell back to `storeAround`. */
   get churnLookups(): number {
     return this.#churn.lookups
+  }
+
+  /** Why they fell back, by cause. */
+  get churnFallbacks(): Readonly<Record<ChurnFallback, number>> {
+    return this.#churn.fallbacks
   }
 
   /** `peer` left the routing table: churn.ts hands on the records it was among the k closest for. */

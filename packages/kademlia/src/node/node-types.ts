@@ -4,6 +4,7 @@ import type { Id } from '../keyspace/id.ts'
 import type { LookupTrace } from '../query/trace.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import type { Response, StoreMode } from '../wire/messages.ts'
+import type { ChurnFallback } from './churn.ts'
 import type { LookupCallOptions } from './values.ts'
 
 export interface NodeEvents {
@@ -55,6 +56,12 @@ export interface NodeStats {
    * answer named a closer node this table lacks (churn.ts).
    */
   churnLookups: number
+  /**
+   * Of `churnLookups` where k ≥ `churnHandOnMinK`, by cause: `marks` (more departures marked the
+   * record than a mark remembers), `failed` (a STORE to an entrant failed), `closer` (an entrant
+   * named a closer node this table lacks).
+   */
+  churnFallbacks: Readonly<Record<ChurnFallback, number>>
   /** Rejected input by error code. */
   rejected: Record<string, number>
   /** STOREs this node refused, by error code (ERR_SEQ_TOO_LOW, ERR_BAD_SIGNATURE, ERR_NOT_CLOSE, …). */

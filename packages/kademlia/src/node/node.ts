@@ -335,6 +335,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       requestsServed: this.#server.served,
       churnReplications: this.#maintenance.churnReplications,
       churnLookups: this.#maintenance.churnLookups,
+      churnFallbacks: this.#maintenance.churnFallbacks,
       rejected: { ...this.#rejected },
       refusedStores: { ...this.records.refused },
     }
