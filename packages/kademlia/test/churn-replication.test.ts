@@ -399,7 +399,8 @@ describe('churn replication below churnHandOnMinK', () => {
     await net.clock.advance(1)
     const lookups = lookupsOf(far, key)
     expect(far.forget(closeContacts(far, key)[0]!)).toBe(true)
-    await net.clock.advance(SETTLE_MS + 2 * DELAY)
+    // Its turn comes K delays after the closest holder's (K + 0.5 to K + 1.5 delays).
+    await net.clock.advance((K + 1.5) * DELAY + 1_000)
     expect(lookups()).toBe(expected)
     expect(far.stats().churnLookups).toBe(expected)
     expect(far.stats().churnReplications).toBe(expected)

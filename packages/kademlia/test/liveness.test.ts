@@ -54,6 +54,25 @@ describe('Liveness: nodes outside the table that failed', () => {
     expect(rests).toEqual([1, 2, 4, 8, 8, 8])
   })
 
+  it('rests a contact the transport says is gone (gone), out of the table, until it is heard from', () => {
+    const { liveness, table, clock, random } = setup()
+    const contact = random.bytes(ID_BYTES)
+    liveness.heard(contact)
+    expect(liveness.gone(contact)).toBe(true)
+    expect(table.has(contact)).toBe(false)
+    expect(liveness.resting(contact)).toBe(true)
+    clock.now += REST_MS / 2
+    liveness.heard(contact)
+    expect(table.has(contact)).toBe(true)
+    expect(liveness.resting(contact)).toBe(false)
+    // A node not in the table rests too, and says it was not there.
+    const stranger = random.bytes(ID_BYTES)
+    expect(liveness.gone(stranger)).toBe(false)
+    expect(liveness.resting(stranger)).toBe(true)
+    clock.now += REST_MS
+    expect(liveness.resting(stranger)).toBe(false)
+  })
+
   it('does not rest it on one unproven failure (a relay’s word), but on the second in a row', () => {
     const { liveness, random } = setup()
     const stranger = random.bytes(ID_BYTES)

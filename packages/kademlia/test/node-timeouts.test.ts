@@ -81,15 +81,15 @@ describe('timeouts that follow round trips, and contacts that just failed', () =
     expect(net.sentTo(victim)).toBeGreaterThan(asked)
   })
 
-  it('nor a node that left and is no longer in its table, while other peers still name it', async () => {
+  it('nor a node whose link closed and is no longer in its table, while other peers still name it', async () => {
     const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
     const victim = await crashClosest(net)
-    // The asker's link to it closed: out of the asker's table, still in the others'.
+    // The asker's link to it closed: out of the asker's table, still in the others'. It rests
+    // from the start, as after a proven failure (the transport's word is the asker's own).
     net.nodes[0]!.forget(victim)
     expect(net.nodes[0]!.table.has(victim)).toBe(false)
-    await lookupMs(net)
     const asked = net.sentTo(victim)
-    expect(asked).toBeGreaterThanOrEqual(1)
+    await lookupMs(net)
     await lookupMs(net)
     await lookupMs(net)
     expect(net.sentTo(victim)).toBe(asked)

@@ -113,9 +113,10 @@ describe.each([
       // Of the holders that noticed a departure, only the (at most 3, CHURN_SENDERS) closest to
       // the key hand the record on, each with one STORE to the node that entered its k closest;
       // a lookup that stores on all k only where that node named a closer one the holder's table
-      // lacked. So at most 3 replications per lost copy, and lookups for a minority of them.
+      // lacked (with k = 5 a bucket is full sooner: the table may lack a node near the key). So
+      // at most 3 replications per lost copy, and lookups for under a quarter of them.
       expect(replications).toBeLessThanOrEqual(lostCopies * 3)
-      expect(lookups).toBeLessThan(lostCopies / 2)
+      expect(lookups).toBeLessThan(replications / 4)
     } else {
       // Every holder that noticed may look, but each goes one rank later and skips a record a
       // lookup stored on it meanwhile: about one lookup per lost copy (a copy may also come back

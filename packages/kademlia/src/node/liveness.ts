@@ -5,7 +5,8 @@
  * (proven or not, routing-table.ts); a removal is announced and marks the records the peer was
  * close to for churn replication (churn.ts). A contact whose last failure counted rests
  * from lookups for `failedContactRestMs` (`seeds`, `resting`), and so does a node that failed
- * while not in the table, or that failing took out of it: other peers still name a node that
+ * while not in the table, that failing took out of it, or whose link the transport says closed
+ * (`gone`, as after a proven failure): other peers still name a node that
  * left until they fail it too (a node names a contact it never asked), and without this memory
  * each of our lookups that met the name would ask it again. Such a node's rest doubles with each
  * rest in a row (the project's backoff, at most `MAX_STRANGER_REST_FACTOR` times), so a node that
@@ -108,21 +109,35 @@ export class Liveness {
   }
 
   failed(peer: Id, proven: boolean): void {
-    const now = this.#o.now()
-    const result = this.#o.table.failed(peer, { proven, now })
-    if (result.kind === 'unknown' || result.kind === 'removed') {
-      const key = idKey(peer)
-      const baseMs = this.#o.options.failedContactRestMs
-      const last = this.#failedStrangers.get(key)
-      const known = last !== undefined && now - Math.max(last.failedAt, last.restUntil) <= baseMs ? last : undefined
-      const failures = (known?.failures ?? 0) + 1
-      // One unproven failure (a relay's word) does not count, as for a contact (routing-table.ts).
-      const counts = proven || failures >= 2 || result.kind === 'removed'
-      const rests = (known?.rests ?? 0) + (counts ? 1 : 0)
-      const restUntil = counts ? now + backoffMs(rests, { baseMs, maxMs: baseMs * MAX_STRANGER_REST_FACTOR }, this.#o.random) : (known?.restUntil ?? 0)
-      this.#failedStrangers.remember(key, { failures, failedAt: now, rests, restUntil })
-    }
+    const result = this.#o.table.failed(peer, { proven, now: this.#o.now() })
+    // One unproven failure (a relay's word) does not count, as for a contact (routing-table.ts).
+    if (result.kind === 'unknown' || result.kind === 'removed') this.#strangerFailed(peer, proven || result.kind === 'removed')
     this.removed(peer, result)
+  }
+
+  /**
+   * The transport says `peer` is gone (its connection closed under us, or it said goodbye): it
+   * leaves the table and rests from lookups as after a proven failure, until heard from. Others
+   * go on naming it until they notice too; without the rest, each lookup that met the name would
+   * ask it (twice, as an unproven failure counts only the second time).
+   */
+  gone(peer: Id): boolean {
+    const result = this.#o.table.remove(peer)
+    this.#strangerFailed(peer, true)
+    return this.removed(peer, result)
+  }
+
+  /** A failure of `peer`, now outside the table; `counts`: it rests now, else only at the second in a row. */
+  #strangerFailed(peer: Id, counts: boolean): void {
+    const now = this.#o.now()
+    const key = idKey(peer)
+    const baseMs = this.#o.options.failedContactRestMs
+    const last = this.#failedStrangers.get(key)
+    const known = last !== undefined && now - Math.max(last.failedAt, last.restUntil) <= baseMs ? last : undefined
+    const failures = (known?.failures ?? 0) + 1
+    const rests = (known?.rests ?? 0) + (counts || failures >= 2 ? 1 : 0)
+    const restUntil = rests > (known?.rests ?? 0) ? now + backoffMs(rests, { baseMs, maxMs: baseMs * MAX_STRANGER_REST_FACTOR }, this.#o.random) : (known?.restUntil ?? 0)
+    this.#failedStrangers.remember(key, { failures, failedAt: now, rests, restUntil })
   }
 
   /**

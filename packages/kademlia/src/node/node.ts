@@ -294,12 +294,12 @@ export class KademliaNode extends Emitter<NodeEvents> {
    * Removes `peer` from the routing table at once, for a peer known to be gone (its transport
    * connection closed, it said goodbye), instead of waiting for requests to it to time out.
    * A waiting replacement takes its place. Emits `peer:removed` (and `peer:added` for the
-   * replacement). Returns whether the peer was in the table. The peer comes back as soon as it is
-   * heard from again. Held records the peer was among the k closest for are replicated again
+   * replacement). Returns whether the peer was in the table. Lookups leave it out, as after a
+   * proven failure, until it is heard from again; then it comes back. Held records the peer was among the k closest for are replicated again
    * `churnReplicateDelayMs` later, as after a failed request.
    */
   forget(peer: Id): boolean {
-    return this.#liveness.removed(peer, this.table.remove(assertId(peer, 'peer id')))
+    return this.#liveness.gone(assertId(peer, 'peer id'))
   }
 
   /** Records this node published and republishes. */
