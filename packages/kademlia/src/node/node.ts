@@ -295,8 +295,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
    * connection closed, it said goodbye), instead of waiting for requests to it to time out.
    * A waiting replacement takes its place. Emits `peer:removed` (and `peer:added` for the
    * replacement). Returns whether the peer was in the table. Lookups leave it out, as after a
-   * proven failure, until it is heard from again; then it comes back. Held records the peer was among the k closest for are replicated again
-   * `churnReplicateDelayMs` later, as after a failed request.
+   * proven failure, until it is heard from again; then it comes back. Held records the peer was
+   * among the k closest for are replicated again `churnReplicateDelayMs` later, as after a failed
+   * request.
    */
   forget(peer: Id): boolean {
     return this.#liveness.gone(assertId(peer, 'peer id'))
