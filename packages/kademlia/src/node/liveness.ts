@@ -135,8 +135,9 @@ export class Liveness {
     const last = this.#failedStrangers.get(key)
     const known = last !== undefined && now - Math.max(last.failedAt, last.restUntil) <= baseMs ? last : undefined
     const failures = (known?.failures ?? 0) + 1
-    const rests = (known?.rests ?? 0) + (counts || failures >= 2 ? 1 : 0)
-    const restUntil = rests > (known?.rests ?? 0) ? now + backoffMs(rests, { baseMs, maxMs: baseMs * MAX_STRANGER_REST_FACTOR }, this.#o.random) : (known?.restUntil ?? 0)
+    const restsNow = counts || failures >= 2
+    const rests = (known?.rests ?? 0) + (restsNow ? 1 : 0)
+    const restUntil = restsNow ? now + backoffMs(rests, { baseMs, maxMs: baseMs * MAX_STRANGER_REST_FACTOR }, this.#o.random) : (known?.restUntil ?? 0)
     this.#failedStrangers.remember(key, { failures, failedAt: now, rests, restUntil })
   }
 
