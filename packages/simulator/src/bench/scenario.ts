@@ -37,6 +37,12 @@ export interface ReplicationFigures {
   atLeastK: number
 }
 
+/** The gets after the failure: their virtual duration and the requests each sent. */
+export interface GetFigures {
+  ms: Percentiles
+  requests: { mean: number; p99: number }
+}
+
 export interface BenchResult {
   nodes: number
   lookups: number
@@ -51,6 +57,8 @@ export interface BenchResult {
   rounds: Percentiles & { mean: number }
   messages: { mean: number; p99: number }
   getSuccess: number | null
+  /** The gets after the failure (null without one). */
+  gets: GetFigures | null
   killed: number
   values: number
   replication: ReplicationFigures | null
@@ -81,11 +89,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   log(`${options.lookups} lookups in ${lookupSeconds.toFixed(1)} s (brute-force check not included)`)
 
   let getSuccess: number | null = null
+  let gets: GetFigures | null = null
   let replication: ReplicationFigures | null = null
   let killed = 0
   if (options.kill > 0) {
     const failure = await runFailure(net, options)
-    ;({ getSuccess, replication, killed } = failure)
+    ;({ getSuccess, gets, replication, killed } = failure)
   }
 
   const memory = measureMemory()
@@ -104,6 +113,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     rounds: { ...percentiles(rounds), mean: round(mean(rounds), 2) },
     messages: { mean: round(mean(messages), 1), p99: percentiles(messages).p99 },
     getSuccess,
+    gets,
     killed,
     values: options.kill > 0 ? options.values : 0,
     replication,
@@ -149,7 +159,7 @@ async function runLookups(net: Testnet, options: BenchOptions): Promise<{ sample
 async function runFailure(
   net: Testnet,
   options: BenchOptions,
-): Promise<{ getSuccess: number; replication: ReplicationFigures; killed: number }> {
+): Promise<{ getSuccess: number; gets: GetFigures; replication: ReplicationFigures; killed: number }> {
   const { log } = options
   const keys: Id[] = []
   for (let i = 0; i < options.values; i += options.concurrency) {
@@ -167,6 +177,8 @@ async function runFailure(
   log(`failed ${victims.length} nodes at once`)
 
   let found = 0
+  const durations: number[] = []
+  const requests: number[] = []
   for (let i = 0; i < keys.length; i += options.concurrency) {
     const batch = keys.slice(i, i + options.concurrency).map((key) =>
       net
@@ -174,11 +186,14 @@ async function runFailure(
         .get(key)
         .then((result) => {
           if (result.value !== undefined) found++
+          durations.push(result.trace.durationMs)
+          requests.push(result.trace.messages)
         }, () => undefined),
     )
     await net.run(Promise.all(batch))
   }
   const getSuccess = round(found / keys.length, 4)
+  const gets = { ms: percentiles(durations), requests: { mean: round(mean(requests), 1), p99: percentiles(requests).p99 } }
   log(`get success after failure: ${getSuccess}`)
 
   const minHoldersBefore = Math.min(...keys.map((key) => holders(net.live(), key, net.clock.now())))
@@ -190,7 +205,7 @@ async function runFailure(
     atLeastK: round(after.filter((n) => n >= K).length / keys.length, 4),
   }
   log(`replication pass: fewest holders ${minHoldersBefore} → ${replication.minHoldersAfter}`)
-  return { getSuccess, replication, killed: victims.length }
+  return { getSuccess, gets, replication, killed: victims.length }
 }
 
 /** Every live node runs one replication pass, a batch at a time. */

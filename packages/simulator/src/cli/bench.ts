@@ -33,6 +33,10 @@ function table(r: BenchResult): string {
   if (r.getSuccess !== null && r.replication !== null) {
     rows.push(['failed at once', `${r.killed} nodes; ${r.values} values put before`])
     rows.push(['get success', `${(r.getSuccess * 100).toFixed(2)} %`])
+    if (r.gets !== null) {
+      rows.push(['get ms (virtual)', `p50 ${r.gets.ms.p50}  p90 ${r.gets.ms.p90}  p99 ${r.gets.ms.p99}  max ${r.gets.ms.max}`])
+      rows.push(['requests/get', `mean ${r.gets.requests.mean}  p99 ${r.gets.requests.p99}`])
+    }
     rows.push([
       'replication pass',
       `fewest live holders ${r.replication.minHoldersBefore} → ${r.replication.minHoldersAfter}; ` +
