@@ -182,6 +182,7 @@ function totalsOf(peer: NodePeer): Record<string, number> {
     requestsSent: node.requestsSent,
     ...Object.fromEntries(Object.entries(node.requestsSentByType).map(([type, n]) => [`requestsSent ${type}`, n])),
     requestsFailed: node.requestsFailed,
+    slowRequests: node.slowRequests,
     requestsServed: node.requestsServed,
     churnReplications: node.churnReplications,
     churnLookups: node.churnLookups,

@@ -83,6 +83,7 @@ describe('the CLI', () => {
     expect(value('dht_peers')).toBe(2)
     expect(metrics).toMatch(/^# TYPE dht_drops_total counter$/m)
     expect(metrics).toMatch(/^# TYPE dht_direct_rejected_total counter$/m)
+    expect(metrics).toMatch(/^# TYPE dht_requests_slow_total counter$/m)
     expect(value('dht_direct_links_opened_total')).toBe(0)
     expect(metrics).toMatch(/^dht_closes_total\{reason="[a-z-]+"\} \d+$/m)
     expect(value('dht_requests_sent_total')).toBeGreaterThanOrEqual(0)

@@ -39,6 +39,8 @@ export interface NetOptions {
   fakesAnswer?: 'never' | 'empty'
   /** How long every request takes to answer or fail, in virtual ms. Default: drawn from 1–20 for each. */
   delayMs?: number
+  /** How long requests to the peer of rank r take instead (undefined: as the others). */
+  delayAt?: (rank: number) => number | undefined
 }
 
 /**
@@ -80,7 +82,8 @@ export function network(o: NetOptions) {
   const ask = (peer: Id, count: number): Promise<Response> => {
     calls.push(peer)
     maxInflight = Math.max(maxInflight, ++inflight)
-    const delayMs = o.delayMs ?? 1 + Math.floor(random.float() * 20)
+    const r = rank.get(toHex(peer))
+    const delayMs = (r === undefined ? undefined : o.delayAt?.(r)) ?? o.delayMs ?? 1 + Math.floor(random.float() * 20)
     sent.push({ peer: toHex(peer), at: clock.now(), delayMs })
     return new Promise((resolve, reject) => {
       clock.setTimeout(() => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { type Id, idEquals, keyOf } from '../src/keyspace/id.ts'
+import { compareDistance, type Id, idEquals, keyOf } from '../src/keyspace/id.ts'
 import { KademliaNode } from '../src/node/node.ts'
 import type { Tunables } from '../src/node/options.ts'
 import { seededRandom } from '../src/platform/seeded-random.ts'
 import { VirtualClock } from '../src/platform/virtual-clock.ts'
 import { MemoryNetwork } from '../src/transport/memory-network.ts'
 import type { Transport } from '../src/transport/transport.ts'
+import { signerFor } from './support.ts'
 
 /**
  * Under churn: a lookup does not wait the full request timeout on a peer that crashed after it
@@ -33,7 +34,7 @@ async function network(tunables: Partial<Tunables>): Promise<Net> {
     const id = random.bytes(20)
     const base = network.transport(id)
     const transport: Transport = i > 0 ? base : { ...base, send: (to, message) => (sent.push(to), base.send(to, message)), listen: (h) => base.listen(h), close: () => base.close() }
-    const node = new KademliaNode({ id, transport, clock, random, k: 4, requestTimeoutMs: TIMEOUT, ...tunables })
+    const node = new KademliaNode({ id, transport, clock, random, k: 4, requestTimeoutMs: TIMEOUT, signer: signerFor(id), ...tunables })
     await node.start()
     if (nodes.length > 0) await clock.run(node.bootstrap([nodes[0]!.id]))
     nodes.push(node)
@@ -136,5 +137,38 @@ describe('bootstrap PINGs that time out while their connections open', () => {
     await joiner.start()
     expect(await clock.run(joiner.bootstrap(others.map((node) => node.id)))).toBeGreaterThanOrEqual(3)
     expect(pings).toHaveLength(6)
+  })
+})
+
+describe('slow requests: a get does not wait on a crashed holder it never heard from', () => {
+  /** A newcomer's get of a key whose closest holder crashed unnoticed: how long it took, and what it found. */
+  async function newcomerGet(tunables: Partial<Tunables>): Promise<{ ms: number; found: boolean; slow: number }> {
+    const net = await network({ minRequestTimeoutMs: 100, ...tunables })
+    const key = keyOf('slow/key')
+    await net.clock.run(net.nodes[5]!.put(key, Uint8Array.of(1, 2, 3)))
+    const holders = net.nodes.filter((node) => node.records.meta(key) !== undefined).sort((a, b) => compareDistance(key, a.id, b.id))
+    net.network.fail(holders[0]!.id)
+    // It has heard from the nodes its join met; the key's closest is most likely a stranger to it.
+    const random = seededRandom(12)
+    const id = random.bytes(20)
+    const newcomer = new KademliaNode({ id, transport: net.network.transport(id), clock: net.clock, random, k: 4, requestTimeoutMs: TIMEOUT, ...tunables })
+    await newcomer.start()
+    await net.clock.run(newcomer.bootstrap([net.nodes[1]!.id]))
+    const started = net.clock.now()
+    const result = await net.clock.run(newcomer.get(key))
+    // The node's stats count its lookups' slow requests: here, the get's and the join's.
+    expect(newcomer.stats().slowRequests).toBeGreaterThanOrEqual(result.trace.slowRequests)
+    return { ms: net.clock.now() - started, found: result.value !== undefined, slow: result.trace.slowRequests }
+  }
+
+  it('asks the next holders after about a round trip of the network, where waiting for the timeout takes 2 s', async () => {
+    const slow = await newcomerGet({})
+    const waited = await newcomerGet({ minSlowRequestMs: TIMEOUT })
+    expect(waited.found).toBe(true)
+    expect(waited.slow).toBe(0)
+    expect(waited.ms).toBeGreaterThanOrEqual(TIMEOUT)
+    expect(slow.found).toBe(true)
+    expect(slow.slow).toBeGreaterThanOrEqual(1)
+    expect(slow.ms).toBeLessThan(300)
   })
 })

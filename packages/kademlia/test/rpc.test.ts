@@ -49,6 +49,7 @@ function harness(options: HarnessOptions = {}): Harness {
     random: options.random ?? seededRandom(1),
     requestTimeoutMs: TIMEOUT,
     minRequestTimeoutMs: MIN_TIMEOUT,
+    minSlowRequestMs: 20,
     maxRoundTripContacts: 16,
     maxInflightRequests: options.maxInflightRequests ?? 8,
     onAnswer: (peer) => void answered.push(toHex(peer)),

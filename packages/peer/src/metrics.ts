@@ -30,6 +30,7 @@ const GAUGES: readonly Gauge[] = [
 const COUNTERS: readonly Gauge[] = [
   ['dht_requests_sent_total', 'DHT requests sent.', (peer) => peer.node.requestsSent],
   ['dht_requests_served_total', 'DHT requests answered.', (peer) => peer.node.requestsServed],
+  ['dht_requests_slow_total', 'DHT requests lookups stopped waiting on before they settled (slow).', (peer) => peer.node.slowRequests],
   ['dht_connections_created_total', 'Connections created.', (peer) => peer.transport.connectionsCreated],
   ['dht_direct_links_opened_total', 'Direct links (a WebSocket to another Node peer) opened.', (peer) => peer.transport.directOpened],
   ['dht_relays_forwarded_total', 'Relayed frames passed on for others.', (peer) => peer.transport.relaysForwarded],

@@ -39,7 +39,8 @@ describe('put and get on a 200-node network', () => {
     let networkGets = 0
     for (const getter of shuffled(net, net.live())) {
       if (networkGets === 40) break
-      if (getter.records.meta(key) !== undefined) continue
+      // The publisher answers with its own value; a holder answers locally.
+      if (getter === publisher || getter.records.meta(key) !== undefined) continue
       const result = await net.run(getter.get(key))
       expect(result.value).toEqual(value)
       expect(result.from).toBeDefined()

@@ -44,6 +44,8 @@ export interface NodeStats {
   requestsSentByType: Record<'PING' | 'FIND_NODE' | 'FIND_VALUE' | 'STORE', number>
   /** Of `requestsSent`, those that failed: timed out, or reported undeliverable by the transport. */
   requestsFailed: number
+  /** Requests this node's lookups stopped waiting on before they settled (slow; `minSlowRequestMs`). */
+  slowRequests: number
   requestsServed: number
   /**
    * Held records this node stored again on the current k closest because a contact among their

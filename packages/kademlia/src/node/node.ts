@@ -56,6 +56,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
   readonly #values: Values
   readonly #liveness: Liveness
   readonly #rejected: Record<string, number> = {}
+  /** Requests the lookups stopped waiting on before they settled. */
+  #slowRequests = 0
   readonly #server: Server
   readonly #puzzle: PuzzleChecks
   #running = false
@@ -333,6 +335,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       requestsSent: this.#rpc.sent,
       requestsSentByType: { ...this.#rpc.sentByType },
       requestsFailed: this.#rpc.failed,
+      slowRequests: this.#slowRequests,
       requestsServed: this.#server.served,
       churnReplications: this.#maintenance.churnReplications,
       churnLookups: this.#maintenance.churnLookups,
@@ -363,7 +366,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
     this.table.markLookup(target, this.now())
     const type = mode === 'node' ? 'FIND_NODE' : 'FIND_VALUE'
-    return lookup({
+    const result = await lookup({
       target,
       self: this.id,
       seeds,
@@ -380,12 +383,16 @@ export class KademliaNode extends Emitter<NodeEvents> {
       skip: (id) => !idEquals(id, target) && this.#liveness.resting(id),
       quorum,
       enough,
+      // The STOREs of `storeAround` are waited on in full: each one not waited on would cost a copy more.
+      slowAfterMs: ask === undefined ? (peer) => this.#rpc.slowAfterMs(peer) : undefined,
       ask: (peer, count) => {
         if (ask !== undefined) return ask(peer, signal)
         const asked = this.#rpc.request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
         return check === undefined ? asked : asked.then((response) => check(peer, response))
       },
     })
+    this.#slowRequests += result.trace.slowRequests
+    return result
   }
 
   /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes, remembered). */
@@ -394,7 +401,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
   }
 
   #emptyTrace(target: Id): LookupTrace {
-    const none = { rounds: 0, messages: 0, failures: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, invalidRecords: 0, staleAnswers: 0, repaired: 0 }
+    const none = { rounds: 0, messages: 0, failures: 0, slowRequests: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, invalidRecords: 0, staleAnswers: 0, repaired: 0 }
     return { target, ...none, paths: 0, ledAway: [], distinctValues: 0, pathsWithoutValue: 0, pathsUnfinished: 0, steps: [] }
   }
 

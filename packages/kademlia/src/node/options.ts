@@ -41,6 +41,14 @@ const TUNABLES = {
   requestTimeoutMs: [2 * SECOND, nonNegative],
   /** The shortest wait for an answer, and the least margin above a contact's smoothed round trip. */
   minRequestTimeoutMs: [500, nonNegative],
+  /**
+   * A lookup waits on a request for the contact's smoothed round trip plus four times its
+   * variation (for a contact not heard from, the same of all answers' round trips), and at least
+   * this; then it asks another node in its place (up to ⌈alpha / d⌉ of them per path), and a get
+   * no longer waits on it for its quorum. The request is not failed: a late answer still counts,
+   * and a lookup converges only once it settled. Pure lookups only, not `storeAround`'s STOREs.
+   */
+  minSlowRequestMs: [50, nonNegative],
   /** Contacts whose round trips are remembered for their waits (least recently answered forgotten first). */
   maxRoundTripContacts: [1024, positiveInteger],
   /**

@@ -14,11 +14,18 @@
  * forger's answer does not count toward the quorum. The trace reports how many distinct answers
  * the holders gave and which paths found none.
  *
+ * A request unanswered after `slowAfterMs` (a few of its contact's round trips) turns slow: it
+ * gives its slot back to its path (up to ⌈α / d⌉ slow ones per path at once), so the path asks
+ * the next candidates meanwhile, and the quorum no longer waits on it. It is not failed: if it
+ * answers while the lookup runs, the answer counts as any other, and a path still converges only
+ * once it has settled (its answer may name closer nodes). So a crashed contact costs a get about
+ * a round trip, not the request's timeout; a node lookup keeps its k closest exact.
+ *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { type Id, idEquals, idKey } from '../keyspace/id.ts'
-import type { AbortSignalLike, Clock } from '../platform/platform.ts'
+import type { AbortSignalLike, Clock, TimerHandle } from '../platform/platform.ts'
 import { seqOf, slotOf } from '../records/signed-record.ts'
 import type { Response, TimedRecord } from '../wire/messages.ts'
 import { type Ask, byDistance, type Candidate, type Claim, outcomeOf, Path } from './path.ts'
@@ -54,6 +61,11 @@ export interface LookupOptions {
    * bucket fill: the bucket is full). Default: never.
    */
   enough?: (() => boolean) | undefined
+  /**
+   * How long to wait on a request to `peer` before it turns slow (ms; Infinity: never). Default:
+   * never.
+   */
+  slowAfterMs?: ((peer: Id) => number) | undefined
   /** Sends FIND_NODE or FIND_VALUE to `peer`, asking for `count` contacts. */
   ask(peer: Id, count: number): Promise<Response>
   signal?: AbortSignalLike | undefined
@@ -94,7 +106,10 @@ class Lookup {
   /** Paths that found a value. */
   readonly #found = new Set<number>()
   readonly #startedAt: number
+  /** The slow timers of the requests in flight, cleared when they settle or the lookup ends. */
+  readonly #slowTimers = new Set<TimerHandle>()
   #weakIds = 0
+  #slow = 0
   #done = false
   #resolve!: (result: LookupResult) => void
   #reject!: (error: DhtError) => void
@@ -131,6 +146,7 @@ class Lookup {
   readonly #abort = (): void => {
     if (this.#done) return
     this.#done = true
+    this.#clearSlowTimers()
     this.#reject(new DhtError(ErrorCode.ABORTED, 'lookup aborted', { cause: this.#o.signal?.reason }))
   }
 
@@ -153,8 +169,8 @@ class Lookup {
 
   /**
    * True when the `quorum` holders closest to the target have answered with records and every
-   * node closer than them that the lookup knows of has answered too: walking the k closest known
-   * nodes outward, none is still to ask before `quorum` holders are met. So holders far from the
+   * node closer than them that the lookup knows of has answered too (or failed, or turned slow):
+   * walking the k closest known nodes outward, none is still to ask before `quorum` holders are met. So holders far from the
    * key that answer first (stale or lying) cannot end a get before the nodes the key belongs to
    * have spoken.
    */
@@ -163,7 +179,12 @@ class Lookup {
     if (this.#findings.length < quorum) return false
     const holders = new Set(this.#findings.map((f) => idKey(f.from)))
     const known = new Map<string, Candidate>()
-    for (const path of this.#paths) for (const c of path.candidates) if (outcomeOf(c) !== 'failed' && !known.has(c.key)) known.set(c.key, c)
+    for (const path of this.#paths) {
+      for (const c of path.candidates) {
+        const outcome = outcomeOf(c)
+        if (outcome !== 'failed' && outcome !== 'slow' && !known.has(c.key)) known.set(c.key, c)
+      }
+    }
     const closest = [...known.values()].sort(byDistance(this.#o.target)).slice(0, this.#o.k)
     let met = 0
     for (const candidate of closest) {
@@ -184,8 +205,28 @@ class Lookup {
       for (const other of this.#paths) if (other !== path) other.mirror(candidate.id, candidate.prefix, claim)
     }
     const sentAt = this.#o.clock.now()
+    /** Whether the request gave its slot back when it turned slow. */
+    let freed = false
+    const slowAfter = this.#o.slowAfterMs?.(candidate.id) ?? Number.POSITIVE_INFINITY
+    const slowTimer = Number.isFinite(slowAfter)
+      ? this.#o.clock.setTimeout(() => {
+          this.#slowTimers.delete(slowTimer!)
+          if (this.#done || candidate.state !== 'pending') return
+          candidate.state = claim.state = 'slow'
+          this.#slow++
+          if (path.slow < path.alpha) {
+            freed = true
+            path.slow++
+            path.inflight--
+          }
+          this.#pump()
+        }, slowAfter)
+      : undefined
+    if (slowTimer !== undefined) this.#slowTimers.add(slowTimer)
     const settle = (outcome: TraceStep['outcome']): void => {
-      path.inflight--
+      if (slowTimer !== undefined && this.#slowTimers.delete(slowTimer)) this.#o.clock.clearTimeout(slowTimer)
+      if (freed) path.slow--
+      else path.inflight--
       const step = { peer: candidate.id, path: path.index, round: candidate.round, outcome, sentAt, settledAt: this.#o.clock.now() }
       this.#steps.push(step)
       candidate.state = claim.state = outcome === 'failed' ? 'failed' : 'answered'
@@ -220,9 +261,15 @@ class Lookup {
     }
   }
 
+  #clearSlowTimers(): void {
+    for (const timer of this.#slowTimers) this.#o.clock.clearTimeout(timer)
+    this.#slowTimers.clear()
+  }
+
   #finish(): void {
     if (this.#done) return
     this.#done = true
+    this.#clearSlowTimers()
     this.#o.signal?.removeEventListener('abort', this.#abort)
     const { k, target } = this.#o
     // Each node was asked by one path, so the answered candidates of all paths are distinct.
@@ -235,7 +282,7 @@ class Lookup {
       path,
       records: records.map(({ record, ttlMs }) => ({ record, ttlMs: Math.max(0, ttlMs - (now - at)) })),
     }))
-    const inflight = this.#paths.reduce((sum, path) => sum + path.inflight, 0)
+    const inflight = this.#paths.reduce((sum, path) => sum + path.inflight + path.slow, 0)
     const unfinished = this.#paths.filter((path) => !path.ended).length
     this.#resolve({
       closest: closest.map((c) => c.id),
@@ -245,6 +292,7 @@ class Lookup {
         rounds: this.#steps.reduce((max, step) => Math.max(max, step.round), 0),
         messages: this.#steps.length + inflight,
         failures: this.#steps.filter((step) => step.outcome === 'failed').length,
+        slowRequests: this.#slow,
         nodesAsked: this.#claims.size,
         weakIds: this.#weakIds,
         durationMs: now - this.#startedAt,

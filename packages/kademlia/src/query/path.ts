@@ -14,13 +14,18 @@
  * room for more of the same.
  *
  * A candidate another path asked first is never asked by this one: it counts here with that
- * path's outcome (pending, answered, failed) but its answer stays with that path, so the paths
- * remain disjoint.
+ * path's outcome (pending, slow, answered, failed) but its answer stays with that path, so the
+ * paths remain disjoint.
+ *
+ * A slow candidate (asked, not answered within its round trips) stays in the window as a pending
+ * one: the path converges only once it has answered or failed. It gives its slot back, though
+ * (lookup.ts), so meanwhile the path asks the next candidates.
  */
 import { compareDistance, distancePrefix, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
 
-type Outcome = 'pending' | 'answered' | 'failed'
+/** 'slow': still pending, but waited on longer than its contact's round trips warrant (lookup.ts). */
+type Outcome = 'pending' | 'slow' | 'answered' | 'failed'
 
 /** The first path that asked a node, and how its request went; shared by all paths. */
 export interface Claim {
@@ -75,7 +80,10 @@ export class Path {
   readonly index: number
   readonly candidates: Candidate[] = []
   readonly #o: PathOptions
+  /** Requests that hold one of the path's `alpha` slots. */
   inflight = 0
+  /** Slow requests that gave their slot back and are still pending (at most `alpha`). */
+  slow = 0
   /** Requests of this path that failed. */
   failures = 0
   #widened = 0
@@ -126,6 +134,11 @@ export class Path {
     // Forget the farthest candidates nobody has asked, beyond the bound.
     while (list.length > maxCandidates && list[list.length - 1]!.state === 'new') list.pop()
     return candidate
+  }
+
+  /** Requests this path keeps in flight. */
+  get alpha(): number {
+    return this.#o.alpha
   }
 
   /** Another path asked `id` first: count it with that path's outcome from now on. */

@@ -24,6 +24,8 @@ export interface LookupTrace {
   messages: number
   /** Requests that failed (timeout or error). */
   failures: number
+  /** Requests the lookup stopped waiting on before they settled (slow; see lookup.ts). */
+  slowRequests: number
   /** Distinct peers asked. */
   nodesAsked: number
   /** Contacts named in answers that failed the ID puzzle (`idPuzzleBits`) and were dropped. */

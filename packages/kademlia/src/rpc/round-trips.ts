@@ -11,13 +11,22 @@
  * A contact never heard from waits the full `requestTimeoutMs`. So a lookup that meets a crashed
  * peer one hop away waits a few of its round trips, not two seconds. At most `capacity` contacts
  * are remembered, least recently answered forgotten first.
+ *
+ * A lookup stops waiting on a request sooner, without failing it (`slowAfterMs`): after the
+ * contact's srtt + 4 rttvar, or, for a contact never heard from, the same of every answer's round
+ * trip (one estimate fed by all of them), at least `minSlowRequestMs`. A crashed stranger then
+ * holds up a lookup for about one round trip of the network, not `requestTimeoutMs`, and the
+ * request is not blamed: its answer still counts if it comes.
  */
 import { type Id, idKey } from '../keyspace/id.ts'
 import { BoundedMap } from '../platform/bounded-map.ts'
 
-interface Estimate {
+interface Smoothed {
   srtt: number
   rttvar: number
+}
+
+interface Estimate extends Smoothed {
   /** Doublings since the last answer (a timeout's backoff). */
   backoff: number
 }
@@ -27,6 +36,8 @@ export interface RoundTripsOptions {
   requestTimeoutMs: number
   /** The shortest wait, and the least margin above the smoothed round trip. */
   minRequestTimeoutMs: number
+  /** The shortest wait before a lookup stops waiting on a request (`slowAfterMs`). */
+  minSlowRequestMs: number
   /** Contacts remembered. */
   capacity: number
 }
@@ -34,6 +45,8 @@ export interface RoundTripsOptions {
 export class RoundTrips {
   readonly #o: RoundTripsOptions
   readonly #estimates: BoundedMap<Estimate>
+  /** Every answer's round trip, smoothed as one contact's: the estimate for a contact never heard from. */
+  #network: Smoothed | undefined
 
   constructor(options: RoundTripsOptions) {
     this.#o = options
@@ -49,19 +62,25 @@ export class RoundTrips {
     return Math.min(requestTimeoutMs, Math.max(minRequestTimeoutMs, base * 2 ** estimate.backoff))
   }
 
+  /**
+   * How long a lookup waits on a request to `peer` before it asks another node in its place, in
+   * ms (the request goes on until `timeoutMs`); Infinity when that is not sooner than `timeoutMs`.
+   */
+  slowAfterMs(peer: Id): number {
+    const timeout = this.timeoutMs(peer)
+    const estimate = this.#estimates.get(idKey(peer)) ?? this.#network
+    if (estimate === undefined) return Number.POSITIVE_INFINITY
+    const slow = Math.max(this.#o.minSlowRequestMs, estimate.srtt + 4 * estimate.rttvar)
+    return slow < timeout ? slow : Number.POSITIVE_INFINITY
+  }
+
   /** `peer` answered after `ms`. */
   answered(peer: Id, ms: number): void {
     const key = idKey(peer)
-    const estimate = this.#estimates.get(key)
     const sample = Math.max(0, ms)
-    if (estimate === undefined) {
-      this.#estimates.remember(key, { srtt: sample, rttvar: sample / 2, backoff: 0 })
-      return
-    }
-    estimate.rttvar = 0.75 * estimate.rttvar + 0.25 * Math.abs(estimate.srtt - sample)
-    estimate.srtt = 0.875 * estimate.srtt + 0.125 * sample
-    estimate.backoff = 0
-    this.#estimates.remember(key, estimate)
+    this.#network = smooth(this.#network, sample)
+    const estimate = this.#estimates.get(key)
+    this.#estimates.remember(key, { ...smooth(estimate, sample), backoff: 0 })
   }
 
   /** A request to `peer` timed out: its next wait doubles (up to `requestTimeoutMs`). */
@@ -72,5 +91,14 @@ export class RoundTrips {
 
   get size(): number {
     return this.#estimates.size
+  }
+}
+
+/** RFC 6298's smoothing of one more round trip `sample` into `estimate` (the first sample starts it). */
+function smooth(estimate: Smoothed | undefined, sample: number): Smoothed {
+  if (estimate === undefined) return { srtt: sample, rttvar: sample / 2 }
+  return {
+    rttvar: 0.75 * estimate.rttvar + 0.25 * Math.abs(estimate.srtt - sample),
+    srtt: 0.875 * estimate.srtt + 0.125 * sample,
   }
 }

@@ -45,6 +45,8 @@ export interface RpcOptions {
   requestTimeoutMs: number
   /** The shortest wait (round-trips.ts). */
   minRequestTimeoutMs: number
+  /** The shortest wait before a lookup asks another node in a request's place (round-trips.ts). */
+  minSlowRequestMs: number
   /** Contacts whose round trips are remembered. */
   maxRoundTripContacts: number
   maxInflightRequests: number
@@ -69,13 +71,18 @@ export class Rpc {
 
   constructor(options: RpcOptions) {
     this.#options = options
-    const { requestTimeoutMs, minRequestTimeoutMs, maxRoundTripContacts } = options
-    this.#roundTrips = new RoundTrips({ requestTimeoutMs, minRequestTimeoutMs, capacity: maxRoundTripContacts })
+    const { requestTimeoutMs, minRequestTimeoutMs, minSlowRequestMs, maxRoundTripContacts } = options
+    this.#roundTrips = new RoundTrips({ requestTimeoutMs, minRequestTimeoutMs, minSlowRequestMs, capacity: maxRoundTripContacts })
   }
 
   /** How long a request to `peer` would wait for its answer now, in ms. */
   timeoutMs(peer: Id): number {
     return this.#roundTrips.timeoutMs(peer)
+  }
+
+  /** How long a lookup would wait on a request to `peer` before asking another node too (round-trips.ts). */
+  slowAfterMs(peer: Id): number {
+    return this.#roundTrips.slowAfterMs(peer)
   }
 
   /** Requests sent. */
