@@ -320,7 +320,7 @@ export class ChurnRun {
     try {
       const result = await timed(hook.get(tab.page, put.name), OP_TIMEOUT_MS)
       const ok = result.value === put.value
-      this.gets.push({ minute: this.minute(started), ok, ms: result.ms, rounds: result.rounds, local: result.local === true })
+      this.gets.push({ minute: this.minute(started), ok, ms: result.ms, rounds: result.rounds, failures: result.failures ?? 0, slowRequests: result.slowRequests ?? 0, local: result.local === true })
       if (!ok && this.gets.filter((g) => !g.ok).length <= 20) {
         const what = result.value === undefined ? 'found nothing' : 'found another value'
         log(`  get of ${put.name} (put ${Math.round((started - put.at) / 1000)} s ago, ${put.holders} holders) ${what} after ${Math.round(result.ms)} ms, ${result.rounds} rounds, ${result.messages} requests`)

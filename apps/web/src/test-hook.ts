@@ -38,6 +38,8 @@ export function installHook(tab: TabNode): DhtHook {
         ms,
         rounds: result.trace.rounds,
         messages: result.trace.messages,
+        failures: result.trace.failures,
+        slowRequests: result.trace.slowRequests,
         holders: result.value === undefined ? 0 : 1,
         local,
         ...(result.from === undefined ? {} : { from: toHex(result.from) }),
