@@ -1,15 +1,12 @@
 /**
  * A Kademlia node: the public face of the core. It wires the routing table, the RPC layer, the
- * lookup and the records to a transport, and runs the maintenance timers. Publishing and reading
- * signed records is values.ts's part.
+ * lookups and the records to a transport, and runs the maintenance timers. Publishing and reading
+ * signed records is values.ts's part; how lookups are seeded and sent, lookups.ts's.
  */
 import { DhtError, ErrorCode } from '../errors.ts'
 import { lazyVerify } from '../keyspace/ed25519.ts'
 import { assertId, compareDistance, type Id, idEquals, shortHex } from '../keyspace/id.ts'
 import { PuzzleChecks } from '../keyspace/puzzle.ts'
-import { checkOptions } from '../platform/check-options.ts'
-import { lookup, type LookupResult } from '../query/lookup.ts'
-import type { LookupTrace } from '../query/trace.ts'
 import { MemoryRecordStore } from '../records/record-store.ts'
 import { Records } from '../records/records.ts'
 import type { SignedRecord } from '../records/signed-record.ts'
@@ -24,9 +21,10 @@ import {
 } from '../wire/messages.ts'
 import { Emitter } from './emitter.ts'
 import { Liveness } from './liveness.ts'
-import type { BootstrapOptions, FindNodeResult, LookupExtras, NodeEvents, NodeStats } from './node-types.ts'
+import type { BootstrapOptions, FindNodeResult, NodeEvents, NodeStats } from './node-types.ts'
 import { Maintenance } from './maintenance.ts'
-import { invalidOption, type NodeOptions, resolveTunables, TUNABLE_KINDS, type Tunables, wireLimits } from './options.ts'
+import { Lookups } from './lookups.ts'
+import { type NodeOptions, resolveTunables, type Tunables, wireLimits } from './options.ts'
 import {
   type CallOptions,
   type GetOptions,
@@ -55,9 +53,8 @@ export class KademliaNode extends Emitter<NodeEvents> {
   readonly #maintenance: Maintenance
   readonly #values: Values
   readonly #liveness: Liveness
+  readonly #lookups: Lookups
   readonly #rejected: Record<string, number> = {}
-  /** Requests the lookups stopped waiting on before they settled. */
-  #slowRequests = 0
   readonly #server: Server
   readonly #puzzle: PuzzleChecks
   #running = false
@@ -88,7 +85,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       onFailure: (peer, proven) => this.#liveness.failed(peer, proven),
     })
     this.#maintenance = new Maintenance(this, options.clock, options.random, {
-      lookup: (target, lookupOptions, extras) => this.#lookup(target, 'node', lookupOptions, extras),
+      lookup: (target, lookupOptions, extras) => this.#lookups.run(target, 'node', lookupOptions, extras),
       request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
       // A node resting after failures is not one the table lacks: it most likely left.
       accept: (id) => !this.#liveness.resting(id) && (this.options.idPuzzleBits === 0 || this.#solvesPuzzle(id)),
@@ -102,6 +99,16 @@ export class KademliaNode extends Emitter<NodeEvents> {
       ping: (peer) => this.ping(peer),
       emit: (event, id) => this.emit(event, { id }),
     })
+    this.#lookups = new Lookups({
+      id: this.id,
+      options: this.options,
+      table: this.table,
+      clock: options.clock,
+      liveness: this.#liveness,
+      rpc: this.#rpc,
+      solvesPuzzle: (id) => this.#solvesPuzzle(id),
+      assertRunning: () => this.#assertRunning(),
+    })
     this.#values = new Values({
       id: this.id,
       options: this.options,
@@ -109,10 +116,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
       signer: options.signer ?? options.transport.signer,
       verify,
       now: () => this.now(),
-      lookup: (target, mode, lookupOptions, check) => this.#lookup(target, mode, lookupOptions, { check }),
+      lookup: (target, mode, lookupOptions, check) => this.#lookups.run(target, mode, lookupOptions, { check }),
       request: (peer, request, signal) => this.#rpc.request(peer, request, signal),
       hasPeers: () => this.table.size > 0,
-      emptyTrace: (target) => this.#emptyTrace(target),
       assertRunning: () => this.#assertRunning(),
     })
     this.#server = new Server({
@@ -212,7 +218,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
 
   /** The k closest live nodes to `target`. */
   async findNode(target: Id, options: LookupCallOptions = {}): Promise<FindNodeResult> {
-    const result = await this.#lookup(assertId(target, 'target'), 'node', options)
+    const result = await this.#lookups.run(assertId(target, 'target'), 'node', options)
     this.#assertRunning()
     return { closest: result.closest, trace: result.trace }
   }
@@ -335,7 +341,7 @@ export class KademliaNode extends Emitter<NodeEvents> {
       requestsSent: this.#rpc.sent,
       requestsSentByType: { ...this.#rpc.sentByType },
       requestsFailed: this.#rpc.failed,
-      slowRequests: this.#slowRequests,
+      slowRequests: this.#lookups.slowRequests,
       requestsServed: this.#server.served,
       churnReplications: this.#maintenance.churnReplications,
       churnLookups: this.#maintenance.churnLookups,
@@ -353,56 +359,9 @@ export class KademliaNode extends Emitter<NodeEvents> {
     if (!this.#running) throw new DhtError(ErrorCode.NOT_RUNNING, 'the node is not running; call start() first')
   }
 
-  async #lookup(
-    target: Id,
-    mode: 'node' | 'value',
-    { signal, paths, quorum }: GetOptions,
-    { check, enough, ask }: LookupExtras = {},
-  ): Promise<LookupResult> {
-    this.#assertRunning()
-    const { k, alpha, maxLookupCandidates, disjointPaths, maxIntroducedPerPeer } = this.options
-    checkOptions({ paths }, { paths: TUNABLE_KINDS.disjointPaths }, invalidOption)
-    const seeds = this.#liveness.seeds(target, k, alpha)
-    if (seeds.length === 0) throw new DhtError(ErrorCode.NO_PEERS, 'no peers yet: bootstrap first')
-    this.table.markLookup(target, this.now())
-    const type = mode === 'node' ? 'FIND_NODE' : 'FIND_VALUE'
-    const result = await lookup({
-      target,
-      self: this.id,
-      seeds,
-      k,
-      alpha,
-      paths: paths ?? disjointPaths,
-      maxIntroducedPerPeer,
-      maxCandidates: maxLookupCandidates,
-      clock: this.#o.clock,
-      signal,
-      accept: this.options.idPuzzleBits > 0 ? (id) => this.#solvesPuzzle(id) : undefined,
-      // A lookup for a node's own ID asks it even while it rests: finding it is the point, and one
-      // that came back under its ID (a reloaded tab) is found at once.
-      skip: (id) => !idEquals(id, target) && this.#liveness.resting(id),
-      quorum,
-      enough,
-      // The STOREs of `storeAround` are waited on in full: each one not waited on would cost a copy more.
-      slowAfterMs: ask === undefined ? (peer) => this.#rpc.slowAfterMs(peer) : undefined,
-      ask: (peer, count) => {
-        if (ask !== undefined) return ask(peer, signal)
-        const asked = this.#rpc.request(peer, type === 'FIND_NODE' ? { type, target, count } : { type, key: target, count }, signal)
-        return check === undefined ? asked : asked.then((response) => check(peer, response))
-      },
-    })
-    this.#slowRequests += result.trace.slowRequests
-    return result
-  }
-
   /** Whether `id` solves the network's ID puzzle (`idPuzzleBits`; O(1): one SHA-1 of 20 bytes, remembered). */
   #solvesPuzzle(id: Id): boolean {
     return this.#puzzle.solves(id)
-  }
-
-  #emptyTrace(target: Id): LookupTrace {
-    const none = { rounds: 0, messages: 0, failures: 0, slowRequests: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, invalidRecords: 0, staleAnswers: 0, repaired: 0 }
-    return { target, ...none, paths: 0, ledAway: [], distinctValues: 0, pathsWithoutValue: 0, pathsUnfinished: 0, steps: [] }
   }
 
   #onMessage(from: Id, message: Message): void {

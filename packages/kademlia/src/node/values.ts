@@ -15,7 +15,7 @@ import { compareDistance, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import { BoundedMap } from '../platform/bounded-map.ts'
 import type { AbortSignalLike } from '../platform/platform.ts'
 import type { Finding, LookupResult } from '../query/lookup.ts'
-import type { LookupTrace } from '../query/trace.ts'
+import { emptyTrace, type LookupTrace } from '../query/trace.ts'
 import { bencodedLength, immutableKey, MAX_BENCODED_VALUE_BYTES, mutableKey } from '../records/bep44.ts'
 import { CheckedRecords } from '../records/checked-records.ts'
 import type { Records } from '../records/records.ts'
@@ -122,7 +122,6 @@ export interface ValuesHost {
   lookup(target: Id, mode: 'node' | 'value', options: GetOptions, ask?: (peer: Id, response: Response) => Promise<Response>): Promise<LookupResult>
   request(peer: Id, request: Outgoing, signal?: AbortSignalLike): Promise<Response>
   hasPeers(): boolean
-  emptyTrace(target: Id): LookupTrace
   /** Throws ERR_NOT_RUNNING once the node has stopped (an operation in flight ends with it). */
   assertRunning(): void
 }
@@ -275,7 +274,7 @@ export class Values {
     const local = host.records.read(key, host.now())
     const findings: Finding[] = local.length > 0 ? [{ from: host.id, records: local, path: -1 }] : []
     // Alone with a copy: that is all there is to read (with no copy the lookup says ERR_NO_PEERS).
-    if (!host.hasPeers() && findings.length > 0) return { ...merge(findings), trace: host.emptyTrace(key) }
+    if (!host.hasPeers() && findings.length > 0) return { ...merge(findings), trace: emptyTrace(key) }
     const counts = { invalid: 0 }
     const result = await host.lookup(key, 'value', { ...options, quorum: Math.max(1, quorum - findings.length) }, (_peer, response) => this.checkAnswer(key, response, counts))
     host.assertRunning()

@@ -56,3 +56,9 @@ export interface LookupTrace {
   repaired: number
   steps: TraceStep[]
 }
+
+/** The trace of a call that asked no one (a get answered from this node's own records). */
+export function emptyTrace(target: Id): LookupTrace {
+  const none = { rounds: 0, messages: 0, failures: 0, slowRequests: 0, nodesAsked: 0, weakIds: 0, durationMs: 0, invalidRecords: 0, staleAnswers: 0, repaired: 0 }
+  return { target, ...none, paths: 0, ledAway: [], distinctValues: 0, pathsWithoutValue: 0, pathsUnfinished: 0, steps: [] }
+}
