@@ -46,7 +46,7 @@ describe('RoundTrips (RFC 6298 per contact)', () => {
     expect(trips.timeoutMs(A)).toBe(110)
   })
 
-  it('stops a lookup waiting after srtt + 4 rttvar (at least the floor); for a stranger, after the same of all answers', () => {
+  it('stops a lookup waiting after srtt + 4 rttvar (at least the floor); for a stranger, after the same over each contact’s first answer', () => {
     const trips = new RoundTrips({ requestTimeoutMs: 2000, minRequestTimeoutMs: 500, minSlowRequestMs: 20, capacity: 4 })
     expect(trips.slowAfterMs(A)).toBe(Number.POSITIVE_INFINITY) // nothing heard yet: wait the full timeout
     trips.answered(A, 40) // A: srtt 40, rttvar 20; all answers: the same
@@ -55,6 +55,8 @@ describe('RoundTrips (RFC 6298 per contact)', () => {
     trips.answered(keyOf('c'), 200) // all answers: rttvar 0.75·20 + 0.25·160 = 55, srtt 35 + 25 = 60
     expect(trips.slowAfterMs(B)).toBe(280)
     expect(trips.slowAfterMs(A)).toBe(120) // A keeps its own
+    trips.answered(A, 1900) // A's own estimate moves; the network's does not (one vote per contact)
+    expect(trips.slowAfterMs(keyOf('d'))).toBe(280)
     trips.answered(B, 1)
     expect(trips.slowAfterMs(B)).toBe(20) // 1 + 2 below the floor
   })

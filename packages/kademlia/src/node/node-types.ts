@@ -44,7 +44,7 @@ export interface NodeStats {
   requestsSentByType: Record<'PING' | 'FIND_NODE' | 'FIND_VALUE' | 'STORE', number>
   /** Of `requestsSent`, those that failed: timed out, or reported undeliverable by the transport. */
   requestsFailed: number
-  /** Requests this node's lookups stopped waiting on before they settled (slow; `minSlowRequestMs`). */
+  /** Requests this node's lookups stopped waiting on before they settled (slow; `minSlowRequestMs`), of the lookups that ended with a result. */
   slowRequests: number
   requestsServed: number
   /**

@@ -42,11 +42,13 @@ const TUNABLES = {
   /** The shortest wait for an answer, and the least margin above a contact's smoothed round trip. */
   minRequestTimeoutMs: [500, nonNegative],
   /**
-   * A lookup waits on a request for the contact's smoothed round trip plus four times its
-   * variation (for a contact not heard from, the same of all answers' round trips), and at least
-   * this; then it asks another node in its place (up to ⌈alpha / d⌉ of them per path), and a get
-   * no longer waits on it for its quorum. The request is not failed: a late answer still counts,
-   * and a lookup converges only once it settled. Pure lookups only, not `storeAround`'s STOREs.
+   * A lookup waits on its first request to a node for the contact's smoothed round trip plus four
+   * times its variation (for a contact not heard from, the same over each contact's first answer),
+   * and at least this; then the request turns slow: a get no longer waits on it for its quorum,
+   * and it gives its slot back so the path asks another node meanwhile (at most ⌈alpha / d⌉
+   * slots given back per path at once). It is not failed: a late answer still counts, and a path
+   * does not converge while it is pending among its k closest. Pure lookups only, not
+   * `storeAround`'s STOREs.
    */
   minSlowRequestMs: [50, nonNegative],
   /** Contacts whose round trips are remembered for their waits (least recently answered forgotten first). */

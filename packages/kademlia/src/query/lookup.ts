@@ -14,12 +14,13 @@
  * forger's answer does not count toward the quorum. The trace reports how many distinct answers
  * the holders gave and which paths found none.
  *
- * A request unanswered after `slowAfterMs` (a few of its contact's round trips) turns slow: it
- * gives its slot back to its path (up to ⌈α / d⌉ slow ones per path at once), so the path asks
- * the next candidates meanwhile, and the quorum no longer waits on it. It is not failed: if it
- * answers while the lookup runs, the answer counts as any other, and a path still converges only
- * once it has settled (its answer may name closer nodes). So a crashed contact costs a get about
- * a round trip, not the request's timeout; a node lookup keeps its k closest exact.
+ * A first request to a node unanswered after `slowAfterMs` (a few of its contact's round trips)
+ * turns slow: the quorum no longer waits on it, and it gives its slot back to its path so the
+ * path asks the next candidates meanwhile (at most ⌈α / d⌉ slots given back per path at once;
+ * a request that turns slow beyond that keeps its slot). It is not failed: if it answers while the
+ * lookup runs, the answer counts as any other, and a path does not converge while it is pending
+ * among the path's k closest (its answer may name closer nodes). So a crashed contact costs a get
+ * about a round trip, not the request's timeout; a node lookup keeps its k closest exact.
  *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
  */
@@ -207,7 +208,10 @@ class Lookup {
     const sentAt = this.#o.clock.now()
     /** Whether the request gave its slot back when it turned slow. */
     let freed = false
-    const slowAfter = this.#o.slowAfterMs?.(candidate.id) ?? Number.POSITIVE_INFINITY
+    // A widening re-ask of a node that answered never turns slow: the node stays answered for the
+    // other paths and the quorum, and the path waits for its extra contacts as before.
+    const firstAsk = claim.state === 'pending'
+    const slowAfter = firstAsk ? (this.#o.slowAfterMs?.(candidate.id) ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY
     const slowTimer = Number.isFinite(slowAfter)
       ? this.#o.clock.setTimeout(() => {
           this.#slowTimers.delete(slowTimer!)

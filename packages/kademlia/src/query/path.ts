@@ -18,8 +18,8 @@
  * paths remain disjoint.
  *
  * A slow candidate (asked, not answered within its round trips) stays in the window as a pending
- * one: the path converges only once it has answered or failed. It gives its slot back, though
- * (lookup.ts), so meanwhile the path asks the next candidates.
+ * one: while it is among the k closest, the path converges only once it has answered or failed.
+ * It may give its slot back, though (lookup.ts), so meanwhile the path asks the next candidates.
  */
 import { compareDistance, distancePrefix, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
@@ -82,7 +82,7 @@ export class Path {
   readonly #o: PathOptions
   /** Requests that hold one of the path's `alpha` slots. */
   inflight = 0
-  /** Slow requests that gave their slot back and are still pending (at most `alpha`). */
+  /** Slow requests that gave their slot back and are still pending (at most `alpha` at once). */
   slow = 0
   /** Requests of this path that failed. */
   failures = 0

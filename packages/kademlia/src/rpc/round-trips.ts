@@ -13,9 +13,10 @@
  * are remembered, least recently answered forgotten first.
  *
  * A lookup stops waiting on a request sooner, without failing it (`slowAfterMs`): after the
- * contact's srtt + 4 rttvar, or, for a contact never heard from, the same of every answer's round
- * trip (one estimate fed by all of them), at least `minSlowRequestMs`. A crashed stranger then
- * holds up a lookup for about one round trip of the network, not `requestTimeoutMs`, and the
+ * contact's srtt + 4 rttvar, or, for a contact never heard from, the same over the network (one
+ * estimate fed by each remembered contact's first answer only, so a peer that answers fast and
+ * often moves it no more than any other peer), at least `minSlowRequestMs`. A crashed stranger
+ * then holds up a lookup for about one round trip of the network, not `requestTimeoutMs`, and the
  * request is not blamed: its answer still counts if it comes.
  */
 import { type Id, idKey } from '../keyspace/id.ts'
@@ -45,7 +46,7 @@ export interface RoundTripsOptions {
 export class RoundTrips {
   readonly #o: RoundTripsOptions
   readonly #estimates: BoundedMap<Estimate>
-  /** Every answer's round trip, smoothed as one contact's: the estimate for a contact never heard from. */
+  /** Each contact's first answer's round trip, smoothed as one contact's: the estimate for a contact never heard from. */
   #network: Smoothed | undefined
 
   constructor(options: RoundTripsOptions) {
@@ -78,8 +79,8 @@ export class RoundTrips {
   answered(peer: Id, ms: number): void {
     const key = idKey(peer)
     const sample = Math.max(0, ms)
-    this.#network = smooth(this.#network, sample)
     const estimate = this.#estimates.get(key)
+    if (estimate === undefined) this.#network = smooth(this.#network, sample)
     this.#estimates.remember(key, { ...smooth(estimate, sample), backoff: 0 })
   }
 
