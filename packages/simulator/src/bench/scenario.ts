@@ -41,6 +41,8 @@ export interface ReplicationFigures {
 export interface GetFigures {
   ms: Percentiles
   requests: { mean: number; p99: number }
+  /** Puts of new values after the failure (one per 10 values put before): virtual duration, lookup and STOREs. */
+  putMs: Percentiles
 }
 
 export interface BenchResult {
@@ -193,7 +195,8 @@ async function runFailure(
     await net.run(Promise.all(batch))
   }
   const getSuccess = round(found / keys.length, 4)
-  const gets = { ms: percentiles(durations), requests: { mean: round(mean(requests), 1), p99: percentiles(requests).p99 } }
+  const putMs = await timedPuts(net, Math.ceil(keys.length / 10), options)
+  const gets = { ms: percentiles(durations), requests: { mean: round(mean(requests), 1), p99: percentiles(requests).p99 }, putMs: percentiles(putMs) }
   log(`get success after failure: ${getSuccess}`)
 
   const minHoldersBefore = Math.min(...keys.map((key) => holders(net.live(), key, net.clock.now())))
@@ -206,6 +209,22 @@ async function runFailure(
   }
   log(`replication pass: fewest holders ${minHoldersBefore} → ${replication.minHoldersAfter}`)
   return { getSuccess, gets, replication, killed: victims.length }
+}
+
+/** `count` puts of new values by random live nodes, in batches: how long each took to resolve (virtual ms). */
+async function timedPuts(net: Testnet, count: number, options: BenchOptions): Promise<number[]> {
+  const durations: number[] = []
+  for (let i = 0; i < count; i += options.concurrency) {
+    const batch = Array.from({ length: Math.min(options.concurrency, count - i) }, (_, j) => {
+      const started = net.clock.now()
+      return net
+        .pick()
+        .put(keyOf(`bench value after ${options.seed}/${i + j}`), new TextEncoder().encode(`after ${i + j}`))
+        .then(() => void durations.push(net.clock.now() - started), () => undefined)
+    })
+    await net.run(Promise.all(batch))
+  }
+  return durations
 }
 
 /** Every live node runs one replication pass, a batch at a time. */

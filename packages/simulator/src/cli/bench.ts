@@ -36,6 +36,7 @@ function table(r: BenchResult): string {
     if (r.gets !== null) {
       rows.push(['get ms (virtual)', `p50 ${r.gets.ms.p50}  p90 ${r.gets.ms.p90}  p99 ${r.gets.ms.p99}  max ${r.gets.ms.max}`])
       rows.push(['requests/get', `mean ${r.gets.requests.mean}  p99 ${r.gets.requests.p99}`])
+      rows.push(['put ms (virtual)', `p50 ${r.gets.putMs.p50}  p90 ${r.gets.putMs.p90}  p99 ${r.gets.putMs.p99}  max ${r.gets.putMs.max}`])
     }
     rows.push([
       'replication pass',
