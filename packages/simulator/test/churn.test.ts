@@ -17,8 +17,11 @@ const STEPS = 25
 const HOUR = 3_600_000
 const TTL_MS = 10 * 60_000
 const EXPIRE_INTERVAL_MS = 10_000
-/** Longest churn delay (2 s + 50 %), a lookup with a timeout or two, and the STOREs. */
-const SETTLE_MS = 8_000
+/**
+ * The longest churn delay, a holder's at rank k − 1 (2 s × (k − 1 + 1.5): the one that noticed a
+ * departure may be the farthest holder), a lookup with a timeout or two, and the STOREs.
+ */
+const SETTLE_MS = 13_000
 
 interface Churned {
   net: Testnet

@@ -17,7 +17,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest'
 import { simulatedSigner, type Testnet } from '../src/testnet.ts'
 import { Testnet as Net } from '../src/testnet.ts'
-import { BUILD_TIMEOUT_MS, bytesOf, hexes } from './support.ts'
+import { BUILD_TIMEOUT_MS, bytesOf, hexes, shuffled } from './support.ts'
 
 /**
  * The attacks on records (issue: records that prove themselves), each on a 120-node in-memory
@@ -61,6 +61,12 @@ function poisonAnswers(base: Transport, state: { poison: SignedRecord | undefine
 
 const live = (): KademliaNode[] => net.live()
 const pick = (): KademliaNode => net.pick()
+/** Distinct random live nodes: an attacker is never its own victim, a reader never the publisher. */
+function distinct(n: 2): [KademliaNode, KademliaNode]
+function distinct(n: 3): [KademliaNode, KademliaNode, KademliaNode]
+function distinct(n: number): KademliaNode[] {
+  return shuffled(net, live()).slice(0, n)
+}
 /** Every refusal of STOREs across the network, by code. */
 function refused(): Record<string, number> {
   const out: Record<string, number> = {}
@@ -73,7 +79,7 @@ const valuesOf = (records: readonly { value: Uint8Array }[]): string[] => record
 
 describe('named values: nobody changes or erases what another published', () => {
   it('another publisher’s put lands beside Alice’s value; a forged "Alice" record is refused and counted', async () => {
-    const [alice, mallory, reader] = [pick(), pick(), pick()]
+    const [alice, mallory, reader] = distinct(3)
     const key = keyOf('alice')
     const { holders } = await net.run(alice.put(key, bytesOf('alice v1')))
     await net.run(mallory.put(key, bytesOf('mallory says hi')))
@@ -92,7 +98,7 @@ describe('named values: nobody changes or erases what another published', () => 
   })
 
   it('a replayed older value, or the same seq with another value, is refused; readers get the newest', async () => {
-    const [alice, mallory, reader] = [pick(), pick(), pick()]
+    const [alice, mallory, reader] = distinct(3)
     const key = keyOf('replayed')
     const v1 = (await net.run(alice.put(key, bytesOf('v1')))).record
     await net.clock.advance(10)
@@ -105,7 +111,7 @@ describe('named values: nobody changes or erases what another published', () => 
   })
 
   it('a STORE with ttl = 1 ms does not delete a value (a STORE never shortens a record’s life)', async () => {
-    const [alice, mallory, reader] = [pick(), pick(), pick()]
+    const [alice, mallory, reader] = distinct(3)
     const key = keyOf('short ttl')
     const { holders, record } = await net.run(alice.put(key, bytesOf('still here')))
     expect(await net.run(mallory.storeAt(holders, key, record, 1, 'publish'))).toHaveLength(holders.length)
@@ -115,7 +121,7 @@ describe('named values: nobody changes or erases what another published', () => 
   })
 
   it('a node fills nobody with keys it is not close to: STOREs far from the holder are refused and counted', async () => {
-    const [victim, mallory] = [pick(), pick()]
+    const [victim, mallory] = distinct(2)
     const countBefore = victim.records.count
     const notCloseBefore = victim.stats().refusedStores[ErrorCode.NOT_CLOSE] ?? 0
     let sent = 0
@@ -177,7 +183,7 @@ describe('readers: the newest valid value, and repair', () => {
   })
 
   it('a stale copy handed on later (an adopted orphan) does not bring an old value back', async () => {
-    const [alice, adopter, reader] = [pick(), pick(), pick()]
+    const [alice, adopter, reader] = distinct(3)
     const key = keyOf('orphan')
     const { record: v1 } = await net.run(alice.put(key, bytesOf('before')))
     await net.clock.advance(10)
@@ -203,7 +209,7 @@ describe('the wire', () => {
 
 describe('BEP 44 items on the network', () => {
   it('a mutable item is put, read, updated with compare-and-swap, and a stale swap is refused', async () => {
-    const [publisher, reader] = [pick(), pick()]
+    const [publisher, reader] = distinct(2)
     const salt = bytesOf('profile')
     const first = await net.run(publisher.putMutable(bytesOf('v1'), { salt, seq: 1 }))
     expect(first.holders.length).toBeGreaterThan(0)
