@@ -34,10 +34,9 @@ const TUNABLES = {
   /** Failed requests in a row after which a contact with no replacement waiting is dropped. */
   staleLimit: [5, nonNegative],
   /**
-   * The longest a request waits for its answer. A contact that has answered gets its own, shorter
-   * wait: its smoothed round trip plus four times its variation, as TCP's (rpc/round-trips.ts),
-   * doubled after each timeout. A contact not heard from waits the same over the network's round
-   * trips (each contact's first answer) once 8 contacts have answered, this long before.
+   * The longest a request waits for its answer, and the wait for a contact not heard from yet. A
+   * contact that has answered gets its own, shorter wait: its smoothed round trip plus four times
+   * its variation, as TCP's (rpc/round-trips.ts), doubled after each timeout.
    */
   requestTimeoutMs: [2 * SECOND, nonNegative],
   /** The shortest wait for an answer, and the least margin above a contact's smoothed round trip. */

@@ -171,9 +171,9 @@ class Lookup {
   /**
    * True when the `quorum` holders closest to the target have answered with records and every
    * node closer than them that the lookup knows of has answered too (or failed, or turned slow):
-   * walking the k closest known nodes outward, none is still to ask before `quorum` holders are met. So holders far from the
-   * key that answer first (stale or lying) cannot end a get before the nodes the key belongs to
-   * have spoken.
+   * walking the k closest known nodes outward, none is still to ask before `quorum` holders are
+   * met. So holders far from the key that answer first (stale or lying) cannot end a get before
+   * the nodes the key belongs to have spoken.
    */
   #quorumReached(): boolean {
     const quorum = this.#o.quorum ?? 1

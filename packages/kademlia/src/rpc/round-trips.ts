@@ -8,24 +8,19 @@
  *                   [minRequestTimeoutMs, requestTimeoutMs]
  *
  * and a timeout doubles that contact's wait (up to `requestTimeoutMs`) until it answers again.
- * A contact never heard from waits as a typical contact of this node would: the same formula over
- * the network's estimate, one estimate fed by each remembered contact's first answer only (so a
- * peer that answers fast and often moves it no more than any other peer), once
- * `NETWORK_MIN_CONTACTS` contacts have fed it; before that (a node that is joining), the full
- * `requestTimeoutMs`. So a lookup that meets a crashed peer waits a few round trips of it or of
- * the network, not two seconds. At most `capacity` contacts are remembered, least recently
- * answered forgotten first.
+ * A contact never heard from waits the full `requestTimeoutMs`. So a lookup that meets a crashed
+ * peer one hop away waits a few of its round trips, not two seconds. At most `capacity` contacts
+ * are remembered, least recently answered forgotten first.
  *
- * A lookup stops waiting on a request sooner, without failing it (`slowAfterMs`): after srtt +
- * 4 rttvar of the contact (of the network for a stranger), at least `minSlowRequestMs`. A crashed
- * node then holds up a get for about one round trip, and the request is not blamed: its answer
- * still counts if it comes.
+ * A lookup stops waiting on a request sooner, without failing it (`slowAfterMs`): after the
+ * contact's srtt + 4 rttvar, or, for a contact never heard from, the same over the network (one
+ * estimate fed by each remembered contact's first answer only, so a peer that answers fast and
+ * often moves it no more than any other peer), at least `minSlowRequestMs`. A crashed stranger
+ * then holds up a lookup for about one round trip of the network, not `requestTimeoutMs`, and the
+ * request is not blamed: its answer still counts if it comes.
  */
 import { type Id, idKey } from '../keyspace/id.ts'
 import { BoundedMap } from '../platform/bounded-map.ts'
-
-/** Contacts whose first answers the network's estimate needs before a stranger's wait follows it. */
-export const NETWORK_MIN_CONTACTS = 8
 
 interface Smoothed {
   srtt: number
@@ -38,7 +33,7 @@ interface Estimate extends Smoothed {
 }
 
 export interface RoundTripsOptions {
-  /** The longest wait, and a stranger's until NETWORK_MIN_CONTACTS contacts have answered. */
+  /** The longest wait, and the wait for a contact not heard from yet. */
   requestTimeoutMs: number
   /** The shortest wait, and the least margin above the smoothed round trip. */
   minRequestTimeoutMs: number
@@ -53,8 +48,6 @@ export class RoundTrips {
   readonly #estimates: BoundedMap<Estimate>
   /** Each contact's first answer's round trip, smoothed as one contact's: the estimate for a contact never heard from. */
   #network: Smoothed | undefined
-  /** Contacts that fed `#network` (counted up to NETWORK_MIN_CONTACTS). */
-  #networkContacts = 0
 
   constructor(options: RoundTripsOptions) {
     this.#o = options
@@ -64,10 +57,10 @@ export class RoundTrips {
   /** How long a request to `peer` waits for its answer, in ms. */
   timeoutMs(peer: Id): number {
     const { requestTimeoutMs, minRequestTimeoutMs } = this.#o
-    const estimate = this.#estimateOf(peer)
+    const estimate = this.#estimates.get(idKey(peer))
     if (estimate === undefined) return requestTimeoutMs
     const base = estimate.srtt + Math.max(minRequestTimeoutMs, 4 * estimate.rttvar)
-    return Math.min(requestTimeoutMs, Math.max(minRequestTimeoutMs, base * 2 ** ('backoff' in estimate ? estimate.backoff : 0)))
+    return Math.min(requestTimeoutMs, Math.max(minRequestTimeoutMs, base * 2 ** estimate.backoff))
   }
 
   /**
@@ -76,7 +69,7 @@ export class RoundTrips {
    */
   slowAfterMs(peer: Id): number {
     const timeout = this.timeoutMs(peer)
-    const estimate = this.#estimateOf(peer)
+    const estimate = this.#estimates.get(idKey(peer)) ?? this.#network
     if (estimate === undefined) return Number.POSITIVE_INFINITY
     const slow = Math.max(this.#o.minSlowRequestMs, estimate.srtt + 4 * estimate.rttvar)
     return slow < timeout ? slow : Number.POSITIVE_INFINITY
@@ -87,16 +80,8 @@ export class RoundTrips {
     const key = idKey(peer)
     const sample = Math.max(0, ms)
     const estimate = this.#estimates.get(key)
-    if (estimate === undefined) {
-      this.#network = smooth(this.#network, sample)
-      this.#networkContacts = Math.min(NETWORK_MIN_CONTACTS, this.#networkContacts + 1)
-    }
+    if (estimate === undefined) this.#network = smooth(this.#network, sample)
     this.#estimates.remember(key, { ...smooth(estimate, sample), backoff: 0 })
-  }
-
-  /** The contact's own estimate; for a stranger, the network's once enough contacts fed it. */
-  #estimateOf(peer: Id): Estimate | Smoothed | undefined {
-    return this.#estimates.get(idKey(peer)) ?? (this.#networkContacts >= NETWORK_MIN_CONTACTS ? this.#network : undefined)
   }
 
   /** A request to `peer` timed out: its next wait doubles (up to `requestTimeoutMs`). */

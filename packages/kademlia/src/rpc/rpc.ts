@@ -41,7 +41,7 @@ export interface RpcOptions {
   transport: Transport
   clock: Clock
   random: Random
-  /** The longest wait for an answer, and a stranger's while few contacts have answered (round-trips.ts). */
+  /** The longest wait for an answer, and the wait for a contact not heard from yet. */
   requestTimeoutMs: number
   /** The shortest wait (round-trips.ts). */
   minRequestTimeoutMs: number
