@@ -12,6 +12,9 @@ export interface Put {
   at: number
   minute: number
   ms?: number
+  /** Of `ms`, its node lookup's time (the rest went to its STOREs), and that lookup's failed requests. */
+  lookupMs?: number
+  failures?: number
   holders?: number
   /** Set when the put failed or timed out: its key is never read. */
   error?: string
@@ -103,6 +106,16 @@ function slowGetsOf(network: readonly Get[]) {
   return { count: slow.length, withFailures, withSlowRequests, neither, rounds: summary(slow.map((g) => g.rounds!)) }
 }
 
+/** Where stored puts spent their time: the node lookup, and the STOREs after it (ms − lookupMs). */
+function putPhasesOf(stored: readonly Put[]) {
+  const timed = stored.filter((p) => p.lookupMs !== undefined)
+  return {
+    lookupMs: summary(timed.map((p) => p.lookupMs!)),
+    storeMs: summary(timed.map((p) => p.ms! - p.lookupMs!)),
+    withFailures: timed.filter((p) => (p.failures ?? 0) > 0).length,
+  }
+}
+
 function result(input: ChurnInput) {
   const { options: o, gets, puts, tabs, hosts } = input
   const stored = puts.filter((p) => p.error === undefined)
@@ -121,6 +134,7 @@ function result(input: ChurnInput) {
       getMs: summary(these.flatMap((g) => (g.ms === undefined ? [] : [g.ms]))),
       puts: puts.filter((p) => p.minute === minute).length,
       putMs: summary(puts.flatMap((p) => (p.minute === minute && p.ms !== undefined ? [p.ms] : []))),
+      putPhases: putPhasesOf(stored.filter((p) => p.minute === minute)),
       churned: input.churnByMinute[minute] ?? 0,
       ...diagnosis,
     }
@@ -139,6 +153,7 @@ function result(input: ChurnInput) {
     putsFailed: puts.length - stored.length,
     putsAborted: input.putsAborted,
     putMs: summary(stored.map((p) => p.ms!)),
+    putPhases: putPhasesOf(stored),
     putHolders: { p50: percentile(stored.map((p) => p.holders!), 50), min: stored.length === 0 ? null : Math.min(...stored.map((p) => p.holders!)) },
     gets: gets.length,
     getsOk: gets.filter((g) => g.ok).length,
@@ -196,6 +211,7 @@ export function printReport(input: ChurnInput, json: boolean): void {
     ['gets', `${percent(r.getSuccess)} found (${r.getsOk}/${r.gets}; ${r.getsNotFound} not found, ${r.getsErrored} errors, ${r.getsAborted} aborted)`],
     ['get success per minute', r.perMinute.map((m) => percent(m.success)).join('  ')],
     ['put latency per minute (p50)', r.perMinute.map((m) => `${Math.round(m.putMs.p50)} ms`).join('  ')],
+    ['put: lookup, then STOREs', `lookup p50 ${r.putPhases.lookupMs.p50} ms, p99 ${r.putPhases.lookupMs.p99} ms; STOREs p50 ${r.putPhases.storeMs.p50} ms, p99 ${r.putPhases.storeMs.p99} ms; ${r.putPhases.withFailures} lookups met a failed request`],
     ['get latency', `p50 ${r.getMs.p50} ms, p99 ${r.getMs.p99} ms; ${percent(r.localGets)} answered locally`],
     ['lookup rounds (network gets)', `p50 ${r.rounds.p50}, p99 ${r.rounds.p99}`],
     [`network gets over ${SLOW_GET_MS} ms`, `${r.slowGets.count}: ${r.slowGets.withFailures} with a failed request, ${r.slowGets.withSlowRequests} with a slow one, ${r.slowGets.neither} with neither (rounds p50 ${r.slowGets.rounds.p50})`],

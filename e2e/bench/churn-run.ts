@@ -299,7 +299,7 @@ export class ChurnRun {
     const value = `value ${i} ${Math.random().toString(36).slice(2)}${'x'.repeat(Math.floor(Math.random() * 64))}`
     try {
       const result = await timed(hook.put(tab.page, name, value), OP_TIMEOUT_MS)
-      this.puts.push({ name, value, at: Date.now(), minute: this.minute(started), ms: result.ms, holders: result.holders })
+      this.puts.push({ name, value, at: Date.now(), minute: this.minute(started), ms: result.ms, lookupMs: result.lookupMs, failures: result.failures, holders: result.holders })
     } catch (error) {
       if (tab.closing) this.putsAborted++
       else this.puts.push({ name, value, at: Date.now(), minute: this.minute(started), error: errorOf(error).message })

@@ -11,9 +11,11 @@ export interface HookOpResult {
   /** Lookup rounds and requests of the operation's trace (0 for a get answered locally). */
   rounds: number
   messages: number
-  /** get: requests of its lookup that failed, and that it stopped waiting on (slow). */
+  /** Requests of its lookup that failed, and that it stopped waiting on (slow). */
   failures?: number
   slowRequests?: number
+  /** put: how long its node lookup took (ms); the rest of `ms` went to its STOREs. */
+  lookupMs?: number
   /** put: nodes that confirmed the store. get: 1 when found, 0 when not. */
   holders: number
   /** get: the value as text, if found. */

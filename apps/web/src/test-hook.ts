@@ -27,7 +27,8 @@ export function installHook(tab: TabNode): DhtHook {
     async put(name, value) {
       const started = performance.now()
       const { holders, trace } = await tab.put(name, new TextEncoder().encode(value))
-      return { ms: performance.now() - started, rounds: trace.rounds, messages: trace.messages, holders: holders.length }
+      const ms = performance.now() - started
+      return { ms, lookupMs: trace.durationMs, rounds: trace.rounds, messages: trace.messages, failures: trace.failures, slowRequests: trace.slowRequests, holders: holders.length }
     },
     async get(name) {
       const started = performance.now()
