@@ -75,7 +75,8 @@ export function network(o: NetOptions) {
     if (failing.has(r)) return undefined
     if (liars.has(r)) return { type: 'NODES', rid: 0, nodes: fakes.slice(0, count) }
     const lo = r < 2 * width ? 0 : Math.floor(r / 2)
-    const nodes = ids.slice(lo, lo + width)
+    // A re-ask for more than k (widening) gets as many as it asks for.
+    const nodes = ids.slice(lo, lo + Math.max(width, count))
     if (holders.has(r)) return { type: 'VALUE', rid: 0, records: [{ record: recordOf(o.valueAt?.(r) ?? VALUE), ttlMs: 777 }], nodes }
     return { type: 'NODES', rid: 0, nodes }
   }
@@ -107,6 +108,8 @@ export function network(o: NetOptions) {
     isFake: (id: Id) => fake.has(toHex(id)),
     /** How long the request sent to `peer` at `at` took to answer or fail (undefined: none was sent then). */
     delayOf: (peer: Id, at: number) => sent.find((s) => s.peer === toHex(peer) && s.at === at)?.delayMs,
+    /** How long the slowest request to `peer` took (undefined: it was never asked). */
+    slowestTo: (peer: Id) => sent.reduce<number | undefined>((max, s) => (s.peer === toHex(peer) ? Math.max(max ?? 0, s.delayMs) : max), undefined),
     get maxInflight() {
       return maxInflight
     },

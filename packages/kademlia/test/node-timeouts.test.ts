@@ -58,10 +58,13 @@ async function lookupMs(net: Net): Promise<number> {
   return net.clock.now() - started
 }
 
+/** Slow requests off (never sooner than a timeout): these tests are about when a request fails, so the lookups wait for it. */
+const WAIT = { minSlowRequestMs: TIMEOUT }
+
 describe('timeouts that follow round trips, and contacts that just failed', () => {
   it('a lookup waits on a crashed peer a few of its round trips, where a fixed timeout waits 2 s', async () => {
-    const adaptive = await network({ minRequestTimeoutMs: 100 })
-    const fixed = await network({ minRequestTimeoutMs: TIMEOUT })
+    const adaptive = await network({ ...WAIT, minRequestTimeoutMs: 100 })
+    const fixed = await network({ ...WAIT, minRequestTimeoutMs: TIMEOUT })
     await crashClosest(adaptive)
     await crashClosest(fixed)
     const [fast, slow] = [await lookupMs(adaptive), await lookupMs(fixed)]
@@ -70,7 +73,7 @@ describe('timeouts that follow round trips, and contacts that just failed', () =
   })
 
   it('the next lookup does not ask a contact that just failed, until its rest is over', async () => {
-    const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
+    const net = await network({ ...WAIT, minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
     const victim = await crashClosest(net)
     await lookupMs(net)
     const asked = net.sentTo(victim)
@@ -83,7 +86,7 @@ describe('timeouts that follow round trips, and contacts that just failed', () =
   })
 
   it('nor a node whose link closed and is no longer in its table, while other peers still name it', async () => {
-    const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
+    const net = await network({ ...WAIT, minRequestTimeoutMs: 100, failedContactRestMs: 30_000 })
     const victim = await crashClosest(net)
     // The asker's link to it closed: out of the asker's table, still in the others'. It rests
     // from the start, as after a proven failure (the transport's word is the asker's own).
@@ -101,7 +104,7 @@ describe('timeouts that follow round trips, and contacts that just failed', () =
   })
 
   it('with failedContactRestMs 0, every lookup asks it again', async () => {
-    const net = await network({ minRequestTimeoutMs: 100, failedContactRestMs: 0 })
+    const net = await network({ ...WAIT, minRequestTimeoutMs: 100, failedContactRestMs: 0 })
     const victim = await crashClosest(net)
     await lookupMs(net)
     const asked = net.sentTo(victim)
@@ -140,7 +143,7 @@ describe('bootstrap PINGs that time out while their connections open', () => {
   })
 })
 
-describe('slow requests: a get does not wait on a crashed holder it never heard from', () => {
+describe('slow requests: a get or a put does not wait on a crashed node it never heard from', () => {
   /** A newcomer's get of a key whose closest holder crashed unnoticed: how long it took, and what it found. */
   async function newcomerGet(tunables: Partial<Tunables>): Promise<{ ms: number; found: boolean; slow: number }> {
     const net = await network({ minRequestTimeoutMs: 100, ...tunables })
@@ -171,5 +174,36 @@ describe('slow requests: a get does not wait on a crashed holder it never heard 
     expect(slow.found).toBe(true)
     expect(slow.slow).toBeGreaterThanOrEqual(1)
     expect(slow.ms).toBeLessThan(300)
+  })
+
+  /**
+   * A newcomer's put under the ID of a node it never heard from, which crashed unnoticed (so it is
+   * the key's closest node): how long the put took, and the holders.
+   */
+  async function newcomerPut(tunables: Partial<Tunables>): Promise<{ ms: number; holders: Id[]; crashed: Id; slow: number }> {
+    const net = await network({ minRequestTimeoutMs: 100, ...tunables })
+    const random = seededRandom(13)
+    const id = random.bytes(20)
+    const newcomer = new KademliaNode({ id, transport: net.network.transport(id), clock: net.clock, random, k: 4, requestTimeoutMs: TIMEOUT, signer: signerFor(id), ...tunables })
+    await newcomer.start()
+    await net.clock.run(newcomer.bootstrap([net.nodes[1]!.id]))
+    const crashed = net.nodes.map((node) => node.id).find((other) => !newcomer.table.has(other))!
+    net.network.fail(crashed)
+    const started = net.clock.now()
+    const { holders, trace } = await net.clock.run(newcomer.put(crashed, Uint8Array.of(7)))
+    return { ms: net.clock.now() - started, holders, crashed, slow: trace.slowRequests }
+  }
+
+  it("a put's lookup goes on to the next node after about a round trip, where waiting for the timeout takes 2 s", async () => {
+    const slow = await newcomerPut({})
+    const waited = await newcomerPut(WAIT)
+    expect(waited.ms).toBeGreaterThanOrEqual(TIMEOUT)
+    expect(slow.slow).toBeGreaterThanOrEqual(1)
+    expect(slow.ms).toBeLessThan(300)
+    // Stored on k live nodes all the same, the crashed one not among them.
+    for (const result of [slow, waited]) {
+      expect(result.holders).toHaveLength(4)
+      expect(result.holders.some((id) => idEquals(id, result.crashed))).toBe(false)
+    }
   })
 })

@@ -15,12 +15,16 @@
  * the holders gave and which paths found none.
  *
  * A first request to a node unanswered after `slowAfterMs` (a few of its contact's round trips)
- * turns slow: the quorum no longer waits on it, and it gives its slot back to its path so the
- * path asks the next candidates meanwhile (at most ⌈α / d⌉ slots given back per path at once;
- * a request that turns slow beyond that keeps its slot). It is not failed: if it answers while the
- * lookup runs, the answer counts as any other, and a path does not converge while it is pending
- * among the path's k closest (its answer may name closer nodes). So a crashed contact costs a get
- * about a round trip, not the request's timeout; a node lookup keeps its k closest exact.
+ * turns slow, and gives its slot back to its path so the path asks the next candidates meanwhile
+ * (at most d × ⌈α / d⌉ slots given back at once over all paths, as many as they have, so that a
+ * path that meets several crashed nodes in a row goes on; a request that turns slow beyond that
+ * keeps its slot). Once a request the lookup sent no earlier has been answered, a slow one is overdue:
+ * the network answers and that node does not. Neither the quorum nor a path's convergence waits
+ * for an overdue node (path.ts), so a crashed node costs a get or a put's lookup about a round
+ * trip, not the request's timeout. It is not failed: if it answers while the lookup runs, the
+ * answer counts as any other. A lag that holds up every answer makes nothing overdue, and is
+ * waited out. The price: a live node slower than its wait is left out of a node lookup's k
+ * closest and of a get's quorum.
  *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
  */
@@ -29,7 +33,7 @@ import { type Id, idEquals, idKey } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock, TimerHandle } from '../platform/platform.ts'
 import { seqOf, slotOf } from '../records/signed-record.ts'
 import type { Response, TimedRecord } from '../wire/messages.ts'
-import { type Ask, byDistance, type Candidate, type Claim, outcomeOf, Path } from './path.ts'
+import { type Ask, byDistance, type Candidate, type Claim, outcomeOf, Path, sentAtOf } from './path.ts'
 import type { LookupTrace, TraceStep } from './trace.ts'
 
 export interface LookupOptions {
@@ -111,6 +115,14 @@ class Lookup {
   readonly #slowTimers = new Set<TimerHandle>()
   #weakIds = 0
   #slow = 0
+  /** Slots given back by slow requests still pending, over all paths; at most `#slotsGivable`. */
+  #givenBack = 0
+  /** As many as the paths' slots together (d × ⌈α / d⌉): slow requests at most double what is in flight. */
+  readonly #slotsGivable: number
+  /** The latest send time of a request that has been answered (overdue: path.ts). */
+  #answeredSentAt = Number.NEGATIVE_INFINITY
+  /** Nodes that have answered (first asks; a re-ask of one does not count again). */
+  #answered = 0
   #done = false
   #resolve!: (result: LookupResult) => void
   #reject!: (error: DhtError) => void
@@ -128,8 +140,11 @@ class Lookup {
       maxCandidates: options.maxCandidates,
       maxIntroducedPerPeer: options.maxIntroducedPerPeer ?? Number.POSITIVE_INFINITY,
       claimOf: (key: string) => this.#claims.get(key),
+      answeredSentAt: () => this.#answeredSentAt,
+      answered: () => this.#answered,
     }
     this.#paths = Array.from({ length: d }, (_, index) => new Path({ ...pathOptions, index }))
+    this.#slotsGivable = d * pathOptions.alpha
     seeds.forEach((id, i) => this.#paths[i % d]!.add(id, undefined))
   }
 
@@ -170,7 +185,7 @@ class Lookup {
 
   /**
    * True when the `quorum` holders closest to the target have answered with records and every
-   * node closer than them that the lookup knows of has answered too (or failed, or turned slow):
+   * node closer than them that the lookup knows of has answered too (or failed, or is overdue):
    * walking the k closest known nodes outward, none is still to ask before `quorum` holders are
    * met. So holders far from the key that answer first (stale or lying) cannot end a get before
    * the nodes the key belongs to have spoken.
@@ -183,7 +198,8 @@ class Lookup {
     for (const path of this.#paths) {
       for (const c of path.candidates) {
         const outcome = outcomeOf(c)
-        if (outcome !== 'failed' && outcome !== 'slow' && !known.has(c.key)) known.set(c.key, c)
+        const overdue = outcome === 'slow' && sentAtOf(c) <= this.#answeredSentAt
+        if (outcome !== 'failed' && !overdue && !known.has(c.key)) known.set(c.key, c)
       }
     }
     const closest = [...known.values()].sort(byDistance(this.#o.target)).slice(0, this.#o.k)
@@ -199,15 +215,18 @@ class Lookup {
     candidate.state = 'pending'
     candidate.asked = count
     path.inflight++
+    const sentAt = this.#o.clock.now()
     let claim = this.#claims.get(candidate.key)
     if (claim === undefined) {
-      claim = { path: path.index, state: 'pending' }
+      claim = { path: path.index, state: 'pending', sentAt }
+      candidate.sentAt = sentAt
       this.#claims.set(candidate.key, claim)
       for (const other of this.#paths) if (other !== path) other.mirror(candidate.id, candidate.prefix, claim)
     }
-    const sentAt = this.#o.clock.now()
     /** Whether the request gave its slot back when it turned slow. */
     let freed = false
+    /** Whether it turned slow but kept its slot (the path had given back all it may). */
+    let held = false
     // A widening re-ask of a node that answered never turns slow: the node stays answered for the
     // other paths and the quorum, and the path waits for its extra contacts as before.
     const firstAsk = claim.state === 'pending'
@@ -218,10 +237,14 @@ class Lookup {
           if (this.#done || candidate.state !== 'pending') return
           candidate.state = claim.state = 'slow'
           this.#slow++
-          if (path.slow < path.alpha) {
+          if (this.#givenBack < this.#slotsGivable) {
             freed = true
+            this.#givenBack++
             path.slow++
             path.inflight--
+          } else {
+            held = true
+            path.slowHeld++
           }
           this.#pump()
         }, slowAfter)
@@ -229,11 +252,16 @@ class Lookup {
     if (slowTimer !== undefined) this.#slowTimers.add(slowTimer)
     const settle = (outcome: TraceStep['outcome']): void => {
       if (slowTimer !== undefined && this.#slowTimers.delete(slowTimer)) this.#o.clock.clearTimeout(slowTimer)
-      if (freed) path.slow--
-      else path.inflight--
+      if (freed) {
+        this.#givenBack--
+        path.slow--
+      } else path.inflight--
+      if (held) path.slowHeld--
       const step = { peer: candidate.id, path: path.index, round: candidate.round, outcome, sentAt, settledAt: this.#o.clock.now() }
       this.#steps.push(step)
+      if (outcome !== 'failed' && claim.state !== 'answered') this.#answered++
       candidate.state = claim.state = outcome === 'failed' ? 'failed' : 'answered'
+      if (outcome !== 'failed') this.#answeredSentAt = Math.max(this.#answeredSentAt, sentAt)
     }
     this.#o.ask(candidate.id, count).then(
       (response) => {

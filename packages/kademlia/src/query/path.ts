@@ -17,9 +17,16 @@
  * path's outcome (pending, slow, answered, failed) but its answer stays with that path, so the
  * paths remain disjoint.
  *
- * A slow candidate (asked, not answered within its round trips) stays in the window as a pending
- * one: while it is among the k closest, the path converges only once it has answered or failed.
- * It may give its slot back, though (lookup.ts), so meanwhile the path asks the next candidates.
+ * A slow candidate (asked, not answered within its round trips; lookup.ts) is overdue once a
+ * request the lookup sent no earlier has been answered: the network answers, this node does not.
+ * An overdue candidate leaves the window as a failed one does, so the path asks the next
+ * candidates and converges without waiting for it: a crashed node costs a lookup a round trip or
+ * so, not its timeout. If it answers before the path converges, it is back in the window like any
+ * other. A slow candidate that is not overdue (a lag that holds up every answer, ours included) is
+ * waited for as before. A path that knows fewer than k candidates besides its failed and overdue
+ * ones, in a lookup that fewer than k nodes have answered, is short: it may re-ask (widen) up to k
+ * of its answered candidates instead of `alpha`, and once it has none left to re-ask it waits for
+ * its overdue candidates after all (a put must find k nodes to store on).
  */
 import { compareDistance, distancePrefix, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
@@ -31,6 +38,8 @@ type Outcome = 'pending' | 'slow' | 'answered' | 'failed'
 export interface Claim {
   readonly path: number
   state: Outcome
+  /** Clock time of that path's request. */
+  readonly sentAt: number
 }
 
 export interface Candidate {
@@ -51,6 +60,8 @@ export interface Candidate {
   elsewhere: Claim | undefined
   /** Contacts asked of it last time (0 before it is asked). */
   asked: number
+  /** Clock time this path first asked it. */
+  sentAt: number
   /** Step in which `charged` was last reset (see `Path.#window`). */
   epoch: number
   /** Candidates this one introduced that are in the current window (or failed). */
@@ -68,6 +79,10 @@ export interface PathOptions {
   maxIntroducedPerPeer: number
   /** The claim on a node by another path, if any. */
   claimOf(key: string): Claim | undefined
+  /** The latest clock time at which the lookup sent a request that has been answered since. */
+  answeredSentAt(): number
+  /** Nodes that have answered the lookup, over all paths. */
+  answered(): number
 }
 
 /** A request the path wants sent: ask `candidate` for `count` contacts. */
@@ -82,8 +97,10 @@ export class Path {
   readonly #o: PathOptions
   /** Requests that hold one of the path's `alpha` slots. */
   inflight = 0
-  /** Slow requests that gave their slot back and are still pending (at most `alpha` at once). */
+  /** Slow requests that gave their slot back and are still pending (lookup.ts bounds them over all paths). */
   slow = 0
+  /** Of `inflight`, slow requests that kept their slot (the lookup had given back all it may). */
+  slowHeld = 0
   /** Requests of this path that failed. */
   failures = 0
   #widened = 0
@@ -127,6 +144,7 @@ export class Path {
       state: 'new',
       elsewhere: claim !== undefined && claim.path !== this.index ? claim : undefined,
       asked: 0,
+      sentAt: 0,
       epoch: 0,
       charged: 0,
     }
@@ -154,15 +172,32 @@ export class Path {
    */
   next(): Ask[] | 'converged' {
     if (this.ended) return 'converged'
-    const { window, waiting, mirroredFailures } = this.#window()
+    const { k, alpha } = this.#o
+    const { window, waiting, mirroredFailures, slow } = this.#window(true)
+    // Fewer than k candidates besides the failed and overdue ones, and fewer than k nodes have
+    // answered the whole lookup (a put must find k nodes to store on): the path may widen with
+    // more re-asks, and once it has none left, it waits for its overdue candidates.
+    const short = window.length + waiting.length < k && this.#o.answered() < k
     let asks = this.#asks(window)
     if (asks !== 'done') return asks
     // Room left once everything else is done: the candidates that waited enter, closest first.
-    const room = waiting.slice(0, this.#o.k - window.length)
+    const room = waiting.slice(0, k - window.length)
     asks = this.#asks(room)
     if (asks !== 'done') return asks
-    const widen = this.#widen([...window, ...room].sort(byDistance(this.#o.target)), this.failures + mirroredFailures)
-    return widen === undefined ? 'converged' : [widen]
+    // An overdue node left out leaves the same gap in answers as a failed one.
+    const widen = this.#widen([...window, ...room].sort(byDistance(this.#o.target)), this.failures + mirroredFailures + slow, short ? k : alpha)
+    if (widen !== undefined) {
+      if (this.inflight < alpha) {
+        this.#widened++
+        return [widen]
+      }
+      // A re-ask takes a slot like any request: wait for one, unless slow requests hold them all;
+      // then converge without it rather than wait for their timeouts.
+      return short || this.inflight > this.slowHeld ? [] : 'converged'
+    }
+    if (!short || slow === 0) return 'converged'
+    asks = this.#asks(this.#window(false).window)
+    return asks === 'done' ? 'converged' : asks
   }
 
   /** Up to `alpha` in flight: new candidates to ask, closest first; 'done' when all have answered. */
@@ -184,27 +219,28 @@ export class Path {
    * Failed nodes leave a gap: every node near the target still lists them among its k closest,
    * so answers of k contacts cannot reveal the live nodes just beyond. After failures, the path
    * re-asks its closest answered candidates once more for k + failures contacts, one at a time,
-   * up to `alpha` of them.
+   * up to `limit` of them (`alpha`; k while the path and the lookup are short of k nodes).
    */
-  #widen(window: readonly Candidate[], failures: number): Ask | undefined {
-    if (failures === 0 || this.#widened >= this.#o.alpha) return undefined
+  #widen(window: readonly Candidate[], failures: number, limit: number): Ask | undefined {
+    if (failures === 0 || this.#widened >= limit) return undefined
     const want = Math.min(MAX_CONTACTS_PER_MESSAGE, this.#o.k + failures)
     const candidate = window.find((c) => c.elsewhere === undefined && c.state === 'answered' && c.asked < want)
-    if (candidate === undefined) return undefined
-    this.#widened++
-    return { candidate, count: want }
+    return candidate === undefined ? undefined : { candidate, count: want }
   }
 
   /**
-   * The k closest candidates that have not failed, at most `maxIntroducedPerPeer` per introducer;
-   * `waiting` holds the candidates the bound kept out, closest first.
+   * The k closest candidates that have not failed (with `skipOverdue`, nor are overdue), at most
+   * `maxIntroducedPerPeer` per introducer; `waiting` holds the candidates the bound kept out,
+   * closest first; `slow`, the overdue candidates left out on the way.
    */
-  #window(): { window: Candidate[]; waiting: Candidate[]; mirroredFailures: number } {
+  #window(skipOverdue: boolean): { window: Candidate[]; waiting: Candidate[]; mirroredFailures: number; slow: number } {
     const { k, maxIntroducedPerPeer } = this.#o
+    const answeredSentAt = skipOverdue ? this.#o.answeredSentAt() : Number.NEGATIVE_INFINITY
     const epoch = ++this.#epoch
     const window: Candidate[] = []
     const waiting: Candidate[] = []
     let mirroredFailures = 0
+    let slow = 0
     for (const candidate of this.candidates) {
       if (window.length >= k) break
       const introducer = candidate.vouched ? undefined : candidate.introducer
@@ -212,8 +248,12 @@ export class Path {
         introducer.epoch = epoch
         introducer.charged = 0
       }
-      if (outcomeOf(candidate) === 'failed') {
-        if (candidate.elsewhere !== undefined) mirroredFailures++
+      const outcome = outcomeOf(candidate)
+      const overdue = outcome === 'slow' && sentAtOf(candidate) <= answeredSentAt
+      if (outcome === 'failed' || overdue) {
+        if (overdue) slow++
+        else if (candidate.elsewhere !== undefined) mirroredFailures++
+        // Charged like a failure: IDs that never answer free no room for more of the same.
         if (introducer !== undefined) introducer.charged++
       } else if (introducer !== undefined && introducer.charged >= maxIntroducedPerPeer) {
         waiting.push(candidate)
@@ -222,7 +262,7 @@ export class Path {
         window.push(candidate)
       }
     }
-    return { window, waiting, mirroredFailures }
+    return { window, waiting, mirroredFailures, slow }
   }
 
   #search(id: Id, prefix: number): number {
@@ -238,6 +278,11 @@ export class Path {
     }
     return lo
   }
+}
+
+/** When the request that decides a candidate's state was sent: its own path's, or the claiming path's. */
+export function sentAtOf(candidate: Candidate): number {
+  return candidate.elsewhere?.sentAt ?? candidate.sentAt
 }
 
 /** A candidate's state as far as its path is concerned: its own request's, or the claiming path's. */
