@@ -88,7 +88,7 @@ describe('slow requests (a lookup stops waiting on a request after a few round t
     expect(elapsedMs).toBeGreaterThanOrEqual(2 * 300)
   })
 
-  it('whatever is slow or fails, over 1 to 4 paths: the k closest that answered, exact but for slow ones; at most 2⌈alpha / d⌉ in flight per path; no timer left behind', async () => {
+  it('whatever is slow or fails, over 1 to 4 paths: the k closest that answered, exact but for slow ones; at most twice the d⌈alpha / d⌉ slots in flight; no timer left behind', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer(),
@@ -114,7 +114,7 @@ describe('slow requests (a lookup stops waiting on a request after a few round t
             expect(net.slowestTo(net.ids[r]!)).toBeGreaterThan(slowAfter)
           }
           if (result.trace.slowRequests === 0) expect(result.closest.map(toHex)).toEqual(net.expected)
-          // Paths run: at most the seeds (3 here). Each keeps ⌈alpha / d⌉ slots and gives back as many.
+          // Paths run: at most the seeds (3 here), each with ⌈alpha / d⌉ slots; the lookup gives back as many in all.
           const d = Math.min(paths, 3)
           expect(net.maxInflight).toBeLessThanOrEqual(d * 2 * Math.ceil(alpha / d))
           expect(result.trace.slowRequests).toBeLessThanOrEqual(result.trace.nodesAsked)
@@ -198,17 +198,28 @@ describe('slow requests (a lookup stops waiting on a request after a few round t
     expect(waited.result.findings.map((f) => seqOf(f.records[0]!.record))).toContain(9)
   })
 
-  it('a lag is waited out: a slow request is passed over only once one sent no earlier has been answered', async () => {
-    // The seeds (ranks 1–3, holders of seq 4) answer at once; then a lag holds up every answer
-    // (300 ms), among them rank 0's, the closest holder, with seq 9. Nothing sent after rank 0
-    // answers before it, so the get waits for it and reads seq 9.
-    const shape = { seed: 7, k: 8, holders: [0, 1, 2], delayMs: 300, delayAt: (r: number) => (r >= 1 && r <= 3 ? 5 : undefined), valueAt: (r: number) => Uint8Array.of(r === 0 ? 9 : 4) }
+  it('a lag is waited out: a slow request is passed over only once one sent no earlier was answered in under half its wait', async () => {
+    // The seeds (ranks 1–3, holders of seq 4) answer at once; then a lag holds up every answer,
+    // 300 ms, and rank 0's (the closest holder's, with seq 9) 400 ms. Requests sent with rank 0's
+    // answer first, but in more than half the time rank 0 takes: the get waits for it, reads seq 9.
+    const shape = { seed: 7, k: 8, holders: [0, 1, 2], delayMs: 300, delayAt: (r: number) => (r >= 1 && r <= 3 ? 5 : r === 0 ? 400 : undefined), valueAt: (r: number) => Uint8Array.of(r === 0 ? 9 : 4) }
     const net = network(shape)
     const seeds = [1, 2, 3].map((r) => net.ids[r]!)
     const { result, elapsedMs } = await timed(net, lookup(options(net, 8, 3, { quorum: 2, seeds, slowAfterMs: () => SLOW_MS })))
     expect(result.findings.map((f) => seqOf(f.records[0]!.record))).toContain(9)
     expect(result.trace.slowRequests).toBeGreaterThan(0)
-    expect(elapsedMs).toBeGreaterThanOrEqual(300)
+    expect(elapsedMs).toBeGreaterThanOrEqual(400)
+  })
+
+  it('a slow request becomes overdue on time even when no answer comes to wake the lookup then', async () => {
+    // k = 3: ranks 0–2 are asked at once; 1 and 2 (holders) answer after 40 ms, then 3 and 4
+    // after 80; rank 0 crashed (it fails after 2 s). It turns slow at 50 ms, and is overdue once
+    // it has waited twice 40 ms: no answer comes then, so the lookup wakes itself.
+    const net = network({ seed: 7, k: 3, holders: [0, 1, 2], failing: [0], delayMs: 40, delayAt: (r) => (r === 0 ? TIMEOUT_MS : undefined) })
+    const seeds = [0, 1, 2].map((r) => net.ids[r]!)
+    const { result, elapsedMs } = await timed(net, lookup(options(net, 3, 3, { quorum: 2, seeds, slowAfterMs: () => SLOW_MS })))
+    expect(result.findings).toHaveLength(2)
+    expect(elapsedMs).toBeLessThan(200)
   })
 
   it('an ended get leaves no slow timer behind, whether it ended at its quorum or by an abort', async () => {

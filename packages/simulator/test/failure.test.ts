@@ -70,10 +70,11 @@ describe('a 200-node network after a quarter of its nodes fail without notice', 
       expect(trace.slowRequests).toBeGreaterThan(0)
     }
     // Each put's lookup meets failed nodes. A request to one turns slow after a few round trips,
-    // and the paths go on without it once a request sent later has been answered; waiting for
-    // each to time out took 2.7 timeouts at the median (843–1,845 ms), this takes about 1.3.
+    // and the paths go on without it once a request sent later has been answered. Waiting for
+    // each to time out took 1,394 ms at the median here (1,442 with this test run alone); this
+    // takes 664 (843 alone). The network is seeded and its clock virtual: the figures repeat.
     durations.sort((a, b) => a - b)
-    expect(durations[5]!).toBeLessThan(1.5 * FAST_MAINTENANCE.requestTimeoutMs)
+    expect(durations[5]!).toBeLessThan(2 * FAST_MAINTENANCE.requestTimeoutMs)
   })
 
   it('drops a failed contact at its first timeout when a replacement is waiting in its bucket', async () => {

@@ -18,12 +18,12 @@
  * turns slow, and gives its slot back to its path so the path asks the next candidates meanwhile
  * (at most d × ⌈α / d⌉ slots given back at once over all paths, as many as they have, so that a
  * path that meets several crashed nodes in a row goes on; a request that turns slow beyond that
- * keeps its slot). Once a request the lookup sent no earlier has been answered, a slow one is overdue:
- * the network answers and that node does not. Neither the quorum nor a path's convergence waits
+ * keeps its slot). Once a request the lookup sent no earlier has been answered in under half the
+ * time a slow one has waited, the slow one is overdue: the network answers and that node does not. Neither the quorum nor a path's convergence waits
  * for an overdue node (path.ts), so a crashed node costs a get or a put's lookup about a round
  * trip, not the request's timeout. It is not failed: if it answers while the lookup runs, the
- * answer counts as any other. A lag that holds up every answer makes nothing overdue, and is
- * waited out. The price: a live node slower than its wait is left out of a node lookup's k
+ * answer counts as any other. A lag that holds up every answer about alike makes nothing overdue,
+ * and is waited out. The price: a live node slower than its wait is left out of a node lookup's k
  * closest and of a get's quorum.
  *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
@@ -119,8 +119,12 @@ class Lookup {
   #givenBack = 0
   /** As many as the paths' slots together (d × ⌈α / d⌉): slow requests at most double what is in flight. */
   readonly #slotsGivable: number
-  /** The latest send time of a request that has been answered (overdue: path.ts). */
-  #answeredSentAt = Number.NEGATIVE_INFINITY
+  /** When each answered request was sent, and how long its answer took (what makes a slow one overdue). */
+  readonly #answers: { sentAt: number; ms: number }[] = []
+  /** Claims whose first request turned slow and is still pending. */
+  readonly #slowPending = new Set<Claim>()
+  /** Pumps again when a slow request becomes overdue with no answer to wake the lookup then. */
+  #recheck: TimerHandle | undefined
   /** Nodes that have answered (first asks; a re-ask of one does not count again). */
   #answered = 0
   #done = false
@@ -140,7 +144,7 @@ class Lookup {
       maxCandidates: options.maxCandidates,
       maxIntroducedPerPeer: options.maxIntroducedPerPeer ?? Number.POSITIVE_INFINITY,
       claimOf: (key: string) => this.#claims.get(key),
-      answeredSentAt: () => this.#answeredSentAt,
+      overdue: (sentAt: number) => this.#overdue(sentAt),
       answered: () => this.#answered,
     }
     this.#paths = Array.from({ length: d }, (_, index) => new Path({ ...pathOptions, index }))
@@ -181,6 +185,33 @@ class Lookup {
       }
     }
     if (ended === this.#paths.length) this.#finish()
+    else this.#armRecheck()
+  }
+
+  /**
+   * Whether a slow request sent at `sentAt` is overdue: a request sent no earlier has been
+   * answered in under half the time this one has waited. The network answers and this node does
+   * not, where a lag holds up every answer about alike (its first answers took about as long).
+   */
+  #overdue(sentAt: number): boolean {
+    const waited = this.#o.clock.now() - sentAt
+    return this.#answers.some((answer) => answer.sentAt >= sentAt && 2 * answer.ms < waited)
+  }
+
+  /** Arms a pump for the moment the next slow request becomes overdue by the answers so far. */
+  #armRecheck(): void {
+    let next = Number.POSITIVE_INFINITY
+    for (const claim of this.#slowPending) {
+      for (const answer of this.#answers) if (answer.sentAt >= claim.sentAt) next = Math.min(next, claim.sentAt + 2 * answer.ms + 1)
+    }
+    if (this.#recheck !== undefined) this.#o.clock.clearTimeout(this.#recheck)
+    this.#recheck = undefined
+    const now = this.#o.clock.now()
+    if (next === Number.POSITIVE_INFINITY || next <= now) return
+    this.#recheck = this.#o.clock.setTimeout(() => {
+      this.#recheck = undefined
+      this.#pump()
+    }, next - now)
   }
 
   /**
@@ -198,7 +229,7 @@ class Lookup {
     for (const path of this.#paths) {
       for (const c of path.candidates) {
         const outcome = outcomeOf(c)
-        const overdue = outcome === 'slow' && sentAtOf(c) <= this.#answeredSentAt
+        const overdue = outcome === 'slow' && this.#overdue(sentAtOf(c))
         if (outcome !== 'failed' && !overdue && !known.has(c.key)) known.set(c.key, c)
       }
     }
@@ -236,6 +267,7 @@ class Lookup {
           this.#slowTimers.delete(slowTimer!)
           if (this.#done || candidate.state !== 'pending') return
           candidate.state = claim.state = 'slow'
+          this.#slowPending.add(claim)
           this.#slow++
           if (this.#givenBack < this.#slotsGivable) {
             freed = true
@@ -259,9 +291,12 @@ class Lookup {
       if (held) path.slowHeld--
       const step = { peer: candidate.id, path: path.index, round: candidate.round, outcome, sentAt, settledAt: this.#o.clock.now() }
       this.#steps.push(step)
+      // A node that answered and then failed a re-ask no longer counts (it leaves `closest`).
       if (outcome !== 'failed' && claim.state !== 'answered') this.#answered++
+      else if (outcome === 'failed' && claim.state === 'answered') this.#answered--
       candidate.state = claim.state = outcome === 'failed' ? 'failed' : 'answered'
-      if (outcome !== 'failed') this.#answeredSentAt = Math.max(this.#answeredSentAt, sentAt)
+      this.#slowPending.delete(claim)
+      if (outcome !== 'failed') this.#answers.push({ sentAt, ms: step.settledAt - sentAt })
     }
     this.#o.ask(candidate.id, count).then(
       (response) => {
@@ -296,6 +331,8 @@ class Lookup {
   #clearSlowTimers(): void {
     for (const timer of this.#slowTimers) this.#o.clock.clearTimeout(timer)
     this.#slowTimers.clear()
+    if (this.#recheck !== undefined) this.#o.clock.clearTimeout(this.#recheck)
+    this.#recheck = undefined
   }
 
   #finish(): void {

@@ -3,11 +3,11 @@
  * closest it is working on, and what to ask next. It does no I/O: the lookup (lookup.ts) asks
  * the peers this path picks and hands back their answers.
  *
- * The window is the k closest candidates that have not failed, except that one introducer (the
- * peer whose answer named a candidate first) may place at most `maxIntroducedPerPeer` candidates
- * in it. Its further candidates wait outside and enter only when nothing else fills the window,
- * so one peer answering with k made-up IDs closer than anything real cannot crowd out the rest:
- * they enter only once the path has nothing else left to ask.
+ * The window is the k closest candidates that have not failed (nor are overdue, below), except
+ * that one introducer (the peer whose answer named a candidate first) may place at most
+ * `maxIntroducedPerPeer` candidates in it. Its further candidates wait outside and enter only when
+ * nothing else fills the window, so one peer answering with k made-up IDs closer than anything
+ * real cannot crowd out the rest: they enter only once the path has nothing else left to ask.
  * Not charged to anyone: seeds (from this node's own table) and candidates a second peer named
  * too (an honest answer near the target names nodes its neighbours name as well). An
  * introducer's candidates that failed stay charged to it, so IDs that never answer do not free
@@ -18,12 +18,13 @@
  * paths remain disjoint.
  *
  * A slow candidate (asked, not answered within its round trips; lookup.ts) is overdue once a
- * request the lookup sent no earlier has been answered: the network answers, this node does not.
+ * request the lookup sent no earlier has been answered in under half the time it has waited: the
+ * network answers, this node does not.
  * An overdue candidate leaves the window as a failed one does, so the path asks the next
  * candidates and converges without waiting for it: a crashed node costs a lookup a round trip or
  * so, not its timeout. If it answers before the path converges, it is back in the window like any
- * other. A slow candidate that is not overdue (a lag that holds up every answer, ours included) is
- * waited for as before. A path that knows fewer than k candidates besides its failed and overdue
+ * other. A slow candidate that is not overdue (a lag that holds up every answer about alike, ours
+ * included) is waited for as before. A path that knows fewer than k candidates besides its failed and overdue
  * ones, in a lookup that fewer than k nodes have answered, is short: it may re-ask (widen) up to k
  * of its answered candidates instead of `alpha`, and once it has none left to re-ask it waits for
  * its overdue candidates after all (a put must find k nodes to store on).
@@ -79,8 +80,8 @@ export interface PathOptions {
   maxIntroducedPerPeer: number
   /** The claim on a node by another path, if any. */
   claimOf(key: string): Claim | undefined
-  /** The latest clock time at which the lookup sent a request that has been answered since. */
-  answeredSentAt(): number
+  /** Whether a slow request sent at `sentAt` is overdue (lookup.ts). */
+  overdue(sentAt: number): boolean
   /** Nodes that have answered the lookup, over all paths. */
   answered(): number
 }
@@ -167,8 +168,11 @@ export class Path {
 
   /**
    * What to ask next: up to `alpha` new candidates of the window; once every window candidate
-   * has answered, after failures, one re-ask of a close answered candidate for more contacts
-   * ("widening"); [] while waiting for answers; 'converged' when done.
+   * has answered, after failures (or overdue nodes), one re-ask of a close answered candidate for
+   * more contacts ("widening"), when a slot is free; [] while waiting for answers or a slot;
+   * 'converged' when done. A short path (see above) may widen up to k times, then waits for its
+   * overdue candidates; a path whose slots are all held by slow requests converges without the
+   * re-ask rather than wait for their timeouts.
    */
   next(): Ask[] | 'converged' {
     if (this.ended) return 'converged'
@@ -219,7 +223,7 @@ export class Path {
    * Failed nodes leave a gap: every node near the target still lists them among its k closest,
    * so answers of k contacts cannot reveal the live nodes just beyond. After failures, the path
    * re-asks its closest answered candidates once more for k + failures contacts, one at a time,
-   * up to `limit` of them (`alpha`; k while the path and the lookup are short of k nodes).
+   * up to `limit` re-asks (`alpha`; k while the path and the lookup are short of k nodes).
    */
   #widen(window: readonly Candidate[], failures: number, limit: number): Ask | undefined {
     if (failures === 0 || this.#widened >= limit) return undefined
@@ -235,7 +239,6 @@ export class Path {
    */
   #window(skipOverdue: boolean): { window: Candidate[]; waiting: Candidate[]; mirroredFailures: number; slow: number } {
     const { k, maxIntroducedPerPeer } = this.#o
-    const answeredSentAt = skipOverdue ? this.#o.answeredSentAt() : Number.NEGATIVE_INFINITY
     const epoch = ++this.#epoch
     const window: Candidate[] = []
     const waiting: Candidate[] = []
@@ -249,7 +252,7 @@ export class Path {
         introducer.charged = 0
       }
       const outcome = outcomeOf(candidate)
-      const overdue = outcome === 'slow' && sentAtOf(candidate) <= answeredSentAt
+      const overdue = skipOverdue && outcome === 'slow' && this.#o.overdue(sentAtOf(candidate))
       if (outcome === 'failed' || overdue) {
         if (overdue) slow++
         else if (candidate.elsewhere !== undefined) mirroredFailures++
