@@ -19,12 +19,12 @@
  * (at most d × ⌈α / d⌉ slots given back at once over all paths, as many as they have, so that a
  * path that meets several crashed nodes in a row goes on; a request that turns slow beyond that
  * keeps its slot). Once a request the lookup sent no earlier has been answered in under half the
- * time a slow one has waited, the slow one is overdue: the network answers and that node does not. Neither the quorum nor a path's convergence waits
- * for an overdue node (path.ts), so a crashed node costs a get or a put's lookup about a round
- * trip, not the request's timeout. It is not failed: if it answers while the lookup runs, the
- * answer counts as any other. A lag that holds up every answer about alike makes nothing overdue,
- * and is waited out. The price: a live node slower than its wait is left out of a node lookup's k
- * closest and of a get's quorum.
+ * time a slow one has waited, the slow one is overdue: the network answers and that node does
+ * not. Neither the quorum nor a path's convergence waits for an overdue node (path.ts), so a
+ * crashed node costs a get or a put's lookup about a round trip, not the request's timeout. It is
+ * not failed: if it answers while the lookup runs, the answer counts as any other. A lag that
+ * holds up every answer about alike makes nothing overdue, and is waited out. The price: a live
+ * node slower than its wait is left out of a node lookup's k closest and of a get's quorum.
  *
  * Pure: it asks peers through the `ask` function it is given and reads time from the clock.
  */

@@ -19,15 +19,16 @@
  *
  * A slow candidate (asked, not answered within its round trips; lookup.ts) is overdue once a
  * request the lookup sent no earlier has been answered in under half the time it has waited: the
- * network answers, this node does not.
- * An overdue candidate leaves the window as a failed one does, so the path asks the next
- * candidates and converges without waiting for it: a crashed node costs a lookup a round trip or
- * so, not its timeout. If it answers before the path converges, it is back in the window like any
- * other. A slow candidate that is not overdue (a lag that holds up every answer about alike, ours
- * included) is waited for as before. A path that knows fewer than k candidates besides its failed and overdue
- * ones, in a lookup that fewer than k nodes have answered, is short: it may re-ask (widen) up to k
- * of its answered candidates instead of `alpha`, and once it has none left to re-ask it waits for
- * its overdue candidates after all (a put must find k nodes to store on).
+ * network answers, this node does not. An overdue candidate leaves the window as a failed one
+ * does, so the path asks the next candidates and converges without waiting for it: a crashed node
+ * costs a lookup a round trip or so, not its timeout. If it answers before the path converges, it
+ * is back in the window like any other. A slow candidate that is not overdue (a lag that holds up
+ * every answer about alike, ours included) is waited for as before.
+ *
+ * A path that knows fewer than k candidates besides its failed and overdue ones, in a lookup that
+ * fewer than k nodes have answered, is short: it may re-ask (widen) up to k times instead of
+ * `alpha`, and once it has none left to re-ask it waits for its overdue candidates after all (a
+ * put must find k nodes to store on).
  */
 import { compareDistance, distancePrefix, type Id, idEquals, idKey } from '../keyspace/id.ts'
 import { MAX_CONTACTS_PER_MESSAGE } from '../wire/messages.ts'
@@ -98,7 +99,7 @@ export class Path {
   readonly #o: PathOptions
   /** Requests that hold one of the path's `alpha` slots. */
   inflight = 0
-  /** Slow requests that gave their slot back and are still pending (lookup.ts bounds them over all paths). */
+  /** Slow requests that gave their slot back and are still pending (lookup.ts bounds them in all). */
   slow = 0
   /** Of `inflight`, slow requests that kept their slot (the lookup had given back all it may). */
   slowHeld = 0
