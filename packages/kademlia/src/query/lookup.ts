@@ -33,6 +33,7 @@ import { type Id, idEquals, idKey } from '../keyspace/id.ts'
 import type { AbortSignalLike, Clock, TimerHandle } from '../platform/platform.ts'
 import { seqOf, slotOf } from '../records/signed-record.ts'
 import type { Response, TimedRecord } from '../wire/messages.ts'
+import { Overdue } from './overdue.ts'
 import { type Ask, byDistance, type Candidate, type Claim, outcomeOf, Path, sentAtOf } from './path.ts'
 import type { LookupTrace, TraceStep } from './trace.ts'
 
@@ -119,12 +120,8 @@ class Lookup {
   #givenBack = 0
   /** As many as the paths' slots together (d × ⌈α / d⌉): slow requests at most double what is in flight. */
   readonly #slotsGivable: number
-  /** When each answered request was sent, and how long its answer took (what makes a slow one overdue). */
-  readonly #answers: { sentAt: number; ms: number }[] = []
-  /** Claims whose first request turned slow and is still pending. */
-  readonly #slowPending = new Set<Claim>()
-  /** Pumps again when a slow request becomes overdue with no answer to wake the lookup then. */
-  #recheck: TimerHandle | undefined
+  /** Which slow requests are overdue (overdue.ts). */
+  readonly #overdue: Overdue
   /** Nodes that have answered (first asks; a re-ask of one does not count again). */
   #answered = 0
   #done = false
@@ -134,6 +131,7 @@ class Lookup {
   constructor(options: LookupOptions) {
     this.#o = options
     this.#startedAt = options.clock.now()
+    this.#overdue = new Overdue(options.clock)
     const seeds = options.seeds.filter((id) => !idEquals(id, options.self))
     const d = Math.max(1, Math.min(options.paths ?? 1, seeds.length))
     const pathOptions = {
@@ -144,7 +142,7 @@ class Lookup {
       maxCandidates: options.maxCandidates,
       maxIntroducedPerPeer: options.maxIntroducedPerPeer ?? Number.POSITIVE_INFINITY,
       claimOf: (key: string) => this.#claims.get(key),
-      overdue: (sentAt: number) => this.#overdue(sentAt),
+      overdue: (sentAt: number) => this.#overdue.is(sentAt),
       answered: () => this.#answered,
     }
     this.#paths = Array.from({ length: d }, (_, index) => new Path({ ...pathOptions, index }))
@@ -185,33 +183,7 @@ class Lookup {
       }
     }
     if (ended === this.#paths.length) this.#finish()
-    else this.#armRecheck()
-  }
-
-  /**
-   * Whether a slow request sent at `sentAt` is overdue: a request sent no earlier has been
-   * answered in under half the time this one has waited. The network answers and this node does
-   * not, where a lag holds up every answer about alike (its first answers took about as long).
-   */
-  #overdue(sentAt: number): boolean {
-    const waited = this.#o.clock.now() - sentAt
-    return this.#answers.some((answer) => answer.sentAt >= sentAt && 2 * answer.ms < waited)
-  }
-
-  /** Arms a pump for the moment the next slow request becomes overdue by the answers so far. */
-  #armRecheck(): void {
-    let next = Number.POSITIVE_INFINITY
-    for (const claim of this.#slowPending) {
-      for (const answer of this.#answers) if (answer.sentAt >= claim.sentAt) next = Math.min(next, claim.sentAt + 2 * answer.ms + 1)
-    }
-    if (this.#recheck !== undefined) this.#o.clock.clearTimeout(this.#recheck)
-    this.#recheck = undefined
-    const now = this.#o.clock.now()
-    if (next === Number.POSITIVE_INFINITY || next <= now) return
-    this.#recheck = this.#o.clock.setTimeout(() => {
-      this.#recheck = undefined
-      this.#pump()
-    }, next - now)
+    else this.#overdue.arm(() => this.#pump())
   }
 
   /**
@@ -229,7 +201,7 @@ class Lookup {
     for (const path of this.#paths) {
       for (const c of path.candidates) {
         const outcome = outcomeOf(c)
-        const overdue = outcome === 'slow' && this.#overdue(sentAtOf(c))
+        const overdue = outcome === 'slow' && this.#overdue.is(sentAtOf(c))
         if (outcome !== 'failed' && !overdue && !known.has(c.key)) known.set(c.key, c)
       }
     }
@@ -267,7 +239,7 @@ class Lookup {
           this.#slowTimers.delete(slowTimer!)
           if (this.#done || candidate.state !== 'pending') return
           candidate.state = claim.state = 'slow'
-          this.#slowPending.add(claim)
+          this.#overdue.slow(claim, sentAt)
           this.#slow++
           if (this.#givenBack < this.#slotsGivable) {
             freed = true
@@ -295,8 +267,8 @@ class Lookup {
       if (outcome !== 'failed' && claim.state !== 'answered') this.#answered++
       else if (outcome === 'failed' && claim.state === 'answered') this.#answered--
       candidate.state = claim.state = outcome === 'failed' ? 'failed' : 'answered'
-      this.#slowPending.delete(claim)
-      if (outcome !== 'failed') this.#answers.push({ sentAt, ms: step.settledAt - sentAt })
+      this.#overdue.settled(claim)
+      if (outcome !== 'failed') this.#overdue.answered(sentAt)
     }
     this.#o.ask(candidate.id, count).then(
       (response) => {
@@ -331,8 +303,7 @@ class Lookup {
   #clearSlowTimers(): void {
     for (const timer of this.#slowTimers) this.#o.clock.clearTimeout(timer)
     this.#slowTimers.clear()
-    if (this.#recheck !== undefined) this.#o.clock.clearTimeout(this.#recheck)
-    this.#recheck = undefined
+    this.#overdue.clear()
   }
 
   #finish(): void {
